@@ -1,0 +1,117 @@
+"""The plain values that flow between the stages: parse → resolve → render → write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class SourceRef:
+    """Where something stands in the user's input: a file (as the user named it) and a line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A warning or error about the input, with the place it concerns."""
+
+    source: SourceRef
+    message: str
+    severity: str = "warning"  # "warning" or "error"
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One paper as a digest post presents it."""
+
+    date: dt.date
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    comment_ko: str | None
+    comment_en: str | None
+    tags: tuple[str, ...]
+    cites: tuple[str, ...]
+    source: SourceRef
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What parsing one or more posts gave: the entries in input order, and what went wrong."""
+
+    entries: tuple[Entry, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArxivRecord:
+    """The arXiv metadata of one paper (a version-free id)."""
+
+    id: str
+    title: str
+    authors: tuple[str, ...]
+    summary: str = ""
+    published: str = ""  # ISO date, YYYY-MM-DD
+    updated: str = ""
+    primary_category: str = ""
+    categories: tuple[str, ...] = ()
+    version: int = 1
+
+    @property
+    def url(self) -> str:
+        return f"https://arxiv.org/abs/{self.id}"
+
+    @property
+    def pdf(self) -> str:
+        return f"https://arxiv.org/pdf/{self.id}"
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper of the digests: one or more entries (the same paper posted twice) and its record."""
+
+    entries: tuple[Entry, ...]
+    record: ArxivRecord | None = None
+
+    @property
+    def first(self) -> Entry:
+        return self.entries[0]
+
+    @property
+    def arxiv_id(self) -> str | None:
+        return self.record.id if self.record else None
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything resolved: the papers of the digests and the arXiv papers they only cite."""
+
+    papers: tuple[Paper, ...]
+    cited: tuple[str, ...]  # arXiv ids cited but not among the papers, first-citation order
+    records: dict[str, ArxivRecord] = field(default_factory=dict)  # by id, for cited papers
+    unresolved: tuple[Paper, ...] = ()  # papers no arXiv record was accepted for
+
+
+@dataclass(frozen=True)
+class Note:
+    """A file of the vault as it should be: a vault-relative POSIX path and its text."""
+
+    path: str
+    text: str
+    kind: str  # paper, cited, tag, day, index, settings
+    key: str  # what it stands for: an arXiv id, a title key, a tag, a date
+
+    @property
+    def name(self) -> str:
+        """The note's name as a link target: its file name without ``.md``."""
+        base = self.path.rsplit("/", 1)[-1]
+        return base[:-3] if base.endswith(".md") else base

@@ -1,0 +1,306 @@
+"""Parsing digest posts: text in, entries and diagnostics out. No file system here.
+
+A post is a date header followed by entries. An entry is a title line, an ``(authors)`` line,
+the abstract (one paragraph a line), the Korean commentary, the English commentary and a tag
+line, any of the last three possibly missing; blank lines and ``---`` rules between lines are
+optional. What anchors an entry is the pair "title line, author line": the next entry may start
+right after an abstract when an entry has no commentary and no tags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .arxiv_ids import find_ids
+from .model import Diagnostic, Entry, ParseResult, SourceRef
+
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+_BARE_URL = re.compile(r"<?https?://\S+>?")
+_RULE = re.compile(r"(?:-{3,}|\*{3,}|_{3,}|={3,})")
+_TAG = re.compile(r"[\w/-]+")
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_WEEKDAY = (
+    r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+)?"
+)
+_HEADING = r"(?:#{1,6}\s+)?"
+_DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(_HEADING + r"(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일"
+                r"(?:\s*\(?[월화수목금토일](?:요일)?\)?)?\s*"), "ymd"),
+    (re.compile(_HEADING + r"(\d{4})-(\d{1,2})-(\d{1,2})\s*"), "ymd"),
+    (re.compile(_HEADING + r"(\d{4})\.\s?(\d{1,2})\.\s?(\d{1,2})\.?\s*"), "ymd"),
+    (re.compile(_HEADING + r"(\d{4})/(\d{1,2})/(\d{1,2})\s*"), "ymd"),
+    (re.compile(_HEADING + _WEEKDAY + r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\s*",
+                re.IGNORECASE), "mdy"),
+    (re.compile(_HEADING + _WEEKDAY + r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})\s*",
+                re.IGNORECASE), "dmy"),
+)
+_FILENAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int  # 1-based line number in the file
+    text: str  # stripped
+
+
+def normalise_text(text: str) -> str:
+    """Drop a BOM, turn CRLF and CR into LF, and compose Unicode (NFC)."""
+    text = text.removeprefix("\ufeff")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def parse_date_header(line: str) -> dt.date | None:
+    """The date a header line names, or ``None`` when the line is not a date header.
+
+    Raises ``ValueError`` for a header-shaped line naming an impossible date (2025-02-30).
+    """
+    for pattern, order in _DATE_PATTERNS:
+        match = pattern.fullmatch(line)
+        if not match:
+            continue
+        a, b, c = match.groups()
+        if order == "ymd":
+            return dt.date(int(a), int(b), int(c))
+        if order == "mdy":
+            month = _MONTHS.get(a.lower())
+            if month is None:
+                continue
+            return dt.date(int(c), month, int(b))
+        month = _MONTHS.get(b.lower())
+        if month is None:
+            continue
+        return dt.date(int(c), month, int(a))
+    return None
+
+
+def date_from_filename(name: str) -> dt.date | None:
+    """A ``YYYY-MM-DD`` date found in a file name, or ``None``."""
+    match = _FILENAME_DATE.search(name)
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def split_authors(inner: str) -> tuple[str, ...]:
+    """Split an author list on commas outside parentheses: ``A (B, C), D`` → ``A (B, C)``, ``D``."""
+    authors: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in inner:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        if char == "," and depth == 0:
+            authors.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    authors.append("".join(current).strip())
+    return tuple(a for a in authors if a)
+
+
+def _author_inner(line: str) -> str | None:
+    """The text inside an author line ``(A, B, …)``; its last ``)`` closes it."""
+    if not (line.startswith("(") and line.endswith(")")) or len(line) < 3:
+        return None
+    return line[1:-1].strip()
+
+
+def looks_like_author_line(line: str) -> bool:
+    """True for ``(Name, Name, …)`` and not for a parenthesised sentence of commentary."""
+    inner = _author_inner(line)
+    if not inner or _HANGUL.search(line) or _BARE_URL.search(line):
+        return False
+    # A sentence ends with a full stop; a name list only with an initial or "et al.".
+    if inner[-1] in ".!?" and not re.search(r"(?:\bal|\b[A-Z]|\bJr|\bSr)\.$", inner):
+        return False
+    return all(len(author.split()) <= 10 for author in split_authors(inner))
+
+
+def parse_tag_line(line: str) -> tuple[list[str], list[str]] | None:
+    """``(tags, rejected tokens)`` for a line made of ``#tag`` tokens only, else ``None``."""
+    tokens = line.split()
+    if not tokens or not all(t.startswith("#") for t in tokens):
+        return None
+    tags: list[str] = []
+    rejected: list[str] = []
+    for token in tokens:
+        tag = token.lstrip("#")
+        if _TAG.fullmatch(tag) and not tag.isdigit() and not token.startswith("##"):
+            if tag not in tags:
+                tags.append(tag)
+        else:
+            rejected.append(token)
+    if not tags and any(t.startswith("##") or t == "#" for t in tokens):
+        return None  # a markdown heading, not tags
+    return tags, rejected
+
+
+def _is_title_candidate(line: str) -> bool:
+    if len(line) > 500 or _BARE_URL.fullmatch(line) or parse_tag_line(line) is not None:
+        return False
+    try:
+        return parse_date_header(line) is None
+    except ValueError:
+        return False
+
+
+def _is_commentary_start(line: str) -> bool:
+    return bool(_HANGUL.search(line)) or bool(_BARE_URL.fullmatch(line))
+
+
+class _PostParser:
+    """Walks the lines of one file, collecting entries and diagnostics."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.path = path
+        self.lines = [
+            _Line(number, raw.strip())
+            for number, raw in enumerate(normalise_text(text).split("\n"), start=1)
+            if raw.strip() and not _RULE.fullmatch(raw.strip())
+        ]
+        self.entries: list[Entry] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.fallback_date = date_from_filename(path.rsplit("/", 1)[-1])
+
+    def warn(self, line: int, message: str, severity: str = "warning") -> None:
+        self.diagnostics.append(Diagnostic(SourceRef(self.path, line), message, severity))
+
+    def run(self) -> ParseResult:
+        date: dt.date | None = None
+        header_seen = False
+        title: _Line | None = None
+        authors: _Line | None = None
+        body: list[_Line] = []
+        i = 0
+        lines = self.lines
+        while i < len(lines):
+            line = lines[i]
+            header = self._header(line)
+            if header is not None:
+                if title is not None and authors is not None:
+                    self._finish(date, title, authors, body)
+                title, authors, body = None, None, []
+                date, header_seen = header, True
+                i += 1
+                continue
+            following = lines[i + 1] if i + 1 < len(lines) else None
+            if (
+                following is not None
+                and looks_like_author_line(following.text)
+                and _is_title_candidate(line.text)
+            ):
+                if title is not None and authors is not None:
+                    self._finish(date, title, authors, body)
+                title, authors, body = line, following, []
+                i += 2
+                continue
+            if title is None:
+                self.warn(line.number, "expected a date header or a paper title followed by an "
+                          f"'(author, author, …)' line; skipped: {_clip(line.text)}")
+            else:
+                body.append(line)
+            i += 1
+        if title is not None and authors is not None:
+            self._finish(date, title, authors, body)
+        if not self.entries and not self.diagnostics:
+            self.warn(1, "no entries found (a post is a date header, then entries: title, "
+                      "'(authors)' line, abstract, commentary, '#tag' line)")
+        if self.entries and not header_seen and self.fallback_date is None:
+            self.warn(1, "no date header (e.g. '2025년 4월 30일', 'April 30, 2025' or "
+                      "'2025-04-30') and no YYYY-MM-DD in the file name", "error")
+        return ParseResult(tuple(self.entries), tuple(self.diagnostics))
+
+    def _header(self, line: _Line) -> dt.date | None:
+        try:
+            return parse_date_header(line.text)
+        except ValueError as err:
+            self.warn(line.number, f"date header names no real date ({err}): {line.text}")
+            return None
+
+    def _finish(self, date: dt.date | None, title: _Line, authors: _Line,
+                body: list[_Line]) -> None:
+        date = date or self.fallback_date
+        if date is None:
+            return  # reported once for the whole file
+        tags: list[str] = []
+        text_lines: list[_Line] = []
+        for line in body:
+            parsed = parse_tag_line(line.text)
+            if parsed is None:
+                text_lines.append(line)
+                continue
+            found, rejected = parsed
+            tags.extend(t for t in found if t not in tags)
+            for token in rejected:
+                self.warn(line.number, f"not a valid tag (letters, digits, _ - / only, not only "
+                          f"digits): {token}")
+        texts = [line.text for line in text_lines]
+        start = next((k for k, t in enumerate(texts) if _is_commentary_start(t)), len(texts))
+        hangul = [k for k, t in enumerate(texts) if _HANGUL.search(t)]
+        end = hangul[-1] + 1 if hangul else start
+        # Bare URL lines (a project page) belong to the Korean commentary they stand beside.
+        while end < len(texts) and _BARE_URL.fullmatch(texts[end]):
+            end += 1
+        abstract = texts[:start]
+        comment_ko = texts[start:end]
+        comment_en = texts[end:]
+        inner = _author_inner(authors.text) or ""
+        cites = find_ids("\n".join(comment_ko + comment_en))
+        self.entries.append(
+            Entry(
+                date=date,
+                title=title.text,
+                authors=split_authors(inner),
+                abstract="\n".join(abstract),
+                comment_ko="\n".join(comment_ko) or None,
+                comment_en="\n".join(comment_en) or None,
+                tags=tuple(tags),
+                cites=tuple(cites),
+                source=SourceRef(self.path, title.number),
+            )
+        )
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def parse_post(text: str, path: str) -> ParseResult:
+    """Parse the text of one input file (one or more dated posts).
+
+    ``path`` is how diagnostics and ``Entry.source`` name the file; a ``YYYY-MM-DD`` in its
+    last component dates entries that stand before any date header.
+    """
+    return _PostParser(text, path).run()
+
+
+def merge_results(results: Iterable[ParseResult]) -> ParseResult:
+    """One result holding the entries and diagnostics of several, in order."""
+    entries: list[Entry] = []
+    diagnostics: list[Diagnostic] = []
+    for result in results:
+        entries.extend(result.entries)
+        diagnostics.extend(result.diagnostics)
+    return ParseResult(tuple(entries), tuple(diagnostics))
