@@ -1,0 +1,46 @@
+"""The whole pipeline of ``vaultgen build``: parse → resolve → render → check → write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .check import CheckReport, check_files
+from .errors import BrokenVaultError
+from .inputs import read_posts
+from .model import Diagnostic, Library, Note
+from .render import render_vault
+from .resolve import RecordSource, build_library
+from .write import VaultWriter, WriteReport
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build read, made and wrote."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    entries: int
+    library: Library
+    notes: tuple[Note, ...]
+    check: CheckReport
+    write: WriteReport
+
+
+def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | None = None,
+                force: bool = False, dry_run: bool = False) -> BuildResult:
+    """Build (or update) ``vault`` from the digest posts under ``inputs``.
+
+    The vault is rendered and its link graph checked in memory; nothing is written when a link
+    would be broken (``BrokenVaultError``).
+    """
+    parsed = read_posts(inputs)
+    library = build_library(parsed.entries, source)
+    notes = render_vault(library)
+    report = check_files({n.path: n.text for n in notes if n.path.endswith(".md")})
+    broken = [str(f) for f in report.errors]
+    if broken:
+        raise BrokenVaultError(broken)
+    written = VaultWriter(vault, force=force, dry_run=dry_run).write_all(notes)
+    return BuildResult(parsed.diagnostics, len(parsed.entries), library, tuple(notes), report,
+                       written)

@@ -1,0 +1,454 @@
+"""Checking the link graph of any Obsidian vault, with networkx.
+
+``read_vault`` is the file-system edge; ``check_files`` is pure: vault-relative paths and texts
+in, a ``CheckReport`` (findings, summary, the graph) out. ``vaultgen build`` runs the same check
+on the notes it is about to write.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+import networkx as nx
+import yaml
+
+SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+_COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
+_WIKI = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
+_MDLINK = re.compile(r"(!?)\[[^\]\n]*\]\(<?([^)\s>]+)>?\)")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_BLOCK_ID = re.compile(r"\s\^([A-Za-z0-9-]+)\s*$")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link in a note: where it stands, what it points to, and how it was written."""
+
+    source: str  # vault-relative path of the linking note
+    line: int
+    target: str  # the path or name part, "" for a link within the note
+    heading: str | None
+    block: str | None
+    form: str  # wiki, embed, markdown, property, canvas
+    section: str  # the heading the link stands under ("" before any)
+    raw: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong (error) or worth a look (warning) in a vault."""
+
+    kind: str
+    severity: str
+    path: str
+    line: int
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{where}: {self.severity}: {self.message}{hint}"
+
+
+@dataclass(frozen=True)
+class ParsedNote:
+    """A note as the checker sees it."""
+
+    path: str
+    properties: Mapping[str, object]
+    links: tuple[Link, ...]
+    headings: frozenset[str]
+    blocks: frozenset[str]
+    frontmatter_error: str | None = None
+
+
+@dataclass
+class CheckReport:
+    """Findings, a summary, and the link graph (nodes: note paths; edges: resolved links)."""
+
+    findings: list[Finding]
+    summary: dict[str, object]
+    graph: nx.DiGraph = field(repr=False)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    def as_json(self) -> str:
+        return json.dumps({"summary": self.summary,
+                           "findings": [vars(f) for f in self.findings]},
+                          ensure_ascii=False, indent=2, default=str)
+
+
+# --- Reading notes ----------------------------------------------------------------------------
+
+def _split_frontmatter(text: str) -> tuple[str | None, str, int]:
+    """(frontmatter text or None, body, line number where the body starts)."""
+    if not text.startswith("---\n") and not text.startswith("---\r\n"):
+        return None, text, 1
+    match = re.search(r"^---\s*$", text[3:], re.MULTILINE)
+    if not match:
+        return None, text, 1
+    front = text[4:3 + match.start()]
+    body_start = 3 + match.end() + 1
+    return front, text[body_start:], text[:body_start].count("\n") + 1
+
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+def _mask(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with every match blanked out (newlines kept, so line numbers hold)."""
+    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _split_target(inner: str) -> tuple[str, str | None, str | None]:
+    target = re.split(r"\\?\|", inner, maxsplit=1)[0].strip()
+    heading = block = None
+    if "#" in target:
+        target, _, anchor = target.partition("#")
+        if anchor.startswith("^"):
+            block = anchor[1:].strip()
+        else:
+            heading = anchor.strip()
+    return target.strip(), heading, block
+
+
+def _property_links(value: object, path: str, out: list[Link]) -> None:
+    if isinstance(value, str):
+        for match in _WIKI.finditer(value):
+            target, heading, block = _split_target(match.group(2))
+            out.append(Link(path, 1, target, heading, block, "property", "", match.group(0)))
+    elif isinstance(value, list):
+        for item in value:
+            _property_links(item, path, out)
+
+
+def parse_note(path: str, text: str) -> ParsedNote:
+    """Links, headings and block ids of one markdown note; bad frontmatter is noted, not fatal."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    front, body, first_line = _split_frontmatter(text)
+    properties: dict[str, object] = {}
+    error = None
+    links: list[Link] = []
+    if front is not None:
+        try:
+            loaded = yaml.load(front, Loader=_Loader)
+        except yaml.YAMLError as err:
+            error = " ".join(str(err).split())
+        else:
+            if isinstance(loaded, dict):
+                properties = loaded
+            elif loaded is not None:
+                error = "frontmatter is not a map of properties"
+        for value in properties.values():
+            _property_links(value, path, links)
+    headings: set[str] = set()
+    blocks: set[str] = set()
+    body = _mask(_COMMENT, body)
+    section = ""
+    in_fence = False
+    for offset, line in enumerate(body.split("\n")):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            section = heading.group(2).strip()
+            headings.add(_heading_key(section))
+        block = _BLOCK_ID.search(line)
+        if block:
+            blocks.add(block.group(1).lower())
+        if "[" not in line:
+            continue
+        line = _mask(_INLINE_CODE, line)
+        number = first_line + offset
+        for match in _WIKI.finditer(line):
+            target, anchor, block_ref = _split_target(match.group(2))
+            form = "embed" if match.group(1) else "wiki"
+            links.append(Link(path, number, target, anchor, block_ref, form, section,
+                              match.group(0)))
+        for match in _MDLINK.finditer(line):
+            url = match.group(2)
+            if _SCHEME.match(url) or url.startswith("#") and len(url) == 1:
+                continue
+            target, anchor, block_ref = _split_target(unquote(url))
+            links.append(Link(path, number, target, anchor, block_ref, "markdown", section,
+                              match.group(0)))
+    return ParsedNote(path, properties, tuple(links), frozenset(headings), frozenset(blocks),
+                      error)
+
+
+def parse_canvas(path: str, text: str) -> ParsedNote:
+    """The file nodes of a JSON Canvas file, as links from the canvas."""
+    links: list[Link] = []
+    error = None
+    try:
+        data = json.loads(text)
+        nodes = data.get("nodes", []) if isinstance(data, dict) else []
+        for node in nodes:
+            if isinstance(node, dict) and node.get("type") == "file" and node.get("file"):
+                links.append(Link(path, 0, str(node["file"]), None, None, "canvas", "",
+                                  str(node["file"])))
+    except ValueError as err:
+        error = f"not valid JSON: {err}"
+    return ParsedNote(path, {"type": "canvas"}, tuple(links), frozenset(), frozenset(), error)
+
+
+def _heading_key(heading: str) -> str:
+    return " ".join(heading.replace("[[", "").replace("]]", "").split()).casefold()
+
+
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def read_vault(vault: Path) -> tuple[dict[str, str], list[str]]:
+    """Texts of every note and canvas under ``vault`` (by vault-relative path) and all files."""
+    texts: dict[str, str] = {}
+    files: list[str] = []
+    for path in sorted(vault.rglob("*")):
+        relative = path.relative_to(vault)
+        if relative.parts[0] in SKIPPED_DIRS or not path.is_file():
+            continue
+        posix = unicodedata.normalize("NFC", relative.as_posix())
+        files.append(posix)
+        if path.suffix.lower() in (".md", ".canvas"):
+            texts[posix] = path.read_text(encoding="utf-8", errors="replace")
+    return texts, files
+
+
+# --- Resolving links --------------------------------------------------------------------------
+
+class Resolver:
+    """Resolves link targets as Obsidian does: case-insensitive; exact path, then the linking
+    note's folder, then the shortest path. Aliases are never targets."""
+
+    def __init__(self, files: Iterable[str]) -> None:
+        self.by_path: dict[str, list[str]] = defaultdict(list)
+        self.by_name: dict[str, list[str]] = defaultdict(list)
+        for file in files:
+            self.by_path[_key(file)].append(file)
+            name = file.rsplit("/", 1)[-1]
+            self.by_name[_key(name)].append(file)
+            if name.lower().endswith(".md"):
+                self.by_path[_key(file[:-3])].append(file)
+                self.by_name[_key(name[:-3])].append(file)
+
+    def resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
+        """(the file a link points to, or None; every candidate when it is ambiguous)."""
+        target = target.strip().lstrip("/")
+        if not target:
+            return source, [source]
+        key = _key(target)
+        exact = self.by_path.get(key, [])
+        if len(exact) == 1:
+            return exact[0], exact
+        if "/" in target and not exact:
+            folder = source.rsplit("/", 1)[0] if "/" in source else ""
+            relative = _key(f"{folder}/{target}") if folder else key
+            found = self.by_path.get(relative, [])
+            if len(found) == 1:
+                return found[0], found
+            # A path link also matches a note whose path ends with it.
+            name = key.rsplit("/", 1)[-1]
+            candidates = [c for c in self.by_name.get(name, [])
+                          if _key(c).removesuffix(".md").endswith(key.removesuffix(".md"))]
+        else:
+            candidates = exact or self.by_name.get(key, [])
+        if not candidates:
+            return None, []
+        if len(candidates) == 1:
+            return candidates[0], candidates
+        folder = source.rsplit("/", 1)[0] if "/" in source else ""
+        same_folder = [c for c in candidates if (c.rsplit("/", 1)[0] if "/" in c else "") ==
+                       folder]
+        if len(same_folder) == 1:
+            return same_folder[0], candidates
+        if any(c == target or c == f"{target}.md" for c in candidates):
+            return next(c for c in candidates if c in (target, f"{target}.md")), candidates
+        depth = min(c.count("/") for c in candidates)
+        shortest = [c for c in candidates if c.count("/") == depth]
+        if len(shortest) == 1:
+            return shortest[0], candidates
+        return None, candidates
+
+
+# --- Checking ---------------------------------------------------------------------------------
+
+def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
+                strict: bool = False) -> CheckReport:
+    """Check a vault given as texts by vault-relative path (``files``: every file, for links
+    to attachments). Orphans and isolated notes are warnings, errors when ``strict``."""
+    notes = {
+        path: parse_canvas(path, text) if path.endswith(".canvas") else parse_note(path, text)
+        for path, text in texts.items()
+    }
+    resolver = Resolver(files if files is not None else texts.keys())
+    graph = nx.DiGraph()
+    findings: list[Finding] = []
+    for path, note in notes.items():
+        graph.add_node(path, **_node_attributes(path, note))
+        if note.frontmatter_error:
+            findings.append(Finding("frontmatter", "warning", path, 1,
+                                    f"invalid frontmatter: {note.frontmatter_error}"))
+    names_for_hint: list[str] | None = None
+    in_sections: dict[str, list[Link]] = defaultdict(list)
+    for path, note in notes.items():
+        for link in note.links:
+            resolved, candidates = resolver.resolve(link.target, path)
+            if resolved is None and candidates:
+                findings.append(Finding(
+                    "ambiguous", "error", path, link.line,
+                    f"ambiguous link {link.raw}: {len(candidates)} notes match",
+                    ", ".join(sorted(candidates)[:5])))
+                continue
+            if resolved is None:
+                if names_for_hint is None:
+                    names_for_hint = sorted({p.rsplit("/", 1)[-1].removesuffix(".md")
+                                             for p in notes})
+                close = difflib.get_close_matches(link.target, names_for_hint, n=1, cutoff=0.6)
+                findings.append(Finding("broken", "error", path, link.line,
+                                        f"broken link {link.raw}",
+                                        f"did you mean [[{close[0]}]]?" if close else None))
+                continue
+            target_note = notes.get(resolved)
+            if target_note is not None and link.heading and \
+                    _heading_key(link.heading) not in target_note.headings:
+                findings.append(Finding("heading", "warning", path, link.line,
+                                        f"{link.raw}: no heading '{link.heading}' in {resolved}"))
+            if target_note is not None and link.block and \
+                    link.block.lower() not in target_note.blocks:
+                findings.append(Finding("block", "warning", path, link.line,
+                                        f"{link.raw}: no block ^{link.block} in {resolved}"))
+            if resolved != path:
+                if not graph.has_node(resolved):
+                    graph.add_node(resolved, type="file", title=resolved)
+                graph.add_edge(path, resolved, section=link.section, form=link.form)
+                in_sections[resolved].append(link)
+    findings += _structure_findings(notes, graph, strict)
+    findings += _backlink_findings(notes, graph, resolver)
+    findings.sort(key=lambda f: (f.severity != "error", f.path, f.line, f.kind))
+    return CheckReport(findings, _summary(notes, graph, findings), graph)
+
+
+def _node_attributes(path: str, note: ParsedNote) -> dict[str, object]:
+    props = note.properties
+    tags = props.get("tags")
+    return {
+        "type": str(props.get("type") or ("canvas" if path.endswith(".canvas") else "note")),
+        "title": str(props.get("title") or path.rsplit("/", 1)[-1].removesuffix(".md")),
+        "date": str(props.get("date") or ""),
+        "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
+        "arxiv": str(props.get("arxiv") or ""),
+    }
+
+
+def _structure_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
+                        strict: bool) -> list[Finding]:
+    findings = []
+    severity = "error" if strict else "warning"
+    by_arxiv: dict[str, list[str]] = defaultdict(list)
+    for path, note in notes.items():
+        kind = note.properties.get("type")
+        arxiv = note.properties.get("arxiv")
+        if arxiv and kind in ("paper", "cited"):
+            by_arxiv[str(arxiv)].append(path)
+        if path.endswith(".canvas"):
+            continue
+        incoming = graph.in_degree(path)
+        outgoing = graph.out_degree(path)
+        if incoming == 0 and outgoing == 0:
+            findings.append(Finding("isolated", severity, path, 0,
+                                    "isolated note: no links to or from it"))
+        elif incoming == 0 and kind != "index":
+            findings.append(Finding("orphan", severity, path, 0, "orphan: no note links to it"))
+        if kind in ("tag", "day") and not any(
+                graph.nodes[t].get("type") == "paper" for t in graph.successors(path)):
+            findings.append(Finding("empty-hub", "warning", path, 0,
+                                    f"{kind} note lists no paper"))
+    for arxiv, paths in sorted(by_arxiv.items()):
+        if len(paths) > 1:
+            for path in paths:
+                findings.append(Finding("duplicate", "error", path, 0,
+                                        f"duplicate paper: arXiv {arxiv} also in "
+                                        f"{', '.join(p for p in paths if p != path)}"))
+    return findings
+
+
+def _backlink_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
+                       resolver: Resolver) -> list[Finding]:
+    """For vaultgen's own notes: does each "Cited by" list name exactly the papers citing it?"""
+    findings = []
+    for path, note in notes.items():
+        if note.properties.get("type") not in ("paper", "cited"):
+            continue
+        listed = {resolver.resolve(link.target, path)[0] for link in note.links
+                  if link.section == "Cited by"}
+        citing = {source for source in graph.predecessors(path)
+                  if graph.nodes[source].get("type") == "paper"
+                  and graph.edges[source, path]["section"] != "Cited by"
+                  and _cites_from_commentary(notes[source], path, resolver)}
+        for missing in sorted(citing - listed):
+            findings.append(Finding("backlink", "warning", path, 0,
+                                    f"'Cited by' does not list {missing}, which cites it"))
+        for extra in sorted(p for p in listed - citing if p):
+            findings.append(Finding("backlink", "warning", path, 0,
+                                    f"'Cited by' lists {extra}, which does not cite it"))
+    return findings
+
+
+def _cites_from_commentary(source: ParsedNote, target: str, resolver: Resolver) -> bool:
+    return any(link.section not in ("Cited by", "Links") and
+               resolver.resolve(link.target, source.path)[0] == target
+               for link in source.links)
+
+
+def _summary(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
+             findings: list[Finding]) -> dict[str, object]:
+    types = Counter(str(graph.nodes[p].get("type")) for p in notes)
+    papers = [p for p in notes if graph.nodes[p].get("type") in ("paper", "cited")]
+    cited_counts = Counter()
+    for path in papers:
+        cited_counts[path] = sum(1 for s in graph.predecessors(path)
+                                 if graph.nodes[s].get("type") == "paper")
+    top = [{"note": p, "cited_by": n} for p, n in
+           sorted(cited_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10] if n > 0]
+    by_kind = Counter(f.kind for f in findings)
+    return {
+        "notes": len(notes),
+        "by_type": dict(sorted(types.items())),
+        "links": graph.number_of_edges(),
+        "components": nx.number_weakly_connected_components(graph) if len(graph) else 0,
+        "most_cited": top,
+        "errors": sum(1 for f in findings if f.severity == "error"),
+        "warnings": sum(1 for f in findings if f.severity == "warning"),
+        "findings_by_kind": dict(sorted(by_kind.items())),
+    }
+
+
+def check_vault(vault: Path, *, strict: bool = False) -> CheckReport:
+    """Read a vault from disk and check it."""
+    texts, files = read_vault(vault)
+    return check_files(texts, files, strict=strict)

@@ -1,0 +1,164 @@
+"""The command line: options in, library calls, messages out. No logic of its own."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import VaultgenError
+from .model import Diagnostic
+
+
+def _fail(err: VaultgenError) -> click.ClickException:
+    message = str(err)
+    if err.hint:
+        message += f"\nHint: {err.hint}"
+    return click.ClickException(message)
+
+
+def _show_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic), err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vaultgen")
+def cli() -> None:
+    """Turn daily research-paper digest posts into a linked Obsidian vault.
+
+    Example:
+
+        vaultgen build input/ -o vault/
+    """
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry, per line.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) when anything is warned about.")
+def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
+    """Parse digest posts and print their entries.
+
+    INPUTS are post files or folders of them (default: input/).
+
+    Example:
+
+        vaultgen parse input/2025-04-30.txt --json
+    """
+    from .inputs import read_posts
+
+    result = read_posts(inputs or (Path("input"),))
+    for entry in result.entries:
+        if as_json:
+            click.echo(json.dumps({
+                "date": entry.date.isoformat(), "title": entry.title,
+                "authors": list(entry.authors), "abstract": entry.abstract,
+                "comment_ko": entry.comment_ko, "comment_en": entry.comment_en,
+                "tags": list(entry.tags), "cites": list(entry.cites),
+                "source": str(entry.source),
+            }, ensure_ascii=False))
+        else:
+            parts = [f"{entry.date}  {entry.title}", f"    {len(entry.authors)} authors"]
+            if entry.tags:
+                parts.append(" ".join(f"#{t}" for t in entry.tags))
+            if entry.cites:
+                parts.append(f"cites {', '.join(entry.cites)}")
+            if entry.comment_ko or entry.comment_en:
+                langs = [n for n, c in (("ko", entry.comment_ko), ("en", entry.comment_en)) if c]
+                parts.append("commentary " + "+".join(langs))
+            click.echo(" · ".join(parts) + f"  [{entry.source}]")
+    _show_diagnostics(result.diagnostics)
+    if not as_json:
+        click.echo(f"{len(result.entries)} entries, {len(result.diagnostics)} warnings", err=True)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if errors or (strict and result.diagnostics):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "vault", type=click.Path(path_type=Path), default=Path("vault"),
+              show_default=True, help="The vault folder to build or update.")
+@click.option("--force", is_flag=True,
+              help="Regenerate notes whose generated parts you edited (your version is saved "
+                   "under .vaultgen/backup/).")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; touch nothing.")
+@click.option("--strict", is_flag=True, help="Fail when the input has warnings.")
+def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool,
+          strict: bool) -> None:
+    """Build or update an Obsidian vault from digest posts.
+
+    INPUTS are post files or folders of them (default: input/). Re-running only touches
+    what changed, and never overwrites what you wrote.
+
+    Example:
+
+        vaultgen build input/ -o vault/
+    """
+    from .build import build_vault
+
+    try:
+        result = build_vault(list(inputs) or [Path("input")], vault, force=force,
+                             dry_run=dry_run)
+    except VaultgenError as err:
+        raise _fail(err) from err
+    _show_diagnostics(result.diagnostics)
+    write = result.write
+    for path, why in write.kept:
+        click.echo(f"kept {path}: {why}", err=True)
+    library = result.library
+    links = result.check.summary["links"]
+    verb = "would write" if dry_run else "wrote"
+    click.echo(
+        f"{result.entries} entries → {len(library.papers)} papers, "
+        f"{len(library.cited)} cited papers, "
+        f"{sum(1 for n in result.notes if n.kind == 'tag')} tags, "
+        f"{sum(1 for n in result.notes if n.kind == 'day')} days, {links} links; "
+        f"{verb} {len(write.written)}, merged {len(write.merged)}, "
+        f"unchanged {len(write.unchanged)}, kept {len(write.kept)}, "
+        f"removed {len(write.removed)}; {len(result.diagnostics)} warnings", err=True)
+    if write.changed == 0 and not write.merged:
+        click.echo("nothing changed", err=True)
+    if strict and result.diagnostics:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--strict", is_flag=True, help="Count orphans and isolated notes as errors.")
+def check(vault: Path, as_json: bool, strict: bool) -> None:
+    """Check the link graph of any Obsidian vault.
+
+    Reports broken and ambiguous links, missing headings and blocks, orphans, isolated notes,
+    'Cited by' lists that disagree with who cites a paper, and duplicate papers. Exit 0 when
+    clean, 1 on errors.
+
+    Example:
+
+        vaultgen check vault/ --json
+    """
+    from .check import check_vault
+
+    report = check_vault(vault, strict=strict)
+    if as_json:
+        click.echo(report.as_json())
+    else:
+        for finding in report.findings:
+            click.echo(str(finding))
+        summary = report.summary
+        by_type = ", ".join(f"{n} {t}" for t, n in summary["by_type"].items())  # type: ignore[union-attr]
+        click.echo(f"{summary['notes']} notes ({by_type}); {summary['links']} links; "
+                   f"{summary['components']} components; {summary['errors']} errors, "
+                   f"{summary['warnings']} warnings")
+        for item in summary["most_cited"][:5]:  # type: ignore[index]
+            click.echo(f"  most cited: {item['note']} ({item['cited_by']})")
+    sys.exit(1 if report.errors else 0)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,423 @@
+"""Rendering a resolved library into the notes of a vault, all in memory.
+
+Names are settled first (unique across the vault regardless of case and folder), then every
+note is rendered from a ``VaultContext``: paper notes, notes for papers only cited, and the
+hub notes made by the small functions in ``HUB_GENERATORS`` (tags, days, index).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import yaml
+
+from .arxiv_ids import find_refs
+from .model import ArxivRecord, Entry, Library, Note, Paper
+from .names import NameRegistry, safe_name, short_title, tag_note_name, tex_to_text
+
+PAPERS, CITED, TAGS, DAYS = "papers", "cited", "tags", "days"
+INDEX_NAME = "Index"
+USER_MARKER = "%% vaultgen: your notes go below this line; rebuilds keep them %%"
+USER_SECTION = f"{USER_MARKER}\n## My notes\n"
+
+try:  # the C emitter is many times faster; the output is the same
+    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Dumper = yaml.SafeDumper
+
+
+def dump_properties(properties: dict[str, object]) -> str:
+    """YAML frontmatter with a real emitter: keys in the given order, LF, unicode kept."""
+    body = yaml.dump(properties, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=1_000_000)
+    return f"---\n{body}---\n"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One paper citing another, as the vault links it."""
+
+    source: str  # the citing paper note's name
+    target: str  # the cited note's name
+    arxiv_id: str
+
+
+@dataclass(frozen=True)
+class VaultContext:
+    """Everything the notes are rendered from: the library and the names settled for it."""
+
+    library: Library
+    paper_names: tuple[str, ...]  # parallel to library.papers
+    cited_names: dict[str, str]  # arXiv id → name of its note, for papers only cited
+    id_targets: dict[str, str]  # arXiv id → name of the note a citation of it links to
+    tag_names: dict[str, str]  # tag → hub note name
+    days: tuple[dt.date, ...]  # every posting day, ascending
+    cited_by: dict[str, tuple[str, ...]]  # note name → names of the papers citing it
+
+    def paper_items(self) -> Iterable[tuple[Paper, str]]:
+        return zip(self.library.papers, self.paper_names, strict=True)
+
+
+def settle_names(library: Library) -> VaultContext:
+    """Give every note its name; papers in order of first posting, so old names stay put."""
+    registry = NameRegistry()
+    registry.take(INDEX_NAME)
+    days = sorted({e.date for p in library.papers for e in p.entries})
+    for day in days:
+        registry.take(day.isoformat())
+    tags = sorted({t for p in library.papers for e in p.entries for t in e.tags},
+                  key=str.casefold)
+    tag_names = {tag: registry.take(tag_note_name(tag)) for tag in tags}
+    paper_names = []
+    for paper in library.papers:
+        title = paper.first.title
+        fallback = paper.arxiv_id or paper.first.date.isoformat()
+        paper_names.append(registry.take(
+            short_title(title), tex_to_text(title), f"{short_title(title)} ({fallback})"))
+    cited_names = {}
+    for arxiv_id in library.cited:
+        record = library.records.get(arxiv_id)
+        id_name = f"arXiv {safe_name(arxiv_id)}"
+        if record:
+            cited_names[arxiv_id] = registry.take(
+                short_title(record.title), tex_to_text(record.title),
+                f"{short_title(record.title)} ({arxiv_id})", id_name)
+        else:
+            cited_names[arxiv_id] = registry.take(id_name)
+    id_targets = dict(cited_names)
+    for paper, name in zip(library.papers, paper_names, strict=True):
+        if paper.arxiv_id:
+            id_targets[paper.arxiv_id] = name
+    cited_by: dict[str, list[str]] = defaultdict(list)
+    for paper, name in zip(library.papers, paper_names, strict=True):
+        for arxiv_id in _cites_of(paper):
+            target = id_targets[arxiv_id]
+            if target != name and name not in cited_by[target]:
+                cited_by[target].append(name)
+    return VaultContext(
+        library=library,
+        paper_names=tuple(paper_names),
+        cited_names=cited_names,
+        id_targets=id_targets,
+        tag_names=tag_names,
+        days=tuple(days),
+        cited_by={k: tuple(v) for k, v in cited_by.items()},
+    )
+
+
+def _cites_of(paper: Paper) -> list[str]:
+    seen: dict[str, None] = {}
+    for entry in paper.entries:
+        for arxiv_id in entry.cites:
+            seen.setdefault(arxiv_id, None)
+    return list(seen)
+
+
+def wikilink(name: str, shown: str | None = None) -> str:
+    """``[[name]]`` or ``[[name|shown]]``; names are already free of ``|``, ``#``, ``]``."""
+    return f"[[{name}|{shown}]]" if shown and shown != name else f"[[{name}]]"
+
+
+_TAG_LIKE = re.compile(r"(^|(?<=\s))#(?=[^\s#])")
+_HEADING_LIKE = re.compile(r"^(\s*)(#+)(\s)", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """Post text made inert where Obsidian would read syntax into it: tags, links, comments."""
+    text = text.replace("[[", "\\[\\[").replace("]]", "\\]\\]").replace("%%", "\\%\\%")
+    text = _HEADING_LIKE.sub(lambda m: m.group(1) + m.group(2).replace("#", "\\#") + m.group(3),
+                             text)
+    return _TAG_LIKE.sub(r"\\#", text)
+
+
+def link_citations(text: str, id_targets: dict[str, str]) -> str:
+    """Commentary with every arXiv reference replaced, where it stands, by a wiki-link."""
+    out: list[str] = []
+    position = 0
+    for ref in find_refs(text):
+        out.append(escape_markdown(text[position:ref.start]))
+        target = id_targets.get(ref.id)
+        out.append(wikilink(target, ref.id) if target else text[ref.start:ref.end])
+        position = ref.end
+    out.append(escape_markdown(text[position:]))
+    return "".join(out)
+
+
+_URL = re.compile(r"https?://[^\s<>()\[\]\"']+")
+
+
+def project_links(entries: Iterable[Entry]) -> list[str]:
+    """Links to code or project pages in the entries: every URL that is not an arXiv paper."""
+    links: dict[str, None] = {}
+    for entry in entries:
+        for text in (entry.abstract, entry.comment_ko or "", entry.comment_en or ""):
+            arxiv_spans = [(r.start, r.end) for r in find_refs(text)]
+            for match in _URL.finditer(text):
+                if any(s <= match.start() < e for s, e in arxiv_spans):
+                    continue
+                links.setdefault(match.group(0).rstrip(".,;:!?"), None)
+    return list(links)
+
+
+def _paragraphs(text: str) -> str:
+    return "\n\n".join(line for line in text.split("\n"))
+
+
+def paper_properties(paper: Paper) -> dict[str, object]:
+    """The properties of a paper note, in their fixed order."""
+    first = paper.first
+    record = paper.record
+    title = first.title
+    aliases = [tex_to_text(title)]
+    if title not in aliases:
+        aliases.append(title)
+    if record and record.title not in aliases and tex_to_text(record.title) not in aliases:
+        aliases.append(record.title)
+    authors = list(first.authors)
+    if record and record.authors and len(record.authors) > len(authors):
+        authors = list(record.authors)  # the post named only a team, or cut the list
+    tags = properties_tags(paper)
+    properties: dict[str, object] = {
+        "type": "paper",
+        "title": title,
+        "aliases": aliases,
+        "authors": authors,
+        "date": first.date,
+    }
+    if len(paper.entries) > 1:
+        properties["dates"] = sorted({e.date.isoformat() for e in paper.entries})
+    properties["tags"] = tags
+    if record:
+        properties.update(_record_properties(record))
+    code = project_links(paper.entries)
+    if code:
+        properties["code"] = code
+    properties["source"] = [str(e.source) for e in paper.entries]
+    return properties
+
+
+def _record_properties(record: ArxivRecord) -> dict[str, object]:
+    properties: dict[str, object] = {"arxiv": record.id, "url": record.url, "pdf": record.pdf}
+    if record.published:
+        properties["published"] = dt.date.fromisoformat(record.published[:10])
+    if record.updated:
+        properties["updated"] = dt.date.fromisoformat(record.updated[:10])
+    if record.categories:
+        properties["categories"] = list(record.categories)
+    if record.primary_category:
+        properties["primary_category"] = record.primary_category
+    return properties
+
+
+def render_paper(paper: Paper, name: str, context: VaultContext) -> Note:
+    """The note of one paper of the digests."""
+    first = paper.first
+    lines = [f"# {escape_markdown(tex_to_text(first.title))}", ""]
+    abstract = first.abstract or (paper.record.summary if paper.record else "")
+    if abstract:
+        lines += ["## Abstract", "", _paragraphs(escape_markdown(abstract)), ""]
+    several = len(paper.entries) > 1
+    for entry in paper.entries:
+        when = f" ({entry.date.isoformat()})" if several else ""
+        if entry.comment_ko:
+            lines += [f"## 코멘트{when}", "",
+                      _paragraphs(link_citations(entry.comment_ko, context.id_targets)), ""]
+        if entry.comment_en:
+            lines += [f"## Commentary{when}", "",
+                      _paragraphs(link_citations(entry.comment_en, context.id_targets)), ""]
+    lines += _cited_by_lines(name, context)
+    days = sorted({e.date for e in paper.entries})
+    tags = properties_tags(paper)
+    lines += ["## Links", ""]
+    lines.append("Posted " + ", ".join(wikilink(d.isoformat()) for d in days))
+    if tags:
+        lines[-1] += " · " + " ".join(wikilink(context.tag_names[t], f"#{t}") for t in tags)
+    lines.append("")
+    text = dump_properties(paper_properties(paper)) + "\n".join(lines) + "\n" + USER_SECTION
+    key = paper.arxiv_id or f"title:{first.title}"
+    return Note(f"{PAPERS}/{name}.md", text, "paper", key)
+
+
+def properties_tags(paper: Paper) -> list[str]:
+    """The tags of every posting of a paper, first seen first."""
+    tags: list[str] = []
+    for entry in paper.entries:
+        tags.extend(t for t in entry.tags if t not in tags)
+    return tags
+
+
+def _cited_by_lines(name: str, context: VaultContext) -> list[str]:
+    citing = context.cited_by.get(name, ())
+    if not citing:
+        return []
+    return ["## Cited by", "", *(f"- {wikilink(c)}" for c in citing), ""]
+
+
+def render_cited(arxiv_id: str, name: str, context: VaultContext) -> Note:
+    """The note of a paper the commentary cites but the digests do not cover."""
+    record = context.library.records.get(arxiv_id)
+    properties: dict[str, object] = {"type": "cited"}
+    if record:
+        properties["title"] = record.title
+        properties["aliases"] = [tex_to_text(record.title)]
+        properties["authors"] = list(record.authors)
+        properties.update(_record_properties(record))
+    else:
+        properties["aliases"] = [f"arXiv:{arxiv_id}"]
+        properties["arxiv"] = arxiv_id
+        properties["url"] = f"https://arxiv.org/abs/{arxiv_id}"
+    heading = tex_to_text(record.title) if record else f"arXiv:{arxiv_id}"
+    lines = [f"# {escape_markdown(heading)}", ""]
+    if record and record.summary:
+        lines += ["## Abstract", "", _paragraphs(escape_markdown(record.summary)), ""]
+    elif not record:
+        lines += [f"Cited in the digests; not covered by a post. <https://arxiv.org/abs/{arxiv_id}>",
+                  ""]
+    lines += _cited_by_lines(name, context)
+    text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
+    return Note(f"{CITED}/{name}.md", text, "cited", arxiv_id)
+
+
+def tag_hubs(context: VaultContext) -> list[Note]:
+    """One hub note per tag: its papers newest first, and the tags seen most often with it."""
+    papers_by_tag: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+    together: dict[str, Counter[str]] = defaultdict(Counter)
+    for paper, name in context.paper_items():
+        tags = properties_tags(paper)
+        for tag in tags:
+            papers_by_tag[tag].append((max(e.date for e in paper.entries), name))
+            together[tag].update(t for t in tags if t != tag)
+    notes = []
+    for tag, hub in context.tag_names.items():
+        items = sorted(papers_by_tag[tag], key=lambda item: (-item[0].toordinal(), item[1]))
+        properties = {"type": "tag", "tag": tag, "count": len(items)}
+        lines = [f"# #{tag}", "", f"{len(items)} paper{'s' if len(items) != 1 else ''}.", "",
+                 "## Papers", ""]
+        lines += [f"- {day.isoformat()} · {wikilink(name)}" for day, name in items]
+        lines.append("")
+        common = sorted(together[tag].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        if common:
+            lines += ["## Often together", ""]
+            lines += [f"- {wikilink(context.tag_names[t], f'#{t}')} ({n})" for t, n in common]
+            lines.append("")
+        lines += [f"Back to {wikilink(INDEX_NAME)}", ""]
+        text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
+        notes.append(Note(f"{TAGS}/{hub}.md", text, "tag", tag))
+    return notes
+
+
+def day_notes(context: VaultContext) -> list[Note]:
+    """One note per posting day: its papers in post order, and the days before and after."""
+    by_day: dict[dt.date, list[tuple[Entry, str]]] = defaultdict(list)
+    for paper, name in context.paper_items():
+        for entry in paper.entries:
+            by_day[entry.date].append((entry, name))
+    notes = []
+    days = context.days
+    for position, day in enumerate(days):
+        items = sorted(by_day[day], key=lambda item: item[0].source)
+        properties = {"type": "day", "date": day, "count": len(items)}
+        nav = []
+        if position > 0:
+            nav.append(f"← {wikilink(days[position - 1].isoformat())}")
+        nav.append(wikilink(INDEX_NAME))
+        if position + 1 < len(days):
+            nav.append(f"{wikilink(days[position + 1].isoformat())} →")
+        lines = [f"# {day.isoformat()}", "", " · ".join(nav), "", f"## Papers ({len(items)})", ""]
+        for entry, name in items:
+            full = tex_to_text(entry.title)
+            suffix = f" — {escape_markdown(full)}" if full != name else ""
+            lines.append(f"- {wikilink(name)}{suffix}")
+        lines.append("")
+        text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
+        notes.append(Note(f"{DAYS}/{day.isoformat()}.md", text, "day", day.isoformat()))
+    return notes
+
+
+def index_note(context: VaultContext) -> list[Note]:
+    """The map of content: counts, tags by size, days by month."""
+    library = context.library
+    tag_counts: Counter[str] = Counter()
+    day_counts: Counter[dt.date] = Counter()
+    for paper in library.papers:
+        tag_counts.update(properties_tags(paper))
+        day_counts.update(e.date for e in paper.entries)
+    properties: dict[str, object] = {
+        "type": "index", "papers": len(library.papers), "cited": len(library.cited),
+        "tags": len(context.tag_names), "days": len(context.days),
+    }
+    lines = ["# Paper index", ""]
+    span = f" from {context.days[0]} to {context.days[-1]}" if context.days else ""
+    lines += [f"{len(library.papers)} papers on {len(context.days)} days{span}; "
+              f"{len(library.cited)} more papers cited; {len(context.tag_names)} tags.", ""]
+    if tag_counts:
+        lines += ["## Tags", ""]
+        for tag, count in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"- {wikilink(context.tag_names[tag], f'#{tag}')} ({count})")
+        lines.append("")
+    if context.days:
+        lines += ["## Days", ""]
+        month = ""
+        for day in reversed(context.days):
+            if day.strftime("%Y-%m") != month:
+                month = day.strftime("%Y-%m")
+                lines += ([""] if lines[-1] != "" else []) + [f"### {month}", ""]
+            lines.append(f"- {wikilink(day.isoformat())} ({day_counts[day]})")
+        lines.append("")
+    text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
+    return [Note(f"{INDEX_NAME}.md", text, "index", "index")]
+
+
+HubGenerator = Callable[[VaultContext], list[Note]]
+HUB_GENERATORS: tuple[HubGenerator, ...] = (tag_hubs, day_notes, index_note)
+
+_COLOR_GROUPS = (
+    (f"path:{PAPERS}", 0x4C8BF5),
+    (f"path:{CITED}", 0x9AA0A6),
+    (f"path:{TAGS}", 0x34A853),
+    (f"path:{DAYS}", 0xFBBC04),
+)
+_PROPERTY_TYPES = {
+    "type": "text", "title": "text", "aliases": "aliases", "authors": "multitext",
+    "date": "date", "dates": "multitext", "tags": "tags", "arxiv": "text", "url": "text",
+    "pdf": "text", "published": "date", "updated": "date", "categories": "multitext",
+    "primary_category": "text", "code": "multitext", "source": "multitext", "tag": "text",
+    "count": "number", "papers": "number", "cited": "number", "days": "number",
+}
+
+
+def graph_color_groups() -> list[dict[str, object]]:
+    """The graph view's colour groups vaultgen owns: papers, cited papers, tags, days."""
+    return [{"query": query, "color": {"a": 1, "rgb": rgb}} for query, rgb in _COLOR_GROUPS]
+
+
+def settings_notes() -> list[Note]:
+    """A minimal ``.obsidian/``: created only where the user has none (the writer sees to it)."""
+    def as_json(value: object) -> str:
+        return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+    return [
+        Note(".obsidian/graph.json", as_json({"colorGroups": graph_color_groups()}),
+             "settings", "graph"),
+        Note(".obsidian/types.json", as_json({"types": _PROPERTY_TYPES}), "settings", "types"),
+        Note(".obsidian/daily-notes.json",
+             as_json({"folder": DAYS, "format": "YYYY-MM-DD", "template": ""}),
+             "settings", "daily-notes"),
+    ]
+
+
+def render_vault(library: Library) -> list[Note]:
+    """Every note of the vault, in a fixed order: papers, cited papers, hubs, settings."""
+    context = settle_names(library)
+    notes = [render_paper(paper, name, context) for paper, name in context.paper_items()]
+    notes += [render_cited(arxiv_id, context.cited_names[arxiv_id], context)
+              for arxiv_id in library.cited]
+    for generator in HUB_GENERATORS:
+        notes += generator(context)
+    notes += settings_notes()
+    return notes

@@ -1,0 +1,391 @@
+"""The only module that writes to a vault.
+
+It writes a set of in-memory notes so that nothing the user wrote is lost:
+
+- ``.vaultgen/manifest.json`` records every file vaultgen generated: its hash as written, the
+  hash of its generated part, size and mtime, and the paper or tag it stands for.
+- A file whose bytes would not change is not touched. A file vaultgen never generated is
+  never overwritten or deleted.
+- In a generated note, the user's section below ``USER_MARKER`` and the properties the user
+  added are carried over into the new version. If the user changed a generated part, the file
+  is kept and reported; ``force`` saves the user's version under ``.vaultgen/backup/`` first.
+- A generated note the user renamed or moved is found again by the key in the manifest and
+  the ``arxiv``/``title`` property, and updated where it now lives.
+- Every write is atomic (a temporary file in the same folder, then ``os.replace``); nothing is
+  written outside the vault or through a symlink.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from .errors import UnsafePathError
+from .model import Note
+from .render import USER_MARKER, dump_properties, graph_color_groups
+
+MANIFEST = ".vaultgen/manifest.json"
+BACKUP_DIR = ".vaultgen/backup"
+_MANIFEST_VERSION = 1
+
+
+@dataclass
+class WriteReport:
+    """What a write did (or, in a dry run, would do), path by path."""
+
+    written: list[str] = field(default_factory=list)  # created or updated
+    unchanged: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)  # updated, keeping the user's additions
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left as it was
+    removed: list[str] = field(default_factory=list)
+    backups: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> int:
+        return len(self.written) + len(self.removed)
+
+
+def sha256(text: str | bytes) -> str:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- Notes: generated part, user part ------------------------------------------------------
+
+@dataclass(frozen=True)
+class NoteParts:
+    """A markdown note split into properties, the body above the marker, and the user's part."""
+
+    properties: dict[str, object] | None  # None: no frontmatter, or frontmatter not YAML
+    body: str  # everything after the frontmatter, up to the marker line
+    user: str | None  # the marker line and all below it; None when there is no marker
+
+
+def split_note(text: str) -> NoteParts:
+    """Split a note; a note without valid frontmatter keeps it in ``body``."""
+    properties: dict[str, object] | None = None
+    body = text
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 3)
+        if end != -1:
+            try:
+                loaded = yaml.load(text[4:end + 1], Loader=_Loader)
+            except yaml.YAMLError:
+                loaded = None
+            if isinstance(loaded, dict):
+                properties = loaded
+                body = text[end + 5:]
+    marker = body.find(USER_MARKER)
+    if marker == -1:
+        return NoteParts(properties, body, None)
+    return NoteParts(properties, body[:marker], body[marker:])
+
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+def generated_hash(text: str, owned: Iterable[str]) -> str:
+    """Hash of what vaultgen owns in a note: its own properties and the body above the marker."""
+    parts = split_note(text)
+    owned_properties = {k: v for k, v in (parts.properties or {}).items() if k in set(owned)}
+    canonical = json.dumps(owned_properties, sort_keys=True, default=str, ensure_ascii=False)
+    return sha256(canonical + "\0" + parts.body)
+
+
+def merge_user_parts(new_text: str, existing_text: str, owned_before: Iterable[str] = ()) -> str:
+    """The new generated note, carrying over the user's properties and section from the old.
+
+    Properties of the old note that vaultgen owned then (``owned_before``) are its own, not
+    the user's: they are dropped when the new note no longer has them.
+    """
+    new = split_note(new_text)
+    old = split_note(existing_text)
+    properties = dict(new.properties or {})
+    owned = set(owned_before)
+    for key, value in (old.properties or {}).items():
+        if key not in properties and key not in owned:
+            properties[key] = value
+    user = old.user if old.user is not None else new.user
+    front = dump_properties(properties) if new.properties is not None else ""
+    return front + new.body + (user or "")
+
+
+# --- Manifest -------------------------------------------------------------------------------
+
+@dataclass
+class ManifestEntry:
+    sha256: str  # of the file as written
+    source: str  # of the note as rendered, before the user's parts were merged in
+    generated: str  # generated_hash of it
+    kind: str
+    key: str
+    owned: list[str]  # property keys vaultgen owns in it
+    size: int = 0
+    mtime_ns: int = 0
+
+
+def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
+    path = vault / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        return {}  # unreadable: treat every file as the user's, which loses nothing
+    if data.get("version") != _MANIFEST_VERSION:
+        return {}
+    return {p: ManifestEntry(**e) for p, e in data.get("files", {}).items()}
+
+
+def _manifest_text(entries: dict[str, ManifestEntry]) -> str:
+    files = {p: vars(entries[p]) for p in sorted(entries)}
+    return json.dumps({"version": _MANIFEST_VERSION, "generator": "vaultgen", "files": files},
+                      indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+# --- Safety ---------------------------------------------------------------------------------
+
+def safe_target(vault: Path, relative: str) -> Path:
+    """The file for a vault-relative path; refuses to leave the vault or follow a symlink."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in relative:
+        raise UnsafePathError(relative, "path would leave the vault")
+    current = vault
+    for part in pure.parts:
+        current = current / part
+        if current.is_symlink():
+            raise UnsafePathError(relative, "passes through a symlink; not written through it")
+    return current
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that it is whole at any moment: temp file, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".vaultgen-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# --- Writing --------------------------------------------------------------------------------
+
+class VaultWriter:
+    """Writes notes into one vault, as the module docstring says. One instance per run."""
+
+    def __init__(self, vault: Path, *, force: bool = False, dry_run: bool = False,
+                 now: dt.datetime | None = None) -> None:
+        self.vault = vault
+        self.force = force
+        self.dry_run = dry_run
+        self.now = now or dt.datetime.now(dt.UTC)
+        self.manifest = load_manifest(vault)
+        self.report = WriteReport(dry_run=dry_run)
+        self._new_manifest: dict[str, ManifestEntry] = {}
+        self._seen: set[str] = set()
+
+    def write_all(self, notes: Iterable[Note]) -> WriteReport:
+        notes = list(notes)
+        moved = self._find_moved(notes)
+        for note in notes:
+            path = moved.get(note.path, note.path)
+            if path.casefold() in self._seen:
+                raise UnsafePathError(path, "two notes of one run would share this path")
+            self._seen.add(path.casefold())
+            try:
+                self._write_one(note, path)
+            except UnsafePathError as err:
+                self.report.kept.append((path, str(err).split(": ", 1)[-1]))
+        self._remove_stale()
+        if not self.dry_run and (self._new_manifest != self.manifest or not
+                                 (self.vault / MANIFEST).exists()):
+            atomic_write(self.vault / MANIFEST, _manifest_text(self._new_manifest).encode())
+        return self.report
+
+    def _find_moved(self, notes: list[Note]) -> dict[str, str]:
+        """Notes whose generated file the user renamed or moved: new path → where it is now."""
+        missing = {e.key: p for p, e in self.manifest.items()
+                   if e.kind in ("paper", "cited") and not (self.vault / p).exists()}
+        if not missing:
+            return {}
+        wanted = {n.key: n.path for n in notes if n.key in missing}
+        if not wanted:
+            return {}
+        found: dict[str, str] = {}
+        for file in sorted(self.vault.rglob("*.md")):
+            relative = file.relative_to(self.vault).as_posix()
+            if relative.startswith((".vaultgen/", ".obsidian/", ".trash/")):
+                continue
+            if relative in self.manifest:
+                continue
+            try:
+                properties = split_note(file.read_text(encoding="utf-8")).properties or {}
+            except (OSError, UnicodeDecodeError):
+                continue
+            key = _key_of(properties)
+            if key in wanted and wanted[key] not in found:
+                found[wanted[key]] = relative
+                old = missing[key]
+                self.manifest[relative] = self.manifest.pop(old)
+        return found
+
+    def _write_one(self, note: Note, path: str) -> None:
+        target = safe_target(self.vault, path)
+        data = note.text
+        if note.kind == "settings":
+            self._write_settings(note, target, path)
+            return
+        owned = _owned_keys(note.text)
+        recorded = self.manifest.get(path)
+        if not target.exists():
+            self._put(path, target, data, note, owned, new=True)
+            return
+        if recorded and recorded.source == sha256(data) and _stat_matches(target, recorded):
+            self._new_manifest[path] = recorded  # fast path: same output, file untouched
+            self.report.unchanged.append(path)
+            return
+        existing = target.read_text(encoding="utf-8", errors="surrogateescape")
+        if recorded is None:
+            if existing == data:  # the same bytes, from an earlier run that lost its manifest
+                self._record(path, target, data, note, owned)
+                self.report.unchanged.append(path)
+            else:
+                self.report.kept.append((path, "not generated by vaultgen; left as it is"))
+            return
+        touched = sha256(existing) != recorded.sha256
+        if touched and generated_hash(existing, recorded.owned) != recorded.generated:
+            if not self.force:
+                self._new_manifest[path] = recorded
+                self.report.kept.append((path, "you changed a generated part; kept (--force "
+                                         "regenerates it, saving yours in .vaultgen/backup)"))
+                return
+            self._backup(path, existing)
+        merged = merge_user_parts(data, existing, recorded.owned)
+        if merged == existing:
+            self._record(path, target, merged, note, owned)
+            self.report.unchanged.append(path)
+        else:
+            self._put(path, target, merged, note, owned, merged=touched)
+
+    def _write_settings(self, note: Note, target: Path, path: str) -> None:
+        if not target.exists():
+            self._put(path, target, note.text, note, [], new=True, record=False)
+            return
+        if note.key != "graph":
+            self.report.unchanged.append(path)
+            return
+        existing = target.read_text(encoding="utf-8")
+        merged = merge_graph_settings(existing)
+        if merged is None:
+            self.report.kept.append((path, "not valid JSON; colour groups not added"))
+        elif merged == existing:
+            self.report.unchanged.append(path)
+        else:
+            self._put(path, target, merged, note, [], record=False)
+
+    def _put(self, path: str, target: Path, data: str, note: Note, owned: list[str], *,
+             new: bool = False, merged: bool = False, record: bool = True) -> None:
+        if not self.dry_run:
+            atomic_write(target, data.encode("utf-8"))
+        if record:
+            self._record(path, target, data, note, owned)
+        (self.report.merged if merged else self.report.written).append(path)
+
+    def _record(self, path: str, target: Path, data: str, note: Note, owned: list[str]) -> None:
+        size, mtime = 0, 0
+        if not self.dry_run and target.exists():
+            stat = target.stat()
+            size, mtime = stat.st_size, stat.st_mtime_ns
+        self._new_manifest[path] = ManifestEntry(
+            sha256=sha256(data), source=sha256(note.text), generated=generated_hash(data, owned), kind=note.kind,
+            key=note.key, owned=owned, size=size, mtime_ns=mtime)
+
+    def _backup(self, path: str, existing: str) -> None:
+        stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
+        backup = f"{BACKUP_DIR}/{stamp}/{path}"
+        if not self.dry_run:
+            atomic_write(safe_target(self.vault, backup), existing.encode("utf-8",
+                                                                          "surrogateescape"))
+        self.report.backups.append(backup)
+
+    def _remove_stale(self) -> None:
+        for path, recorded in sorted(self.manifest.items()):
+            if path.casefold() in self._seen or path in self._new_manifest:
+                continue
+            try:
+                target = safe_target(self.vault, path)
+            except UnsafePathError:
+                continue
+            if not target.exists():
+                continue
+            current = target.read_bytes()
+            if sha256(current) != recorded.sha256:
+                self._new_manifest[path] = recorded
+                self.report.kept.append((path, "its paper left the input, but you changed the "
+                                         "note; kept"))
+                continue
+            if not self.dry_run:
+                target.unlink()
+            self.report.removed.append(path)
+
+
+def _stat_matches(target: Path, recorded: ManifestEntry) -> bool:
+    try:
+        stat = target.stat()
+    except OSError:
+        return False
+    return stat.st_size == recorded.size and stat.st_mtime_ns == recorded.mtime_ns
+
+
+def _owned_keys(text: str) -> list[str]:
+    return list((split_note(text).properties or {}).keys())
+
+
+def _key_of(properties: dict[str, object]) -> str | None:
+    arxiv = properties.get("arxiv")
+    if properties.get("type") == "cited" and arxiv:
+        return str(arxiv)
+    if properties.get("type") == "paper":
+        if arxiv:
+            return str(arxiv)
+        if properties.get("title"):
+            return f"title:{properties['title']}"
+    return None
+
+
+def merge_graph_settings(existing: str) -> str | None:
+    """The user's ``graph.json`` with vaultgen's colour groups put in; ``None`` if not JSON."""
+    try:
+        settings = json.loads(existing)
+    except ValueError:
+        return None
+    if not isinstance(settings, dict):
+        return None
+    ours = graph_color_groups()
+    our_queries = {g["query"] for g in ours}
+    groups = settings.get("colorGroups")
+    theirs = [g for g in groups if isinstance(g, dict) and g.get("query") not in our_queries] \
+        if isinstance(groups, list) else []
+    current = [g for g in groups if isinstance(g, dict) and g.get("query") in our_queries] \
+        if isinstance(groups, list) else []
+    if len(current) == len(ours):
+        return existing  # the user may have recoloured them: leave them be
+    settings["colorGroups"] = theirs + ours
+    return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
