@@ -88,43 +88,91 @@ def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
                    "under .vaultgen/backup/).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; touch nothing.")
 @click.option("--strict", is_flag=True, help="Fail when the input has warnings.")
-def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool,
-          strict: bool) -> None:
+@click.option("--offline", is_flag=True, help="Use the arXiv cache alone; ask arXiv nothing.")
+@click.option("--cache", "cache_path", type=click.Path(path_type=Path),
+              help="The arXiv cache file [default: arxiv-cache.json in the first input folder].")
+@click.option("--refresh", is_flag=True,
+              help="Ask arXiv again for papers it did not know, however recently asked.")
+@click.option("--arxiv-url", envvar="VAULTGEN_ARXIV_URL", default="https://export.arxiv.org",
+              show_default=True, help="Base URL of an arXiv-compatible API (BASE/api/query).")
+@click.option("--arxiv-delay", envvar="VAULTGEN_ARXIV_DELAY", type=click.FloatRange(min=0),
+              default=3.0, show_default=True, help="Seconds between requests to the API.")
+def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, strict: bool,
+          offline: bool, cache_path: Path | None, refresh: bool, arxiv_url: str,
+          arxiv_delay: float) -> None:
     """Build or update an Obsidian vault from digest posts.
 
-    INPUTS are post files or folders of them (default: input/). Re-running only touches
-    what changed, and never overwrites what you wrote.
+    INPUTS are post files or folders of them (default: input/). Each entry is looked up on
+    arXiv by title, and cited papers by id; every answer is cached, so later builds (and
+    --offline ones) ask only for what is new. Re-running only touches what changed, and never
+    overwrites what you wrote.
 
     Example:
 
         vaultgen build input/ -o vault/
     """
+    from .arxiv_client import ArxivCache, ArxivSource, default_cache_path
     from .build import build_vault
 
-    try:
-        result = build_vault(list(inputs) or [Path("input")], vault, force=force,
-                             dry_run=dry_run)
-    except VaultgenError as err:
-        raise _fail(err) from err
+    paths = list(inputs) or [Path("input")]
+    cache = ArxivCache.load(cache_path or default_cache_path(paths))
+    with _ProgressBar() as progress:
+        source = ArxivSource(cache, base_url=arxiv_url, delay=arxiv_delay, offline=offline,
+                             refresh=refresh, progress=progress)
+        try:
+            result = build_vault(paths, vault, source=source, force=force, dry_run=dry_run)
+        except VaultgenError as err:
+            raise _fail(err) from err
     _show_diagnostics(result.diagnostics)
+    for warning in source.stats.warnings:
+        click.echo(f"warning: {warning}", err=True)
     write = result.write
     for path, why in write.kept:
         click.echo(f"kept {path}: {why}", err=True)
+    if dry_run:
+        for path in write.written + write.merged:
+            click.echo(f"would write {path}", err=True)
+        for path in write.removed:
+            click.echo(f"would remove {path}", err=True)
     library = result.library
     links = result.check.summary["links"]
     verb = "would write" if dry_run else "wrote"
     click.echo(
-        f"{result.entries} entries → {len(library.papers)} papers, "
+        f"{result.entries} entries → {len(library.papers)} papers "
+        f"({len(library.papers) - len(library.unresolved)} found on arXiv, "
+        f"{len(library.unresolved)} unresolved), "
         f"{len(library.cited)} cited papers, "
         f"{sum(1 for n in result.notes if n.kind == 'tag')} tags, "
         f"{sum(1 for n in result.notes if n.kind == 'day')} days, {links} links; "
         f"{verb} {len(write.written)}, merged {len(write.merged)}, "
         f"unchanged {len(write.unchanged)}, kept {len(write.kept)}, "
-        f"removed {len(write.removed)}; {len(result.diagnostics)} warnings", err=True)
+        f"removed {len(write.removed)}; {source.stats.requests} arXiv requests; "
+        f"{len(result.diagnostics)} warnings", err=True)
     if write.changed == 0 and not write.merged:
         click.echo("nothing changed", err=True)
     if strict and result.diagnostics:
         sys.exit(1)
+
+
+class _ProgressBar:
+    """A progress bar on stderr with the time left, shown once there is something to wait for."""
+
+    def __init__(self) -> None:
+        self._bar: object | None = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label="arXiv lookups", show_eta=True,
+                                          file=sys.stderr)
+            self._bar.__enter__()  # type: ignore[attr-defined]
+        self._bar.update(done)  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)  # type: ignore[attr-defined]
 
 
 @cli.command()

@@ -1,0 +1,41 @@
+"""Shared test helpers: golden trees and the repository layout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+REGENERATE = os.environ.get("VAULTGEN_REGENERATE") == "1"
+
+
+def tree(folder: Path, skip: tuple[str, ...] = (".vaultgen",)) -> dict[str, bytes]:
+    """Every file under ``folder`` by relative POSIX path (``skip``: top-level folders)."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.relative_to(folder).parts[0] not in skip
+    }
+
+
+def assert_same_tree(actual: Path, expected: Path) -> None:
+    """Compare two trees file by file; with VAULTGEN_REGENERATE=1, rewrite ``expected``."""
+    got = tree(actual)
+    if REGENERATE:
+        import shutil
+
+        shutil.rmtree(expected, ignore_errors=True)
+        shutil.copytree(actual, expected, ignore=shutil.ignore_patterns(".vaultgen"))
+        return
+    want = tree(expected)
+    assert sorted(got) == sorted(want), "files differ"
+    for path in want:
+        assert got[path].decode() == want[path].decode(), f"{path} differs"
+
+
+@pytest.fixture
+def data() -> Path:
+    return DATA

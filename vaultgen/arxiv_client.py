@@ -1,0 +1,347 @@
+"""The network edge: arXiv records for entries (by title) and for cited papers (by id).
+
+``ArxivSource`` is the one object that talks to arXiv, through the ``arxiv`` package, with
+arXiv's politeness rules: one connection, one request every ``delay`` seconds (3 by default),
+many titles per request, ``id_list`` in chunks of at most 100. Every answer, found or not, goes
+into an ``ArxivCache`` file written atomically after each batch, so an interrupted run resumes
+where it stopped and ``offline`` builds use the cache alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import arxiv
+import requests
+
+from .model import ArxivRecord, Entry
+from .resolve import accept_match, title_key
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API = "https://export.arxiv.org"
+CACHE_NAME = "arxiv-cache.json"
+NOT_FOUND_TTL_DAYS = 30
+_CACHE_VERSION = 1
+_QUERY_BUDGET = 3500  # characters of search_query: the whole URL stays under about 4 KB
+_ID_CHUNK = 100
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+Progress = Callable[[int], None]
+
+
+# --- Cache ----------------------------------------------------------------------------------
+
+@dataclass
+class ArxivCache:
+    """Answers arXiv gave: records by id, title searches and missing ids with the day asked."""
+
+    path: Path | None
+    records: dict[str, dict] = field(default_factory=dict)
+    titles: dict[str, dict] = field(default_factory=dict)  # title key → {"asked", "ids"}
+    missing: dict[str, str] = field(default_factory=dict)  # id → day asked
+
+    @classmethod
+    def load(cls, path: Path | None) -> ArxivCache:
+        if path is None or not path.exists():
+            return cls(path)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != _CACHE_VERSION:
+            return cls(path)
+        return cls(path, data.get("records", {}), data.get("titles", {}),
+                   data.get("missing", {}))
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        from .write import atomic_write
+
+        data = {"version": _CACHE_VERSION,
+                "records": {k: self.records[k] for k in sorted(self.records)},
+                "titles": {k: self.titles[k] for k in sorted(self.titles)},
+                "missing": {k: self.missing[k] for k in sorted(self.missing)}}
+        text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+        if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
+            return
+        atomic_write(self.path, text.encode("utf-8"))
+
+    def record(self, arxiv_id: str) -> ArxivRecord | None:
+        raw = self.records.get(arxiv_id)
+        return record_from_dict(raw) if raw else None
+
+
+def record_from_dict(raw: dict) -> ArxivRecord:
+    return ArxivRecord(
+        id=raw["id"], title=raw["title"], authors=tuple(raw.get("authors", ())),
+        summary=raw.get("summary", ""), published=raw.get("published", "")[:10],
+        updated=(raw.get("updated") or "")[:10],
+        primary_category=raw.get("primary_category", ""),
+        categories=tuple(raw.get("categories", ())), version=raw.get("version", 1))
+
+
+def record_to_dict(record: ArxivRecord) -> dict:
+    data = asdict(record)
+    data["authors"] = list(record.authors)
+    data["categories"] = list(record.categories)
+    return data
+
+
+def record_from_result(result: arxiv.Result) -> ArxivRecord:
+    short = result.get_short_id()
+    match = re.match(r"(.+?)(?:v(\d+))?$", short)
+    arxiv_id, version = (match.group(1), int(match.group(2) or 1)) if match else (short, 1)
+    return ArxivRecord(
+        id=arxiv_id, title=" ".join(result.title.split()),
+        authors=tuple(a.name for a in result.authors), summary=" ".join(result.summary.split()),
+        published=result.published.date().isoformat(), updated=result.updated.date().isoformat(),
+        primary_category=result.primary_category, categories=tuple(result.categories),
+        version=version)
+
+
+def default_cache_path(inputs: Sequence[Path]) -> Path:
+    """``arxiv-cache.json`` in the first input folder (beside a file named directly)."""
+    first = inputs[0]
+    folder = first if first.is_dir() or not first.suffix else first.parent
+    return folder / CACHE_NAME
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+class _TimeoutSession(requests.Session):
+    """A session with a timeout on every request (the package sets none), keeping the last
+    response so that its status, headers and body can be judged."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.last_response: requests.Response | None = None
+        self.count = 0
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        kwargs.setdefault("timeout", self.timeout)
+        self.count += 1
+        response = super().request(method, url, *args, **kwargs)
+        self.last_response = response
+        return response
+
+
+class _Transient(Exception):
+    """An answer that proves nothing (empty or malformed page): retry later, cache nothing."""
+
+
+class _Offline(Exception):
+    """arXiv cannot be reached: stop asking for the rest of the run."""
+
+
+def _valid_feed(body: bytes) -> bool:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return False
+    return root.find("{http://a9.com/-/spec/opensearch/1.1/}totalResults") is not None
+
+
+# --- The source -----------------------------------------------------------------------------
+
+@dataclass
+class LookupStats:
+    requests: int = 0
+    from_cache: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    offline: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+class ArxivSource:
+    """Records for entries and cited ids, from the cache first and arXiv for the rest."""
+
+    def __init__(self, cache: ArxivCache, *, base_url: str = DEFAULT_API, delay: float = 3.0,
+                 timeout: float = 20.0, offline: bool = False, refresh: bool = False,
+                 today: dt.date | None = None, progress: Callable[[int, int], None] | None = None,
+                 max_retries: int = 4) -> None:
+        self.cache = cache
+        self.base_url = base_url.rstrip("/")
+        self.offline = offline
+        self.refresh = refresh
+        self.today = today or dt.date.today()
+        self.progress = progress
+        self.max_retries = max_retries
+        self.stats = LookupStats(offline=offline)
+        self._session = _TimeoutSession(timeout)
+        self._client = arxiv.Client(page_size=100, delay_seconds=delay, num_retries=0)
+        self._client.query_url_format = f"{self.base_url}/api/query?{{}}"
+        self._client._session = self._session  # the package's one HTTP session, with timeouts
+
+    # RecordSource -------------------------------------------------------------------------
+
+    def match_titles(self, entries: Sequence[Entry]) -> dict[int, ArxivRecord]:
+        keys = {title_key(e.title) for e in entries}
+        to_ask = sorted(k for k in keys if self._needs_asking(k))
+        self.stats.from_cache += len(keys) - len(to_ask)
+        for batch in _title_batches(to_ask):
+            if self.offline:
+                break
+            try:
+                self._ask_titles(batch)
+            except _Offline:
+                break
+            except _Transient as err:
+                self._warn(f"arXiv gave no usable answer for {len(batch)} titles ({err}); "
+                           "they stay unresolved and will be asked again next run")
+            self.cache.save()
+            self._tick(len(batch), len(to_ask))
+        matched: dict[int, ArxivRecord] = {}
+        for index, entry in enumerate(entries):
+            answer = self.cache.titles.get(title_key(entry.title))
+            for arxiv_id in (answer or {}).get("ids", []):
+                record = self.cache.record(arxiv_id)
+                if record and accept_match(entry, record):
+                    matched[index] = record
+                    break
+        self.stats.matched = len(matched)
+        self.stats.unmatched = len(entries) - len(matched)
+        return matched
+
+    def fetch_ids(self, ids: Sequence[str]) -> dict[str, ArxivRecord]:
+        to_ask = [i for i in ids if i not in self.cache.records and self._missing_stale(i)]
+        for start in range(0, len(to_ask), _ID_CHUNK):
+            if self.offline:
+                break
+            chunk = to_ask[start:start + _ID_CHUNK]
+            try:
+                found = self._query(arxiv.Search(id_list=chunk, max_results=len(chunk)))
+            except _Offline:
+                break
+            except _Transient as err:
+                self._warn(f"arXiv gave no usable answer for {len(chunk)} ids ({err})")
+                continue
+            for record in found:
+                self.cache.records[record.id] = record_to_dict(record)
+                self.cache.missing.pop(record.id, None)
+            for arxiv_id in chunk:
+                if arxiv_id not in self.cache.records:
+                    self.cache.missing[arxiv_id] = self.today.isoformat()
+            self.cache.save()
+        return {i: r for i in ids if (r := self.cache.record(i)) is not None}
+
+    # Internals ----------------------------------------------------------------------------
+
+    def _needs_asking(self, key: str) -> bool:
+        answer = self.cache.titles.get(key)
+        if answer is None:
+            return True
+        if answer.get("ids"):
+            return False
+        return self.refresh or _older_than(answer.get("asked", ""), self.today,
+                                           NOT_FOUND_TTL_DAYS)
+
+    def _missing_stale(self, arxiv_id: str) -> bool:
+        asked = self.cache.missing.get(arxiv_id)
+        return asked is None or self.refresh or _older_than(asked, self.today,
+                                                            NOT_FOUND_TTL_DAYS)
+
+    def _ask_titles(self, keys: list[str]) -> None:
+        query = " OR ".join(f'ti:"{phrase_of(k)}"' for k in keys)
+        results = self._query(arxiv.Search(query=query, max_results=max(10, 5 * len(keys))))
+        by_key: dict[str, list[str]] = {}
+        for record in results:
+            self.cache.records[record.id] = record_to_dict(record)
+            by_key.setdefault(title_key(record.title), []).append(record.id)
+        for key in keys:
+            self.cache.titles[key] = {"asked": self.today.isoformat(),
+                                      "ids": by_key.get(key, [])}
+
+    def _query(self, search: arxiv.Search) -> list[ArxivRecord]:
+        """One search, its pages fetched by the package; faults retried or reported."""
+        for attempt in range(self.max_retries + 1):
+            before = self._session.count
+            try:
+                results = list(self._client.results(search))
+            except (requests.ConnectionError, requests.Timeout) as err:
+                self.stats.requests += self._session.count - before
+                self._go_offline(f"cannot reach {self.base_url} ({type(err).__name__})")
+                raise _Offline from err
+            except arxiv.HTTPError as err:
+                self.stats.requests += self._session.count - before
+                if err.status in (429, 500, 502, 503, 504) and attempt < self.max_retries:
+                    time.sleep(self._retry_after(attempt))
+                    continue
+                raise _Transient(f"HTTP {err.status}") from err
+            except arxiv.UnexpectedEmptyPageError as err:
+                self.stats.requests += self._session.count - before
+                raise _Transient("an empty page in the middle of the results") from err
+            self.stats.requests += self._session.count - before
+            response = self._session.last_response
+            if response is None or not _valid_feed(response.content):
+                if attempt < self.max_retries:
+                    time.sleep(self._retry_after(attempt))
+                    continue
+                raise _Transient("a malformed feed")
+            return [record_from_result(r) for r in results]
+        raise _Transient("gave up after retries")
+
+    def _retry_after(self, attempt: int) -> float:
+        response = self._session.last_response
+        header = response.headers.get("Retry-After") if response is not None else None
+        if header and header.strip().isdigit():
+            return min(float(header), 120.0)
+        return min(self._client.delay_seconds * (2 ** attempt), 60.0)
+
+    def _go_offline(self, why: str) -> None:
+        self.offline = True
+        self.stats.offline = True
+        self._warn(f"{why}; continuing offline with what the cache knows")
+
+    def _warn(self, message: str) -> None:
+        log.warning(message)
+        self.stats.warnings.append(message)
+
+    def _tick(self, done: int, total: int) -> None:
+        if self.progress:
+            self.progress(done, total)
+
+
+def phrase_of(key: str) -> str:
+    """The words of a title key that arXiv's search can match as a phrase: the longest run of
+    plain ASCII words (TeX and symbols index differently), at most 12 words."""
+    runs: list[list[str]] = [[]]
+    for word in key.split():
+        if _ASCII_WORD.fullmatch(word):
+            runs[-1].append(word)
+        else:
+            runs.append([])
+    best = max(runs, key=len)
+    return " ".join(best[:12]) if best else key
+
+
+def _title_batches(keys: list[str]) -> list[list[str]]:
+    batches: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for key in keys:
+        term = len(quote_plus(f'ti:"{phrase_of(key)}" OR '))
+        if current and size + term > _QUERY_BUDGET:
+            batches.append(current)
+            current, size = [], 0
+        current.append(key)
+        size += term
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _older_than(day: str, today: dt.date, days: int) -> bool:
+    try:
+        return (today - dt.date.fromisoformat(day)).days >= days
+    except ValueError:
+        return True
