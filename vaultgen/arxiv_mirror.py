@@ -135,7 +135,7 @@ class MirrorServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: MirrorServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import networkx as nx
-import yaml
+
+from .notes import read_frontmatter
 
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -98,24 +99,6 @@ class CheckReport:
 
 # --- Reading notes ----------------------------------------------------------------------------
 
-def _split_frontmatter(text: str) -> tuple[str | None, str, int]:
-    """(frontmatter text or None, body, line number where the body starts)."""
-    if not text.startswith("---\n") and not text.startswith("---\r\n"):
-        return None, text, 1
-    match = re.search(r"^---\s*$", text[3:], re.MULTILINE)
-    if not match:
-        return None, text, 1
-    front = text[4:3 + match.start()]
-    body_start = 3 + match.end() + 1
-    return front, text[body_start:], text[:body_start].count("\n") + 1
-
-
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
-
-
 def _mask(pattern: re.Pattern[str], text: str) -> str:
     """``text`` with every match blanked out (newlines kept, so line numbers hold)."""
     return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
@@ -146,22 +129,13 @@ def _property_links(value: object, path: str, out: list[Link]) -> None:
 def parse_note(path: str, text: str) -> ParsedNote:
     """Links, headings and block ids of one markdown note; bad frontmatter is noted, not fatal."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    front, body, first_line = _split_frontmatter(text)
-    properties: dict[str, object] = {}
-    error = None
+    front = read_frontmatter(text)
+    properties = front.properties or {}
+    error = front.error
+    body, first_line = front.body, front.body_line
     links: list[Link] = []
-    if front is not None:
-        try:
-            loaded = yaml.load(front, Loader=_Loader)
-        except yaml.YAMLError as err:
-            error = " ".join(str(err).split())
-        else:
-            if isinstance(loaded, dict):
-                properties = loaded
-            elif loaded is not None:
-                error = "frontmatter is not a map of properties"
-        for value in properties.values():
-            _property_links(value, path, links)
+    for value in properties.values():
+        _property_links(value, path, links)
     headings: set[str] = set()
     blocks: set[str] = set()
     body = _mask(_COMMENT, body)
@@ -191,7 +165,7 @@ def parse_note(path: str, text: str) -> ParsedNote:
                               match.group(0)))
         for match in _MDLINK.finditer(line):
             url = match.group(2)
-            if _SCHEME.match(url) or url.startswith("#") and len(url) == 1:
+            if _SCHEME.match(url) or (url.startswith("#") and len(url) == 1):
                 continue
             target, anchor, block_ref = _split_target(unquote(url))
             links.append(Link(path, number, target, anchor, block_ref, "markdown", section,

@@ -183,13 +183,13 @@ class _PostParser:
         self.entries: list[Entry] = []
         self.diagnostics: list[Diagnostic] = []
         self.fallback_date = date_from_filename(path.rsplit("/", 1)[-1])
+        self.undated: list[int] = []
 
     def warn(self, line: int, message: str, severity: str = "warning") -> None:
         self.diagnostics.append(Diagnostic(SourceRef(self.path, line), message, severity))
 
     def run(self) -> ParseResult:
         date: dt.date | None = None
-        header_seen = False
         title: _Line | None = None
         authors: _Line | None = None
         body: list[_Line] = []
@@ -202,7 +202,7 @@ class _PostParser:
                 if title is not None and authors is not None:
                     self._finish(date, title, authors, body)
                 title, authors, body = None, None, []
-                date, header_seen = header, True
+                date = header
                 i += 1
                 continue
             following = lines[i + 1] if i + 1 < len(lines) else None
@@ -224,12 +224,13 @@ class _PostParser:
             i += 1
         if title is not None and authors is not None:
             self._finish(date, title, authors, body)
-        if not self.entries and not self.diagnostics:
+        if self.undated:
+            self.warn(self.undated[0], f"{len(self.undated)} entries stand before any date "
+                      "header (e.g. '2025년 4월 30일', 'April 30, 2025' or '2025-04-30') and "
+                      "the file name holds no YYYY-MM-DD date; they were skipped", "error")
+        elif not self.entries and not self.diagnostics:
             self.warn(1, "no entries found (a post is a date header, then entries: title, "
                       "'(authors)' line, abstract, commentary, '#tag' line)")
-        if self.entries and not header_seen and self.fallback_date is None:
-            self.warn(1, "no date header (e.g. '2025년 4월 30일', 'April 30, 2025' or "
-                      "'2025-04-30') and no YYYY-MM-DD in the file name", "error")
         return ParseResult(tuple(self.entries), tuple(self.diagnostics))
 
     def _header(self, line: _Line) -> dt.date | None:
@@ -243,7 +244,8 @@ class _PostParser:
                 body: list[_Line]) -> None:
         date = date or self.fallback_date
         if date is None:
-            return  # reported once for the whole file
+            self.undated.append(title.number)  # reported once for the whole file
+            return
         tags: list[str] = []
         text_lines: list[_Line] = []
         for line in body:

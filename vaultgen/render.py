@@ -296,7 +296,7 @@ def tag_hubs(context: VaultContext) -> list[Note]:
     for tag, hub in context.tag_names.items():
         items = sorted(papers_by_tag[tag], key=lambda item: (-item[0].toordinal(), item[1]))
         properties = {"type": "tag", "tag": tag, "count": len(items)}
-        lines = [f"# #{tag}", "", f"{len(items)} paper{'s' if len(items) != 1 else ''}.", "",
+        lines = [f"# {hub}", "", f"{len(items)} paper{'s' if len(items) != 1 else ''}.", "",
                  "## Papers", ""]
         lines += [f"- {day.isoformat()} · {wikilink(name)}" for day, name in items]
         lines.append("")

@@ -26,10 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import yaml
-
 from .errors import UnsafePathError
 from .model import Note
+from .notes import read_frontmatter
 from .render import USER_MARKER, dump_properties, graph_color_groups
 
 MANIFEST = ".vaultgen/manifest.json"
@@ -72,28 +71,12 @@ class NoteParts:
 
 def split_note(text: str) -> NoteParts:
     """Split a note; a note without valid frontmatter keeps it in ``body``."""
-    properties: dict[str, object] | None = None
-    body = text
-    if text.startswith("---\n"):
-        end = text.find("\n---\n", 3)
-        if end != -1:
-            try:
-                loaded = yaml.load(text[4:end + 1], Loader=_Loader)
-            except yaml.YAMLError:
-                loaded = None
-            if isinstance(loaded, dict):
-                properties = loaded
-                body = text[end + 5:]
+    front = read_frontmatter(text)
+    body = front.body if front.properties is not None else text
     marker = body.find(USER_MARKER)
     if marker == -1:
-        return NoteParts(properties, body, None)
-    return NoteParts(properties, body[:marker], body[marker:])
-
-
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+        return NoteParts(front.properties, body, None)
+    return NoteParts(front.properties, body[:marker], body[marker:])
 
 
 def generated_hash(text: str, owned: Iterable[str]) -> str:
@@ -314,8 +297,9 @@ class VaultWriter:
             stat = target.stat()
             size, mtime = stat.st_size, stat.st_mtime_ns
         self._new_manifest[path] = ManifestEntry(
-            sha256=sha256(data), source=sha256(note.text), generated=generated_hash(data, owned), kind=note.kind,
-            key=note.key, owned=owned, size=size, mtime_ns=mtime)
+            sha256=sha256(data), source=sha256(note.text),
+            generated=generated_hash(data, owned), kind=note.kind, key=note.key, owned=owned,
+            size=size, mtime_ns=mtime)
 
     def _backup(self, path: str, existing: str) -> None:
         stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
