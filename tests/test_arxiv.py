@@ -1,0 +1,193 @@
+"""The real ``arxiv`` package against a local Atom server: matching, batching, faults, cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vaultgen.arxiv_client import ArxivCache, ArxivSource, _title_batches, phrase_of
+from vaultgen.arxiv_mirror import Catalogue, Fault, MirrorServer
+from vaultgen.model import Entry, SourceRef
+from vaultgen.resolve import build_library, title_key
+
+RECORDS = [
+    {"id": "2203.03466", "title": "Tensor Programs V: Tuning Large Neural Networks via Zero-Shot "
+     "Hyperparameter Transfer", "authors": ["Greg Yang", "Edward J. Hu"],
+     "published": "2022-03-07T00:00:00Z"},
+    {"id": "2502.12853", "title": "S$^2$R: Teaching LLMs to Self-verify and Self-correct via "
+     "Reinforcement Learning", "authors": ["Ruotian Ma", "Peisong Wang"],
+     "published": "2025-02-18T00:00:00Z"},
+    {"id": "2412.04318", "title": "The Hyperfitting Phenomenon: Sharpening and Stabilizing LLMs "
+     "for Open-Ended Text Generation", "authors": ["Fredrik Carlsson"],
+     "published": "2024-12-05T00:00:00Z"},
+    {"id": "2505.00001", "title": "A Paper From The Future", "authors": ["Ann Author"],
+     "published": "2025-05-20T00:00:00Z"},
+    {"id": "2401.99999", "title": "Same Title Other Authors", "authors": ["Zed Zulu"],
+     "published": "2024-01-02T00:00:00Z"},
+    {"id": "2404.19737", "title": "DeepSeek-V2: A Strong, Economical, and Efficient "
+     "Mixture-of-Experts Language Model", "authors": ["DeepSeek-AI", "Aixin Liu", "Bei Feng"],
+     "published": "2024-05-07T00:00:00Z"},
+]
+
+
+def entry(title: str, authors: tuple[str, ...], day: str = "2025-05-01",
+          cites: tuple[str, ...] = ()) -> Entry:
+    return Entry(dt.date.fromisoformat(day), title, authors, "abstract", None, None, (), cites,
+                 SourceRef("post.txt", 1))
+
+
+@pytest.fixture
+def server() -> Iterator[MirrorServer]:
+    server = MirrorServer(Catalogue(RECORDS)).start()
+    yield server
+    server.stop()
+
+
+def source(server: MirrorServer, tmp_path: Path, **options: object) -> ArxivSource:
+    cache = ArxivCache.load(tmp_path / "cache.json")
+    return ArxivSource(cache, base_url=server.base_url, delay=0, timeout=2,
+                       today=dt.date(2025, 6, 1), **options)  # type: ignore[arg-type]
+
+
+def test_titles_match_only_when_titles_authors_and_dates_agree(server: MirrorServer,
+                                                               tmp_path: Path) -> None:
+    entries = [
+        entry("Tensor Programs V: Tuning Large Neural Networks via Zero-Shot Hyperparameter "
+              "Transfer", ("Greg Yang", "Edward Hu")),
+        entry("S$^2$R: Teaching LLMs to Self-verify and Self-correct via Reinforcement "
+              "Learning", ("Ruotian Ma",)),
+        entry("A Paper From The Future", ("Ann Author",)),  # published after the post
+        entry("Same Title Other Authors", ("Mia Mouse", "Nora Noodle")),  # wrong authors
+        entry("DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language "
+              "Model", ("DeepSeek-AI",), "2024-05-07"),  # a team name
+        entry("Not On arXiv At All", ("X Y",)),
+    ]
+    matched = source(server, tmp_path).match_titles(entries)
+    assert {i: r.id for i, r in matched.items()} == {0: "2203.03466", 1: "2502.12853",
+                                                     4: "2404.19737"}
+    assert len(server.requests) == 1  # one batched request for all titles
+
+
+def test_cited_ids_are_fetched_in_chunks_and_missing_ones_remembered(server: MirrorServer,
+                                                                     tmp_path: Path) -> None:
+    ids = ["2412.04318"] + [f"2501.{n:05d}" for n in range(150)]
+    found = source(server, tmp_path).fetch_ids(ids)
+    assert list(found) == ["2412.04318"]
+    assert len(server.requests) == 2  # 151 ids in chunks of at most 100
+    assert all("id_list=" in r for r in server.requests)
+    cache = ArxivCache.load(tmp_path / "cache.json")
+    assert cache.missing["2501.00000"] == "2025-06-01"
+    server.requests.clear()
+    source(server, tmp_path).fetch_ids(ids)
+    assert server.requests == []  # everything answered from the cache
+
+
+def test_pages_are_followed(server: MirrorServer, tmp_path: Path) -> None:
+    many = [{"id": f"2402.{n:05d}", "title": f"Scaling Study Part {n}", "authors": ["A B"],
+             "published": "2024-02-01T00:00:00Z"} for n in range(130)]
+    big = MirrorServer(Catalogue(many)).start()
+    try:
+        found = source(big, tmp_path).fetch_ids([r["id"] for r in many])
+    finally:
+        big.stop()
+    assert len(found) == 130
+
+
+def test_429_and_503_back_off_then_carry_on(server: MirrorServer, tmp_path: Path) -> None:
+    server.faults.extend([Fault(429, retry_after="0"), Fault(503, retry_after="0")])
+    found = source(server, tmp_path).fetch_ids(["2412.04318"])
+    assert list(found) == ["2412.04318"]
+    assert len(server.requests) == 3
+
+
+def test_empty_or_malformed_first_page_is_never_cached_as_not_found(
+        server: MirrorServer, tmp_path: Path) -> None:
+    server.faults.extend([Fault(200, b"")] * 3 + [Fault(200, b"<feed><oops")] * 3)
+    arxiv_source = source(server, tmp_path, max_retries=2)
+    assert arxiv_source.fetch_ids(["2412.04318"]) == {}
+    assert arxiv_source.match_titles([entry("The Hyperfitting Phenomenon: Sharpening and "
+                                            "Stabilizing LLMs for Open-Ended Text Generation",
+                                            ("Fredrik Carlsson",))]) == {}
+    cache = ArxivCache.load(tmp_path / "cache.json")
+    assert cache.missing == {} and cache.titles == {}
+    assert arxiv_source.stats.warnings  # said so
+    assert list(source(server, tmp_path).fetch_ids(["2412.04318"])) == ["2412.04318"]
+
+
+def test_a_hanging_server_times_out_and_the_build_goes_offline(server: MirrorServer,
+                                                               tmp_path: Path) -> None:
+    server.faults.append(Fault(200, b"", delay=3))
+    arxiv_source = ArxivSource(ArxivCache(None), base_url=server.base_url, delay=0, timeout=0.5)
+    assert arxiv_source.fetch_ids(["2412.04318", "2203.03466"]) == {}
+    assert arxiv_source.offline and len(arxiv_source.stats.warnings) == 1
+    assert arxiv_source.match_titles([entry("Anything", ("A",))]) == {}
+    assert len(server.requests) == 1  # nothing more asked once offline
+
+
+def test_no_network_warns_once_and_finishes_from_the_cache(tmp_path: Path) -> None:
+    arxiv_source = ArxivSource(ArxivCache(None), base_url="http://127.0.0.1:9", delay=0)
+    entries = [entry(f"Title {n}", ("A",)) for n in range(3)]
+    library = build_library(entries, arxiv_source)
+    assert len(library.unresolved) == 3
+    assert len(arxiv_source.stats.warnings) == 1 and arxiv_source.stats.requests == 1
+
+
+def test_offline_uses_the_cache_alone(server: MirrorServer, tmp_path: Path) -> None:
+    title = "The Hyperfitting Phenomenon: Sharpening and Stabilizing LLMs for Open-Ended Text " \
+            "Generation"
+    source(server, tmp_path).match_titles([entry(title, ("Fredrik Carlsson",))])
+    server.requests.clear()
+    matched = source(server, tmp_path, offline=True).match_titles(
+        [entry(title, ("Fredrik Carlsson",)), entry("Unknown", ("A",))])
+    assert [r.id for r in matched.values()] == ["2412.04318"]
+    assert server.requests == []
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(server: MirrorServer,
+                                                     tmp_path: Path) -> None:
+    titles = [f"Completely Distinct Paper Title Number {n} " + "word " * 40 for n in range(60)]
+    batches = _title_batches(sorted(title_key(t) for t in titles))
+    assert len(batches) >= 2
+    arxiv_source = source(server, tmp_path)
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the first batch
+
+    arxiv_source.progress = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        arxiv_source.match_titles([entry(t, ("A",)) for t in titles])
+    asked = len(ArxivCache.load(tmp_path / "cache.json").titles)
+    assert asked == len(batches[0])  # the first batch was saved before the interruption
+    server.requests.clear()
+    source(server, tmp_path).match_titles([entry(t, ("A",)) for t in titles])
+    assert len(server.requests) == len(batches) - 1
+
+
+def test_not_found_is_asked_again_only_after_the_ttl_or_with_refresh(server: MirrorServer,
+                                                                     tmp_path: Path) -> None:
+    unknown = [entry("Never Heard Of It", ("A",))]
+    source(server, tmp_path).match_titles(unknown)
+    server.requests.clear()
+    source(server, tmp_path).match_titles(unknown)
+    assert server.requests == []
+    source(server, tmp_path, refresh=True).match_titles(unknown)
+    assert len(server.requests) == 1
+    later = ArxivSource(ArxivCache.load(tmp_path / "cache.json"), base_url=server.base_url,
+                        delay=0, today=dt.date(2025, 8, 1))
+    later.match_titles(unknown)
+    assert len(server.requests) == 2
+
+
+def test_query_urls_stay_under_4kb(server: MirrorServer, tmp_path: Path) -> None:
+    titles = [f"Another Long Paper Title About Things Number {n} " + "x" * 60 for n in range(200)]
+    source(server, tmp_path).match_titles([entry(t, ("A",)) for t in titles])
+    assert len(server.requests) >= 2
+    assert max(len(r) for r in server.requests) < 4096
+
+
+def test_tex_titles_are_searched_by_their_plain_words() -> None:
+    assert phrase_of(title_key("$\\mu$P: Zero-Shot Hyperparameter Transfer")) == \
+        "zero shot hyperparameter transfer"
