@@ -12,7 +12,7 @@ from .inputs import read_posts
 from .model import Diagnostic, Library, Note
 from .render import render_vault
 from .resolve import RecordSource, build_library
-from .write import VaultWriter, WriteReport
+from .write import VaultWriter, WriteReport, note_locations
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     """
     parsed = read_posts(inputs)
     library = build_library(parsed.entries, source)
-    notes = render_vault(library)
+    notes = render_vault(library, note_locations(vault) if vault.exists() else None)
     report = check_files({n.path: n.text for n in notes if n.path.endswith(".md")})
     broken = [str(f) for f in report.errors]
     if broken:

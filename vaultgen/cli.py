@@ -210,3 +210,7 @@ def check(vault: Path, as_json: bool, strict: bool) -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

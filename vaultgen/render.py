@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import yaml
@@ -58,15 +58,37 @@ class VaultContext:
     tag_names: dict[str, str]  # tag → hub note name
     days: tuple[dt.date, ...]  # every posting day, ascending
     cited_by: dict[str, tuple[str, ...]]  # note name → names of the papers citing it
+    paths: dict[str, str]  # note key → vault path, for notes the user moved or renamed
 
     def paper_items(self) -> Iterable[tuple[Paper, str]]:
         return zip(self.library.papers, self.paper_names, strict=True)
 
 
-def settle_names(library: Library) -> VaultContext:
-    """Give every note its name; papers in order of first posting, so old names stay put."""
+def paper_key(paper: Paper) -> str:
+    """The identity of a paper's note across runs: its arXiv id, else its title."""
+    return paper.arxiv_id or f"title:{paper.first.title}"
+
+
+def settle_names(library: Library, locations: Mapping[str, str] | None = None) -> VaultContext:
+    """Give every note its name; papers in order of first posting, so old names stay put.
+
+    ``locations`` maps a note's key (arXiv id or ``title:…``) to where the user moved or
+    renamed it: that note keeps its place and name, and links use that name.
+    """
+    locations = locations or {}
     registry = NameRegistry()
     registry.take(INDEX_NAME)
+    paths: dict[str, str] = {}  # note key → vault path, for notes the user moved
+    for paper in library.papers:
+        for key in (paper_key(paper), f"title:{paper.first.title}"):
+            if key in locations:
+                paths[paper_key(paper)] = locations[key]
+                registry.take(_name_of(locations[key]))
+                break
+    for arxiv_id in library.cited:
+        if arxiv_id in locations:
+            paths[arxiv_id] = locations[arxiv_id]
+            registry.take(_name_of(locations[arxiv_id]))
     days = sorted({e.date for p in library.papers for e in p.entries})
     for day in days:
         registry.take(day.isoformat())
@@ -75,12 +97,18 @@ def settle_names(library: Library) -> VaultContext:
     tag_names = {tag: registry.take(tag_note_name(tag)) for tag in tags}
     paper_names = []
     for paper in library.papers:
+        if paper_key(paper) in paths:
+            paper_names.append(_name_of(paths[paper_key(paper)]))
+            continue
         title = paper.first.title
         fallback = paper.arxiv_id or paper.first.date.isoformat()
         paper_names.append(registry.take(
             short_title(title), tex_to_text(title), f"{short_title(title)} ({fallback})"))
     cited_names = {}
     for arxiv_id in library.cited:
+        if arxiv_id in paths:
+            cited_names[arxiv_id] = _name_of(paths[arxiv_id])
+            continue
         record = library.records.get(arxiv_id)
         id_name = f"arXiv {safe_name(arxiv_id)}"
         if record:
@@ -107,7 +135,12 @@ def settle_names(library: Library) -> VaultContext:
         tag_names=tag_names,
         days=tuple(days),
         cited_by={k: tuple(v) for k, v in cited_by.items()},
+        paths=paths,
     )
+
+
+def _name_of(path: str) -> str:
+    return path.rsplit("/", 1)[-1].removesuffix(".md")
 
 
 def _cites_of(paper: Paper) -> list[str]:
@@ -239,8 +272,8 @@ def render_paper(paper: Paper, name: str, context: VaultContext) -> Note:
         lines[-1] += " · " + " ".join(wikilink(context.tag_names[t], f"#{t}") for t in tags)
     lines.append("")
     text = dump_properties(paper_properties(paper)) + "\n".join(lines) + "\n" + USER_SECTION
-    key = paper.arxiv_id or f"title:{first.title}"
-    return Note(f"{PAPERS}/{name}.md", text, "paper", key)
+    key = paper_key(paper)
+    return Note(context.paths.get(key, f"{PAPERS}/{name}.md"), text, "paper", key)
 
 
 def properties_tags(paper: Paper) -> list[str]:
@@ -280,7 +313,7 @@ def render_cited(arxiv_id: str, name: str, context: VaultContext) -> Note:
                   ""]
     lines += _cited_by_lines(name, context)
     text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
-    return Note(f"{CITED}/{name}.md", text, "cited", arxiv_id)
+    return Note(context.paths.get(arxiv_id, f"{CITED}/{name}.md"), text, "cited", arxiv_id)
 
 
 def tag_hubs(context: VaultContext) -> list[Note]:
@@ -411,9 +444,12 @@ def settings_notes() -> list[Note]:
     ]
 
 
-def render_vault(library: Library) -> list[Note]:
-    """Every note of the vault, in a fixed order: papers, cited papers, hubs, settings."""
-    context = settle_names(library)
+def render_vault(library: Library, locations: Mapping[str, str] | None = None) -> list[Note]:
+    """Every note of the vault, in a fixed order: papers, cited papers, hubs, settings.
+
+    ``locations``: where the user moved generated notes (see ``settle_names``).
+    """
+    context = settle_names(library, locations)
     notes = [render_paper(paper, name, context) for paper, name in context.paper_items()]
     notes += [render_cited(arxiv_id, context.cited_names[arxiv_id], context)
               for arxiv_id in library.cited]

@@ -185,10 +185,9 @@ class VaultWriter:
         self._seen: set[str] = set()
 
     def write_all(self, notes: Iterable[Note]) -> WriteReport:
-        notes = list(notes)
-        moved = self._find_moved(notes)
         for note in notes:
-            path = moved.get(note.path, note.path)
+            path = note.path
+            self._adopt_moved(note)
             if path.casefold() in self._seen:
                 raise UnsafePathError(path, "two notes of one run would share this path")
             self._seen.add(path.casefold())
@@ -202,32 +201,14 @@ class VaultWriter:
             atomic_write(self.vault / MANIFEST, _manifest_text(self._new_manifest).encode())
         return self.report
 
-    def _find_moved(self, notes: list[Note]) -> dict[str, str]:
-        """Notes whose generated file the user renamed or moved: new path → where it is now."""
-        missing = {e.key: p for p, e in self.manifest.items()
-                   if e.kind in ("paper", "cited") and not (self.vault / p).exists()}
-        if not missing:
-            return {}
-        wanted = {n.key: n.path for n in notes if n.key in missing}
-        if not wanted:
-            return {}
-        found: dict[str, str] = {}
-        for file in sorted(self.vault.rglob("*.md")):
-            relative = file.relative_to(self.vault).as_posix()
-            if relative.startswith((".vaultgen/", ".obsidian/", ".trash/")):
-                continue
-            if relative in self.manifest:
-                continue
-            try:
-                properties = split_note(file.read_text(encoding="utf-8")).properties or {}
-            except (OSError, UnicodeDecodeError):
-                continue
-            key = _key_of(properties)
-            if key in wanted and wanted[key] not in found:
-                found[wanted[key]] = relative
-                old = missing[key]
-                self.manifest[relative] = self.manifest.pop(old)
-        return found
+    def _adopt_moved(self, note: Note) -> None:
+        """Carry the manifest entry of a note the user moved over to where it is now."""
+        if note.path in self.manifest or note.kind not in ("paper", "cited"):
+            return
+        for old, entry in list(self.manifest.items()):
+            if entry.key == note.key and old != note.path and not (self.vault / old).exists():
+                self.manifest[note.path] = self.manifest.pop(old)
+                return
 
     def _write_one(self, note: Note, path: str) -> None:
         target = safe_target(self.vault, path)
@@ -330,6 +311,37 @@ class VaultWriter:
             self.report.removed.append(path)
 
 
+def note_locations(vault: Path) -> dict[str, str]:
+    """Where the paper and cited notes vaultgen generated are now, by key (arXiv id or
+    ``title:…``): where the manifest put them, or where the user moved or renamed them (found
+    by their ``arxiv`` or ``title`` property)."""
+    manifest = load_manifest(vault)
+    located: dict[str, str] = {}
+    lost: set[str] = set()
+    for path, entry in manifest.items():
+        if entry.kind not in ("paper", "cited"):
+            continue
+        if (vault / path).is_file():
+            located[entry.key] = path
+        else:
+            lost.add(entry.key)
+    if not lost:
+        return located
+    for file in sorted(vault.rglob("*.md")):
+        relative = file.relative_to(vault).as_posix()
+        if relative in manifest or relative.split("/", 1)[0] in (".vaultgen", ".obsidian",
+                                                                  ".trash"):
+            continue
+        try:
+            properties = split_note(file.read_text(encoding="utf-8")).properties or {}
+        except (OSError, UnicodeDecodeError):
+            continue
+        for key in _keys_of(properties):
+            if key in lost and key not in located:
+                located[key] = relative
+    return located
+
+
 def _stat_matches(target: Path, recorded: ManifestEntry) -> bool:
     try:
         stat = target.stat()
@@ -342,16 +354,15 @@ def _owned_keys(text: str) -> list[str]:
     return list((split_note(text).properties or {}).keys())
 
 
-def _key_of(properties: dict[str, object]) -> str | None:
-    arxiv = properties.get("arxiv")
-    if properties.get("type") == "cited" and arxiv:
-        return str(arxiv)
-    if properties.get("type") == "paper":
-        if arxiv:
-            return str(arxiv)
-        if properties.get("title"):
-            return f"title:{properties['title']}"
-    return None
+def _keys_of(properties: dict[str, object]) -> list[str]:
+    if properties.get("type") not in ("paper", "cited"):
+        return []
+    keys = []
+    if properties.get("arxiv"):
+        keys.append(str(properties["arxiv"]))
+    if properties.get("title"):
+        keys.append(f"title:{properties['title']}")
+    return keys
 
 
 def merge_graph_settings(existing: str) -> str | None:
