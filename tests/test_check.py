@@ -1,0 +1,143 @@
+"""`vaultgen check`: links resolved as Obsidian does, and every finding."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from vaultgen.check import check_files, check_vault, parse_note
+
+
+def kinds(report) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return sorted((f.kind, f.path) for f in report.findings)
+
+
+def broken(report) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.message for f in report.findings if f.kind == "broken"]
+
+
+@pytest.mark.parametrize("link", [
+    "[[B]]", "[[B.md]]", "[[dir/B]]", "[[B#Heading]]", "[[B#^blk]]", "[[B|shown]]",
+    "| [[B\\|shown]] |", "![[B]]", "[text](dir/B.md)", "[text](B%20.md)".replace("%20", ""),
+    "[[b]]", "[[DIR/b]]",
+])
+def test_every_link_form_resolves(link: str) -> None:
+    report = check_files({"A.md": f"{link}\n", "dir/B.md": "# Heading\n\ntext ^blk\n"})
+    assert broken(report) == [] and not [f for f in report.findings if f.kind == "heading"]
+    assert report.graph.has_edge("A.md", "dir/B.md")
+
+
+def test_links_in_properties_resolve_and_are_checked() -> None:
+    report = check_files({"A.md": '---\nrelated: "[[B]]"\nmore: ["[[Gone]]"]\n---\nbody\n',
+                          "B.md": "x\n"})
+    assert report.graph.has_edge("A.md", "B.md")
+    assert broken(report) == ["broken link [[Gone]]"]
+
+
+def test_nothing_in_code_or_comments_counts() -> None:
+    text = "```\n[[Gone1]]\n```\n`[[Gone2]]` %% [[Gone3]] %%\n%%\n[[Gone4]]\n%%\n[[B]]\n"
+    links = parse_note("A.md", text).links
+    assert [link.target for link in links] == ["B"]
+
+
+def test_broken_link_has_file_line_and_a_hint() -> None:
+    report = check_files({"A.md": "x\n\nsee [[Attention Is All You Ned]]\n",
+                          "Attention Is All You Need.md": "[[A]]\n"})
+    [finding] = [f for f in report.findings if f.kind == "broken"]
+    assert (finding.path, finding.line) == ("A.md", 3)
+    assert finding.hint == "did you mean [[Attention Is All You Need]]?"
+    assert str(finding).startswith("A.md:3: error: broken link")
+
+
+def test_missing_heading_and_block() -> None:
+    report = check_files({"A.md": "[[B#Nope]] [[B#^nope]]\n", "B.md": "# Yes\n"})
+    assert [f.kind for f in report.findings if f.kind in ("block", "heading")] == \
+        ["block", "heading"]
+
+
+def test_same_name_in_two_folders() -> None:
+    files = {"a/Note.md": "[[Note]]\n", "b/Note.md": "x\n", "c/Other.md": "[[Note]]\n",
+             "d/e/Note.md": "x\n"}
+    report = check_files(files)
+    # from a/: its own folder wins; from c/: the shortest path is ambiguous (a/ and b/)
+    assert report.graph.has_edge("a/Note.md", "a/Note.md") is False
+    assert [f.path for f in report.findings if f.kind == "ambiguous"] == ["c/Other.md"]
+    one = check_files({"x/Note.md": "x\n", "y/z/Note.md": "x\n", "Other.md": "[[Note]]\n"})
+    assert one.graph.has_edge("Other.md", "x/Note.md")
+
+
+def test_names_differing_only_in_case_resolve_like_obsidian() -> None:
+    report = check_files({"A.md": "[[attention]]\n", "Attention.md": "[[a]]\n"})
+    assert report.errors == []
+    assert report.graph.has_edge("A.md", "Attention.md")
+
+
+def test_nfc_and_nfd_names_are_one_name() -> None:
+    nfd = unicodedata.normalize("NFD", "Über Café")
+    report = check_files({"A.md": f"[[{nfd}]]\n", "Über Café.md": "[[A]]\n"})
+    assert report.errors == []
+
+
+def test_aliases_are_not_link_targets() -> None:
+    report = check_files({"A.md": "[[Alias]]\n", "B.md": "---\naliases: [Alias]\n---\n[[A]]\n"})
+    assert broken(report) == ["broken link [[Alias]]"]
+
+
+def test_invalid_frontmatter_is_reported_not_fatal() -> None:
+    report = check_files({"A.md": "---\ntitle: [unclosed\n---\n[[B]]\n", "B.md": "[[A]]\n"})
+    assert [f.kind for f in report.findings] == ["frontmatter"]
+    assert report.graph.has_edge("A.md", "B.md")
+
+
+def test_orphans_isolated_duplicates_and_empty_hubs() -> None:
+    files = {
+        "Index.md": "---\ntype: index\n---\n[[P1]] [[Day]]\n",
+        "P1.md": "---\ntype: paper\narxiv: '2401.00001'\n---\n[[P2]]\n",
+        "P2.md": "---\ntype: paper\narxiv: '2401.00001'\n---\nx\n",
+        "Alone.md": "nothing\n",
+        "Orphan.md": "[[P1]]\n",
+        "Day.md": "---\ntype: day\n---\n[[Index]]\n",
+    }
+    report = check_files(files)
+    assert kinds(report) == [
+        ("backlink", "P2.md"), ("duplicate", "P1.md"), ("duplicate", "P2.md"),
+        ("empty-hub", "Day.md"), ("isolated", "Alone.md"), ("orphan", "Orphan.md")]
+    assert {f.severity for f in report.findings if f.kind in ("orphan", "isolated")} == \
+        {"warning"}
+    strict = check_files(files, strict=True)
+    assert {f.severity for f in strict.findings if f.kind == "orphan"} == {"error"}
+
+
+def test_cited_by_lists_are_checked_against_who_cites() -> None:
+    files = {
+        "A.md": "---\ntype: paper\n---\n## Commentary\n\nsee [[C]]\n",
+        "B.md": "---\ntype: paper\n---\n## Commentary\n\nnothing\n",
+        "C.md": "---\ntype: cited\n---\n## Cited by\n\n- [[B]]\n",
+    }
+    messages = sorted(f.message for f in check_files(files).findings if f.kind == "backlink")
+    assert messages == ["'Cited by' does not list A.md, which cites it",
+                        "'Cited by' lists B.md, which does not cite it"]
+
+
+def test_canvas_file_nodes_are_links(tmp_path: Path) -> None:
+    (tmp_path / "A.md").write_text("x\n")
+    (tmp_path / "g.canvas").write_text('{"nodes": [{"id": "1", "type": "file", "file": "A.md",'
+                                       ' "x": 0, "y": 0, "width": 1, "height": 1}, {"id": "2", '
+                                       '"type": "file", "file": "Gone.md", "x": 0, "y": 0, '
+                                       '"width": 1, "height": 1}], "edges": []}')
+    (tmp_path / ".obsidian").mkdir()
+    (tmp_path / ".obsidian" / "x.md").write_text("[[Ignored]]\n")
+    report = check_vault(tmp_path)
+    assert broken(report) == ["broken link Gone.md"]
+    assert report.graph.has_edge("g.canvas", "A.md")
+
+
+def test_summary_counts() -> None:
+    report = check_files({"A.md": "---\ntype: paper\n---\n[[B]]\n",
+                          "B.md": "---\ntype: cited\n---\n## Cited by\n\n- [[A]]\n"})
+    summary = report.summary
+    assert summary["by_type"] == {"cited": 1, "paper": 1}
+    assert summary["links"] == 2 and summary["components"] == 1
+    assert summary["most_cited"] == [{"note": "B.md", "cited_by": 1}]
