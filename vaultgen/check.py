@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -138,34 +139,43 @@ def parse_note(path: str, text: str) -> ParsedNote:
         _property_links(value, path, links)
     headings: set[str] = set()
     blocks: set[str] = set()
-    body = _mask(_COMMENT, body)
+    if "%%" in body:
+        body = _mask(_COMMENT, body)
     section = ""
     in_fence = False
     for offset, line in enumerate(body.split("\n")):
-        if _FENCE.match(line):
+        if not line:
+            continue
+        first = line.lstrip()[:3]
+        if first in ("```", "~~~"):
             in_fence = not in_fence
             continue
         if in_fence:
             continue
-        heading = _HEADING.match(line)
-        if heading:
-            section = heading.group(2).strip()
-            headings.add(_heading_key(section))
-        block = _BLOCK_ID.search(line)
-        if block:
-            blocks.add(block.group(1).lower())
+        if line[0] == "#":
+            heading = _HEADING.match(line)
+            if heading:
+                section = heading.group(2).strip()
+                headings.add(_heading_key(section))
+        if "^" in line:
+            block = _BLOCK_ID.search(line)
+            if block:
+                blocks.add(block.group(1).lower())
         if "[" not in line:
             continue
-        line = _mask(_INLINE_CODE, line)
+        if "`" in line:
+            line = _mask(_INLINE_CODE, line)
         number = first_line + offset
         for match in _WIKI.finditer(line):
             target, anchor, block_ref = _split_target(match.group(2))
             form = "embed" if match.group(1) else "wiki"
             links.append(Link(path, number, target, anchor, block_ref, form, section,
                               match.group(0)))
+        if "](" not in line:
+            continue
         for match in _MDLINK.finditer(line):
             url = match.group(2)
-            if _SCHEME.match(url) or (url.startswith("#") and len(url) == 1):
+            if _SCHEME.match(url) or url == "#":
                 continue
             target, anchor, block_ref = _split_target(unquote(url))
             links.append(Link(path, number, target, anchor, block_ref, "markdown", section,
@@ -202,14 +212,19 @@ def read_vault(vault: Path) -> tuple[dict[str, str], list[str]]:
     """Texts of every note and canvas under ``vault`` (by vault-relative path) and all files."""
     texts: dict[str, str] = {}
     files: list[str] = []
-    for path in sorted(vault.rglob("*")):
-        relative = path.relative_to(vault)
-        if relative.parts[0] in SKIPPED_DIRS or not path.is_file():
-            continue
-        posix = unicodedata.normalize("NFC", relative.as_posix())
-        files.append(posix)
-        if path.suffix.lower() in (".md", ".canvas"):
-            texts[posix] = path.read_text(encoding="utf-8", errors="replace")
+    root = str(vault)
+    for folder, dirs, names in os.walk(root):
+        if folder == root:
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+        dirs.sort()
+        relative_folder = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if relative_folder == "." else relative_folder + "/"
+        for name in sorted(names):
+            posix = unicodedata.normalize("NFC", prefix + name)
+            files.append(posix)
+            if name.endswith((".md", ".canvas")):
+                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as f:
+                    texts[posix] = f.read()
     return texts, files
 
 
@@ -287,7 +302,7 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
         if note.frontmatter_error:
             findings.append(Finding("frontmatter", "warning", path, 1,
                                     f"invalid frontmatter: {note.frontmatter_error}"))
-    names_for_hint: list[str] | None = None
+    hints: _HintIndex | None = None
     in_sections: dict[str, list[Link]] = defaultdict(list)
     for path, note in notes.items():
         for link in note.links:
@@ -299,13 +314,11 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
                     ", ".join(sorted(candidates)[:5])))
                 continue
             if resolved is None:
-                if names_for_hint is None:
-                    names_for_hint = sorted({p.rsplit("/", 1)[-1].removesuffix(".md")
-                                             for p in notes})
-                close = difflib.get_close_matches(link.target, names_for_hint, n=1, cutoff=0.6)
+                hints = hints or _HintIndex(notes)
+                close = hints.closest(link.target)
                 findings.append(Finding("broken", "error", path, link.line,
                                         f"broken link {link.raw}",
-                                        f"did you mean [[{close[0]}]]?" if close else None))
+                                        f"did you mean [[{close}]]?" if close else None))
                 continue
             target_note = notes.get(resolved)
             if target_note is not None and link.heading and \
@@ -325,6 +338,23 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
     findings += _backlink_findings(notes, graph, resolver)
     findings.sort(key=lambda f: (f.severity != "error", f.path, f.line, f.kind))
     return CheckReport(findings, _summary(notes, graph, findings), graph)
+
+
+class _HintIndex:
+    """The closest note name to a broken link, looked for among names that start alike
+    (so that a vault of 50,000 notes with many broken links stays fast)."""
+
+    def __init__(self, notes: Iterable[str]) -> None:
+        self.buckets: dict[str, list[str]] = defaultdict(list)
+        for path in sorted(notes):
+            name = path.rsplit("/", 1)[-1].removesuffix(".md")
+            self.buckets[_key(name)[:2]].append(name)
+
+    def closest(self, target: str) -> str | None:
+        key = _key(target.rsplit("/", 1)[-1])
+        candidates = [n for n in self.buckets.get(key[:2], []) if abs(len(n) - len(key)) <= 8]
+        close = difflib.get_close_matches(target, candidates, n=1, cutoff=0.6)
+        return close[0] if close else None
 
 
 def _node_attributes(path: str, note: ParsedNote) -> dict[str, object]:

@@ -1,0 +1,95 @@
+"""`vaultgen check` against obsidiantools on the same vaults, in one run.
+
+    pip install obsidiantools   # bench only; not a dependency of vaultgen
+    python bench/check_speed.py [--corpus ../shared/corpus] [--notes 5000]
+
+Two vaults: a synthetic one (``--notes`` notes in 10 folders, unique exact-case names, three
+links a note, one broken link in 50, some isolated notes) and the vault of the whole corpus
+(built offline from a local arXiv mirror). Each is checked by ``vaultgen.check.check_vault``
+and by obsidiantools' ``Vault(path).connect().gather()``; the script prints both times, their
+ratio, and whether both found the same broken links and isolated notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from vaultgen.arxiv_client import ArxivCache, ArxivSource
+from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
+from vaultgen.build import build_vault
+from vaultgen.check import check_vault
+
+
+def synthetic_vault(folder: Path, notes: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    for i in range(notes):
+        links = [f"[[Note {rng.randrange(notes)}]]" for _ in range(3)]
+        if i % 50 == 0:
+            links.append(f"[[Missing {i}]]")
+        if i % 97 == 0:
+            links = []  # isolated unless something links here
+        body = "\n".join(f"Paragraph {k} about topic {rng.randrange(100)}. {link}"
+                         for k, link in enumerate(links))
+        path = folder / f"folder {i % 10}" / f"Note {i}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\ntype: note\n---\n# Note {i}\n\n{body}\n", encoding="utf-8")
+
+
+def corpus_vault(corpus: Path, folder: Path) -> None:
+    server = MirrorServer(Catalogue(load_records(corpus / "arxiv-metadata.jsonl"))).start()
+    try:
+        source = ArxivSource(ArxivCache(None), base_url=server.base_url, delay=0)
+        build_vault([corpus / "digests"], folder, source=source)
+    finally:
+        server.stop()
+
+
+def compare(vault: Path) -> dict[str, object]:
+    from obsidiantools.api import Vault
+
+    start = time.perf_counter()
+    report = check_vault(vault)
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    theirs_vault = Vault(vault).connect().gather()
+    theirs = time.perf_counter() - start
+    our_broken = {f.message.removeprefix("broken link [[").removesuffix("]]")
+                  for f in report.findings if f.kind == "broken"}
+    our_isolated = {Path(f.path).stem for f in report.findings if f.kind == "isolated"}
+    return {
+        "notes": report.summary["notes"], "vaultgen_s": ours, "obsidiantools_s": theirs,
+        "ratio": theirs / ours,
+        "same_broken": our_broken == set(theirs_vault.nonexistent_notes),
+        "broken": len(our_broken),
+        "same_isolated": our_isolated == set(theirs_vault.isolated_notes),
+        "isolated": len(our_isolated),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "../shared/corpus")
+    parser.add_argument("--notes", type=int, default=5000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic = Path(tmp) / "synthetic"
+        synthetic_vault(synthetic, args.notes)
+        corpus = Path(tmp) / "corpus"
+        corpus_vault(args.corpus, corpus)
+        for name, vault in (("synthetic", synthetic), ("corpus", corpus)):
+            r = compare(vault)
+            print(f"{name}: {r['notes']} notes; vaultgen {r['vaultgen_s']:.2f}s, obsidiantools "
+                  f"{r['obsidiantools_s']:.2f}s → vaultgen {r['ratio']:.0f}× faster; "
+                  f"same broken links: {r['same_broken']} ({r['broken']}), "
+                  f"same isolated notes: {r['same_isolated']} ({r['isolated']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
