@@ -303,7 +303,6 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
             findings.append(Finding("frontmatter", "warning", path, 1,
                                     f"invalid frontmatter: {note.frontmatter_error}"))
     hints: _HintIndex | None = None
-    in_sections: dict[str, list[Link]] = defaultdict(list)
     for path, note in notes.items():
         for link in note.links:
             resolved, candidates = resolver.resolve(link.target, path)
@@ -333,7 +332,6 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
                 if not graph.has_node(resolved):
                     graph.add_node(resolved, type="file", title=resolved)
                 graph.add_edge(path, resolved, section=link.section, form=link.form)
-                in_sections[resolved].append(link)
     findings += _structure_findings(notes, graph, strict)
     findings += _backlink_findings(notes, graph, resolver)
     findings.sort(key=lambda f: (f.severity != "error", f.path, f.line, f.kind))

@@ -219,7 +219,7 @@ class VaultWriter:
         owned = _owned_keys(note.text)
         recorded = self.manifest.get(path)
         if not target.exists():
-            self._put(path, target, data, note, owned, new=True)
+            self._put(path, target, data, note, owned)
             return
         if recorded and recorded.source == sha256(data) and _stat_matches(target, recorded):
             self._new_manifest[path] = recorded  # fast path: same output, file untouched
@@ -250,7 +250,7 @@ class VaultWriter:
 
     def _write_settings(self, note: Note, target: Path, path: str) -> None:
         if not target.exists():
-            self._put(path, target, note.text, note, [], new=True, record=False)
+            self._put(path, target, note.text, note, [], record=False)
             return
         if note.key != "graph":
             self.report.unchanged.append(path)
@@ -265,7 +265,7 @@ class VaultWriter:
             self._put(path, target, merged, note, [], record=False)
 
     def _put(self, path: str, target: Path, data: str, note: Note, owned: list[str], *,
-             new: bool = False, merged: bool = False, record: bool = True) -> None:
+             merged: bool = False, record: bool = True) -> None:
         if not self.dry_run:
             atomic_write(target, data.encode("utf-8"))
         if record:
