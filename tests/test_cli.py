@@ -98,3 +98,16 @@ def test_build_with_unreachable_arxiv_warns_once_and_finishes(posts: Path,
                        "--arxiv-url", "http://127.0.0.1:9", "--arxiv-delay", "0")
     assert code == 0 and err.count("continuing offline") == 1
     assert (tmp_path / "v" / "papers" / "Alpha.md").exists()
+
+
+def test_build_without_any_entry_fails_and_writes_nothing(tmp_path: Path) -> None:
+    code, _, err = run("build", str(tmp_path / "nope"), "-o", str(tmp_path / "v"), "--offline")
+    assert code == 1 and "nothing to build" in err and "no such file or folder" in err
+    assert not (tmp_path / "v").exists()
+
+
+def test_build_goes_on_past_a_bad_file_and_exits_1(posts: Path, tmp_path: Path) -> None:
+    (posts / "2025-05-02.txt").write_bytes(b"2025-05-02\nT\n(A)\n\xff\n")
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "v"), "--offline")
+    assert code == 1 and "2025-05-02.txt:4: error: not UTF-8" in err
+    assert (tmp_path / "v" / "papers" / "Alpha.md").exists()

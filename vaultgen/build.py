@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .check import CheckReport, check_files
-from .errors import BrokenVaultError
+from .errors import BrokenVaultError, InputError
 from .inputs import read_posts
 from .model import Diagnostic, Library, Note
 from .render import render_vault
@@ -35,6 +35,11 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     would be broken (``BrokenVaultError``).
     """
     parsed = read_posts(inputs)
+    if not parsed.entries:
+        problems = "; ".join(str(d) for d in parsed.diagnostics[:5]) or "no entries"
+        raise InputError(", ".join(p.as_posix() for p in inputs),
+                         f"nothing to build: {problems}",
+                         hint="name digest post files (.txt/.md) or folders holding them")
     library = build_library(parsed.entries, source)
     notes = render_vault(library, note_locations(vault) if vault.exists() else None)
     report = check_files({n.path: n.text for n in notes if n.path.endswith(".md")})

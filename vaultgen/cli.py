@@ -150,8 +150,8 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
         f"{len(result.diagnostics)} warnings", err=True)
     if write.changed == 0 and not write.merged:
         click.echo("nothing changed", err=True)
-    if strict and result.diagnostics:
-        sys.exit(1)
+    if any(d.severity == "error" for d in result.diagnostics) or (strict and result.diagnostics):
+        sys.exit(1)  # the rest was built, but some input could not be read
 
 
 class _ProgressBar:
