@@ -9,10 +9,11 @@ and compares with ``truth.jsonl``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
+
+from corpus_args import corpus_parser, load_truth
 
 from vaultgen.arxiv_client import ArxivCache, ArxivSource
 from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
@@ -21,13 +22,9 @@ from vaultgen.render import settle_names
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "../shared/corpus")
+    parser = corpus_parser(__doc__.splitlines()[0])
     args = parser.parse_args()
-    import json
-
-    truth = [json.loads(line) for line in (args.corpus / "truth.jsonl").open(encoding="utf-8")]
+    truth = load_truth(args.corpus)
     records = load_records(args.corpus / "arxiv-metadata.jsonl")
     known = {r["id"] for r in records}
     server = MirrorServer(Catalogue(records)).start()

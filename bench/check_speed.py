@@ -12,12 +12,13 @@ ratio, and whether both found the same broken links and isolated notes.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from corpus_args import corpus_parser
 
 from vaultgen.arxiv_client import ArxivCache, ArxivSource
 from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
@@ -72,9 +73,7 @@ def compare(vault: Path) -> dict[str, object]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "../shared/corpus")
+    parser = corpus_parser(__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=5000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

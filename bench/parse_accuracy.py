@@ -8,11 +8,11 @@ matched to the truth in digest order. Prints, per variant, entries found and fie
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
+
+from corpus_args import corpus_parser, load_truth
 
 from vaultgen.parse import parse_post
 
@@ -61,11 +61,9 @@ def measure(corpus: Path, variant: str, truth: list[dict]) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "../shared/corpus")
+    parser = corpus_parser(__doc__.splitlines()[0])
     args = parser.parse_args()
-    truth = [json.loads(line) for line in (args.corpus / "truth.jsonl").open(encoding="utf-8")]
+    truth = load_truth(args.corpus)
     ok = True
     for variant in ("digests", "digests-blankline"):
         report = measure(args.corpus, variant, truth)

@@ -331,7 +331,10 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
             if resolved != path:
                 if not graph.has_node(resolved):
                     graph.add_node(resolved, type="file", title=resolved)
-                graph.add_edge(path, resolved, section=link.section, form=link.form)
+                if graph.has_edge(path, resolved):
+                    graph.edges[path, resolved]["sections"].add(link.section)
+                else:
+                    graph.add_edge(path, resolved, sections={link.section}, form=link.form)
     findings += _structure_findings(notes, graph, strict)
     findings += _backlink_findings(notes, graph, resolver)
     findings.sort(key=lambda f: (f.severity != "error", f.path, f.line, f.kind))
@@ -410,8 +413,7 @@ def _backlink_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
                   if link.section == "Cited by"}
         citing = {source for source in graph.predecessors(path)
                   if graph.nodes[source].get("type") == "paper"
-                  and graph.edges[source, path]["section"] != "Cited by"
-                  and _cites_from_commentary(notes[source], path, resolver)}
+                  and graph.edges[source, path]["sections"] - {"Cited by", "Links"}}
         for missing in sorted(citing - listed):
             findings.append(Finding("backlink", "warning", path, 0,
                                     f"'Cited by' does not list {missing}, which cites it"))
@@ -419,12 +421,6 @@ def _backlink_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
             findings.append(Finding("backlink", "warning", path, 0,
                                     f"'Cited by' lists {extra}, which does not cite it"))
     return findings
-
-
-def _cites_from_commentary(source: ParsedNote, target: str, resolver: Resolver) -> bool:
-    return any(link.section not in ("Cited by", "Links") and
-               resolver.resolve(link.target, source.path)[0] == target
-               for link in source.links)
 
 
 def _summary(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,

@@ -216,14 +216,14 @@ class VaultWriter:
         if note.kind == "settings":
             self._write_settings(note, target, path)
             return
-        owned = _owned_keys(note.text)
         recorded = self.manifest.get(path)
-        if not target.exists():
-            self._put(path, target, data, note, owned)
-            return
         if recorded and recorded.source == sha256(data) and _stat_matches(target, recorded):
             self._new_manifest[path] = recorded  # fast path: same output, file untouched
             self.report.unchanged.append(path)
+            return
+        owned = _owned_keys(note.text)
+        if not target.exists():
+            self._put(path, target, data, note, owned)
             return
         existing = target.read_text(encoding="utf-8", errors="surrogateescape")
         if recorded is None:
