@@ -361,12 +361,14 @@ class _HintIndex:
 def _node_attributes(path: str, note: ParsedNote) -> dict[str, object]:
     props = note.properties
     tags = props.get("tags")
+    authors = props.get("authors")
     return {
         "type": str(props.get("type") or ("canvas" if path.endswith(".canvas") else "note")),
         "title": str(props.get("title") or path.rsplit("/", 1)[-1].removesuffix(".md")),
-        "date": str(props.get("date") or ""),
+        "date": str(props.get("date") or props.get("published") or ""),
         "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
         "arxiv": str(props.get("arxiv") or ""),
+        "authors": [str(a) for a in authors] if isinstance(authors, list) else [],
     }
 
 

@@ -208,6 +208,105 @@ def check(vault: Path, as_json: bool, strict: bool) -> None:
     sys.exit(1 if report.errors else 0)
 
 
+GRAPH_FORMATS = ("canvas", "html", "graphml", "gexf", "json")
+
+
+def default_graph_output(vault: Path, fmt: str) -> Path:
+    """Where ``vaultgen graph`` writes when not told: canvases in the vault, the rest beside it."""
+    if fmt == "canvas":
+        return vault / "Paper graph.canvas"
+    return vault.resolve().parent / f"{vault.resolve().name}-graph.{fmt}"
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("-f", "--format", "fmt", type=click.Choice(GRAPH_FORMATS), default="canvas",
+              show_default=True, help="canvas: for Obsidian; html: an offline page; graphml, "
+                                      "gexf, json (node-link): for Gephi, Cytoscape, networkx.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="The file to write [default: VAULT/Paper graph.canvas for canvas, "
+                   "VAULT-graph.FORMAT beside the vault for the others].")
+@click.option("--max-nodes", type=click.IntRange(min=10), default=300, show_default=True,
+              help="canvas: papers on one canvas; more make an overview canvas plus one "
+                   "canvas per community.")
+@click.option("--force", is_flag=True,
+              help="Replace an output you edited (a copy goes to VAULT/.vaultgen/backup/).")
+def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: bool) -> None:
+    """Draw the paper graph of a vault: a canvas, a web page, or a file for Gephi.
+
+    Papers and the papers they cite, grouped into communities (by shared tags and
+    citations). Files you edited after vaultgen wrote them are kept unless --force.
+
+    Example:
+
+        vaultgen graph vault/ --format html -o papers.html
+    """
+    from .canvas import render_canvases
+    from .check import check_vault
+    from .graph import EXPORTS, communities, paper_graph, typed_graph
+    from .outputs import write_outputs
+    from .webpage import render_page
+
+    typed = typed_graph(check_vault(vault).graph)
+    groups = communities(typed)
+    target = output or default_graph_output(vault, fmt)
+    if fmt == "canvas":
+        try:
+            relative = target.resolve().relative_to(vault.resolve())
+        except ValueError:
+            raise click.UsageError(f"{target}: a canvas must be inside the vault, whose "
+                                   "notes it shows") from None
+        texts = render_canvases(typed, groups, name=relative.with_suffix("").as_posix(),
+                                max_nodes=max_nodes)
+        files = {vault / path: text for path, text in texts.items()}
+    elif fmt == "html":
+        files = {target: render_page(typed, groups, vault.resolve().name)}
+    else:
+        files = {target: EXPORTS[fmt](typed)}  # type: ignore[operator]
+    report = write_outputs(vault, files, force=force)
+    for path in report.kept:
+        click.echo(f"kept {path}: changed since vaultgen wrote it (--force replaces it)",
+                   err=True)
+    papers = paper_graph(typed)
+    click.echo(f"{len(papers)} papers, {papers.number_of_edges()} citations, "
+               f"{len(groups)} communities; wrote {len(report.written)}, unchanged "
+               f"{len(report.unchanged)}, kept {len(report.kept)}: {target}", err=True)
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--plot", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also draw papers per month by main tag into this PNG (needs matplotlib).")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many tags and cited papers to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def stats(vault: Path, plot: Path | None, top: int, as_json: bool) -> None:
+    """Sum up a vault: papers per month, top tags and their growth, most cited, components.
+
+    Example:
+
+        vaultgen stats vault/ --plot papers.png
+    """
+    import dataclasses
+
+    from .check import check_vault
+    from .graph import typed_graph
+    from .stats import format_stats, plot_papers_per_month, vault_stats
+
+    typed = typed_graph(check_vault(vault).graph)
+    summary = vault_stats(typed, top=top)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(summary), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_stats(summary), nl=False)
+    if plot is not None:
+        try:
+            plot_papers_per_month(typed, plot)
+        except VaultgenError as err:
+            raise _fail(err) from err
+        click.echo(f"wrote {plot}", err=True)
+
+
 def main() -> None:
     cli()
 

@@ -1,0 +1,258 @@
+"""`vaultgen graph` and `vaultgen stats`: typed edges, communities, canvas, exports, stats."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from vaultgen.canvas import render_canvases
+from vaultgen.check import check_files, check_vault
+from vaultgen.cli import cli
+from vaultgen.graph import (
+    communities,
+    paper_graph,
+    to_gexf,
+    to_graphml,
+    to_node_link_json,
+    typed_graph,
+)
+from vaultgen.stats import format_stats, main_tags, vault_stats
+from vaultgen.webpage import page_data, render_page
+
+
+def paper(title: str, date: str, tags: list[str], cites: list[str] = (),  # type: ignore[assignment]
+          cited_by: list[str] = (), kind: str = "paper") -> str:  # type: ignore[assignment]
+    """A note shaped as vaultgen writes one."""
+    front = [f"type: {kind}", f"title: {title}", f"date: {date}", "authors:", "- A. Author",
+             "tags:", *(f"- {t}" for t in tags), f"arxiv: '2401.{abs(hash(title)) % 10000:05d}'"]
+    body = [f"# {title}", "", "## Commentary", "",
+            "Builds on " + ", ".join(f"[[{c}]]" for c in cites) + "." if cites else "None.", ""]
+    if kind == "paper":
+        body += ["## Links", "", f"Posted [[{date}]] · " +
+                 " ".join(f"[[{t} (tag)|#{t}]]" for t in tags), ""]
+    if cited_by:
+        body += ["## Cited by", "", *(f"- [[{c}]]" for c in cited_by), ""]
+    return "---\n" + "\n".join(front) + "\n---\n" + "\n".join(body) + "\n"
+
+
+def small_vault() -> dict[str, str]:
+    texts = {
+        "papers/A.md": paper("A", "2024-01-03", ["llm", "rl"], cites=["B", "C"]),
+        "papers/B.md": paper("B", "2024-01-03", ["llm"], cited_by=["A"]),
+        "cited/C.md": paper("C", "2023-06-01", [], cited_by=["A"], kind="cited"),
+        "papers/D.md": paper("D", "2024-02-10", ["vision"]),
+        "tags/llm (tag).md": "---\ntype: tag\n---\n- [[A]]\n- [[B]]\n",
+        "tags/rl (tag).md": "---\ntype: tag\n---\n- [[A]]\n",
+        "tags/vision (tag).md": "---\ntype: tag\n---\n- [[D]]\n",
+        "days/2024-01-03.md": "---\ntype: day\n---\n- [[A]]\n- [[B]]\n",
+        "days/2024-02-10.md": "---\ntype: day\n---\n- [[D]]\n",
+        "My thoughts.md": "I liked [[A]] and [[D]].\n",
+    }
+    return texts
+
+
+def test_edges_are_typed_once_per_relation() -> None:
+    graph = typed_graph(check_files(small_vault()).graph)
+    types = {(u, v): d["type"] for u, v, d in graph.edges(data=True)}
+    assert types[("papers/A.md", "papers/B.md")] == "cites"
+    assert types[("papers/A.md", "cited/C.md")] == "cites"
+    assert ("papers/B.md", "papers/A.md") not in types  # "Cited by" is the same citation
+    assert types[("papers/A.md", "tags/llm (tag).md")] == "tagged"
+    assert ("tags/llm (tag).md", "papers/A.md") not in types
+    assert types[("papers/D.md", "days/2024-02-10.md")] == "day"
+    assert types[("My thoughts.md", "papers/A.md")] == "link"
+    assert graph.nodes["papers/A.md"]["tags"] == ["llm", "rl"]
+    assert graph.nodes["cited/C.md"]["date"] == "2023-06-01"
+
+
+def many_papers(count: int, topics: int = 4) -> dict[str, str]:
+    """``count`` papers in ``topics`` topics; each cites the one before it in its topic."""
+    texts: dict[str, str] = {}
+    for i in range(count):
+        topic = f"topic{i % topics}"
+        cites = [f"P{i - topics}"] if i >= topics else []
+        texts[f"papers/P{i}.md"] = paper(f"P{i}", f"2024-{1 + i % 12:02d}-01", [topic, "all"],
+                                         cites=cites)
+    for t in range(topics):
+        texts[f"tags/topic{t} (tag).md"] = "---\ntype: tag\n---\n" + "".join(
+            f"- [[P{i}]]\n" for i in range(t, count, topics))
+    return texts
+
+
+def test_communities_follow_tags_and_citations() -> None:
+    graph = typed_graph(check_files(many_papers(40)).graph)
+    groups = communities(graph)
+    assert len(groups) == 4
+    for group in groups:
+        topics = {graph.nodes[n]["tags"][0] for n in group.members}
+        assert len(topics) == 1 and group.label.startswith(topics.pop())
+    assert sorted(n for g in groups for n in g.members) == sorted(paper_graph(graph))
+
+
+def canvas_problems(canvas: dict, vault_files: set[str]) -> list[str]:
+    """What breaks the JSON Canvas 1.0 spec, or points nowhere, or overlaps."""
+    problems = []
+    ids = [n["id"] for n in canvas["nodes"]] + [e["id"] for e in canvas["edges"]]
+    if len(ids) != len(set(ids)):
+        problems.append("duplicate ids")
+    node_ids = {n["id"] for n in canvas["nodes"]}
+    for node in canvas["nodes"]:
+        if node["type"] not in ("text", "file", "link", "group"):
+            problems.append(f"bad type {node['type']}")
+        if not all(isinstance(node[k], int) for k in ("x", "y", "width", "height")):
+            problems.append(f"non-integer geometry in {node['id']}")
+        if node["type"] == "file" and node["file"] not in vault_files:
+            problems.append(f"file node to missing {node['file']}")
+    for edge in canvas["edges"]:
+        if edge["fromNode"] not in node_ids or edge["toNode"] not in node_ids:
+            problems.append(f"edge {edge['id']} to a missing node")
+    cards = [(n["x"], n["y"], n["x"] + n["width"], n["y"] + n["height"])
+             for n in canvas["nodes"] if n["type"] == "file"]
+    for a, b in itertools.combinations(cards, 2):
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+            problems.append(f"overlap {a} {b}")
+    for group in (n for n in canvas["nodes"] if n["type"] == "group"):
+        inside = [c for c in cards if group["x"] <= c[0] and c[2] <= group["x"] + group["width"]
+                  and group["y"] <= c[1] and c[3] <= group["y"] + group["height"]]
+        if not inside:
+            problems.append(f"empty group {group['label']}")
+    return problems
+
+
+def test_canvas_obeys_the_spec_and_is_deterministic() -> None:
+    texts = many_papers(40)
+    graph = typed_graph(check_files(texts).graph)
+    files = render_canvases(graph, communities(graph))
+    assert list(files) == ["Paper graph.canvas"]
+    canvas = json.loads(files["Paper graph.canvas"])
+    assert canvas_problems(canvas, set(texts)) == []
+    assert sum(n["type"] == "file" for n in canvas["nodes"]) == 40
+    assert len(canvas["edges"]) == 36
+    assert render_canvases(graph, communities(graph)) == files
+
+
+def test_a_large_vault_gets_an_overview_and_one_canvas_per_part() -> None:
+    texts = many_papers(120)
+    graph = typed_graph(check_files(texts).graph)
+    files = render_canvases(graph, communities(graph), max_nodes=20)
+    parts = sorted(p for p in files if p.startswith("Paper graph/"))
+    assert len(parts) == 8  # four topics of 30 papers, two parts each
+    overview = json.loads(files["Paper graph.canvas"])
+    assert sorted(n["file"] for n in overview["nodes"]) == parts
+    for path in parts:
+        canvas = json.loads(files[path])
+        assert canvas_problems(canvas, set(texts)) == []
+        assert 0 < sum(n["type"] == "file" for n in canvas["nodes"]) <= 20
+    # Every paper is on exactly one part.
+    on_parts = [n["file"] for p in parts for n in json.loads(files[p])["nodes"]
+                if n["type"] == "file"]
+    assert sorted(on_parts) == sorted(p for p in texts if p.startswith("papers/"))
+
+
+def test_exports_read_back_with_networkx(tmp_path: Path) -> None:
+    graph = typed_graph(check_files(small_vault()).graph)
+    for name, text, reader, key in (("g.graphml", to_graphml(graph), nx.read_graphml, "type"),
+                                    ("g.gexf", to_gexf(graph), nx.read_gexf, "relation")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        back = reader(tmp_path / name)
+        assert sorted(back.nodes) == sorted(graph.nodes), name
+        assert back.nodes["papers/A.md"]["tags"] == "llm;rl"
+        assert back.nodes["papers/A.md"]["type"] == "paper"
+        assert back.edges["papers/A.md", "papers/B.md"][key] == "cites"
+        assert back.edges["papers/A.md", "tags/rl (tag).md"][key] == "tagged"
+        assert back.number_of_edges() == graph.number_of_edges()
+    back = nx.node_link_graph(json.loads(to_node_link_json(graph)), edges="links")
+    assert back.nodes["papers/A.md"]["authors"] == ["A. Author"]
+    assert dict(back.edges) == dict(graph.edges)
+
+
+def test_stats_sum_up_the_vault() -> None:
+    graph = typed_graph(check_files(small_vault()).graph)
+    stats = vault_stats(graph)
+    assert (stats.papers, stats.cited, stats.tags, stats.days, stats.citations) == (3, 1, 3, 2, 2)
+    assert stats.per_month == (("2024-01", 2), ("2024-02", 1))
+    assert stats.periods == ("2024-Q1",)
+    assert [(t.tag, t.total) for t in stats.top_tags][:1] == [("llm", 2)]
+    assert stats.most_cited[0][2] == 1
+    assert (stats.components, stats.largest_component, stats.uncited_unciting) == (2, 3, 1)
+    text = format_stats(stats)
+    assert "2024-01       2" in text and "#llm" in text
+    assert main_tags(graph, 1) == {"papers/A.md": "llm", "papers/B.md": "llm",
+                                   "cited/C.md": "other", "papers/D.md": "other"}
+
+
+def test_page_carries_its_data_and_script_inline() -> None:
+    texts = small_vault()
+    texts["papers/A.md"] = texts["papers/A.md"].replace("title: A", "title: A </script> & co")
+    graph = typed_graph(check_files(texts).graph)
+    page = render_page(graph, communities(graph), "My <vault>")
+    assert "<title>My &lt;vault>: paper graph</title>" in page
+    assert page.count("</script>") == 3  # data, library, page script
+    assert "https://" not in page.split("<script>")[0].replace("https://arxiv.org", "")
+    start = page.index('id="vault-data">') + len('id="vault-data">')
+    data = json.loads(page[start:page.index("</script>", start)])
+    assert [n["title"] for n in data["nodes"]].count("A </script> & co") == 1
+    assert data == json.loads(json.dumps(page_data(graph, communities(graph), "My <vault>")))
+    positions = [(n["x"], n["y"]) for n in data["nodes"]]
+    assert len(set(positions)) == len(positions)
+
+
+@pytest.fixture
+def vault(tmp_path: Path, data: Path) -> Path:
+    target = tmp_path / "vault"
+    shutil.copytree(data / "golden" / "basic" / "expected", target)
+    return target
+
+
+def test_graph_command_writes_each_format(vault: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["graph", str(vault)])
+    assert result.exit_code == 0, result.output
+    canvas = json.loads((vault / "Paper graph.canvas").read_text(encoding="utf-8"))
+    files = {p.relative_to(vault).as_posix() for p in vault.rglob("*.md")}
+    assert canvas_problems(canvas, files) == []
+    assert check_vault(vault).errors == []
+    for fmt in ("html", "graphml", "gexf", "json"):
+        out = vault.parent / f"out.{fmt}"
+        result = runner.invoke(cli, ["graph", str(vault), "--format", fmt, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 0
+    default = runner.invoke(cli, ["graph", str(vault), "-f", "json"])
+    assert default.exit_code == 0 and (vault.parent / "vault-graph.json").exists()
+
+
+def test_graph_keeps_an_edited_canvas_unless_forced(vault: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["graph", str(vault)]).exit_code == 0
+    canvas = vault / "Paper graph.canvas"
+    edited = canvas.read_text(encoding="utf-8").replace('"x": ', '"x": 1', 1)
+    canvas.write_text(edited, encoding="utf-8")
+    again = runner.invoke(cli, ["graph", str(vault)])
+    assert again.exit_code == 0 and "kept" in again.output
+    assert canvas.read_text(encoding="utf-8") == edited
+    forced = runner.invoke(cli, ["graph", str(vault), "--force"])
+    assert forced.exit_code == 0
+    assert canvas.read_text(encoding="utf-8") != edited
+    backups = list((vault / ".vaultgen" / "backup").rglob("Paper graph.canvas"))
+    assert [b.read_text(encoding="utf-8") for b in backups] == [edited]
+
+
+def test_graph_refuses_a_canvas_outside_the_vault(vault: Path) -> None:
+    result = CliRunner().invoke(cli, ["graph", str(vault), "-o", str(vault.parent / "x.canvas")])
+    assert result.exit_code == 2 and "inside the vault" in result.output
+
+
+def test_stats_command_prints_tables_and_plots(vault: Path) -> None:
+    plot = vault.parent / "plot.png"
+    result = CliRunner().invoke(cli, ["stats", str(vault), "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert "Papers per month" in result.output and "Top tags" in result.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    as_json = CliRunner().invoke(cli, ["stats", str(vault), "--json"])
+    assert json.loads(as_json.output)["papers"] == 3

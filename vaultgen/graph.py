@@ -1,0 +1,185 @@
+"""The paper graph of a vault: typed edges, communities, and the GraphML/GEXF/JSON exports.
+
+Everything here is pure: it takes the link graph that ``check`` reads off a vault (nodes are
+note paths with ``type``/``title``/``date``/``tags``/``arxiv``/``authors``; edges are resolved
+links with the ``sections`` they stand in) and returns new graphs or text.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+PAPER_TYPES = frozenset({"paper", "cited"})
+NAVIGATION_SECTIONS = frozenset({"Cited by", "Links"})  # vaultgen's own back and hub links
+EDGE_TYPES = ("cites", "tagged", "day", "link")
+NODE_ATTRIBUTES = ("type", "title", "date", "tags", "arxiv", "authors")
+
+
+def typed_graph(links: nx.DiGraph) -> nx.DiGraph:
+    """Every note, and one typed edge per relation:
+
+    - ``cites``: a paper to a paper it cites in its commentary (``Cited by`` lists, which
+      point back, are not separate edges);
+    - ``tagged``: a paper to its tag hub; ``day``: a paper to the day it was posted (whichever
+      of the two notes holds the link);
+    - ``link``: any other link, such as the ones users write.
+    """
+    graph = nx.DiGraph()
+    for node in sorted(links.nodes):
+        data = links.nodes[node]
+        graph.add_node(node, **{key: data.get(key, [] if key in ("tags", "authors") else "")
+                                for key in NODE_ATTRIBUTES})
+    for source, target in sorted(links.edges):
+        kind_from = links.nodes[source].get("type")
+        kind_to = links.nodes[target].get("type")
+        sections = links.edges[source, target].get("sections", set())
+        edge = _typed_edge(source, target, kind_from, kind_to, sections)
+        if edge is not None and not graph.has_edge(edge[0], edge[1]):
+            graph.add_edge(edge[0], edge[1], type=edge[2])
+    return graph
+
+
+def _typed_edge(source: str, target: str, kind_from: object, kind_to: object,
+                sections: set[str]) -> tuple[str, str, str] | None:
+    for hub in ("tag", "day"):
+        kind = "tagged" if hub == "tag" else "day"
+        if kind_from in PAPER_TYPES and kind_to == hub:
+            return source, target, kind
+        if kind_from == hub and kind_to in PAPER_TYPES:
+            return target, source, kind
+    if kind_from in PAPER_TYPES and kind_to in PAPER_TYPES:
+        if sections - NAVIGATION_SECTIONS:
+            return source, target, "cites"
+        if "Cited by" in sections:
+            return None  # the back link of a citation the citing paper holds
+    return source, target, "link"
+
+
+def paper_graph(graph: nx.DiGraph) -> nx.DiGraph:
+    """Papers and cited papers, with the ``cites`` edges between them."""
+    papers = [n for n, kind in graph.nodes(data="type") if kind in PAPER_TYPES]
+    result = nx.DiGraph()
+    result.add_nodes_from((n, graph.nodes[n]) for n in papers)
+    result.add_edges_from((u, v, d) for u, v, d in graph.edges(data=True)
+                          if d.get("type") == "cites" and u in result and v in result)
+    return result
+
+
+def citation_counts(papers: nx.DiGraph) -> dict[str, int]:
+    """How many papers of the vault cite each paper."""
+    return {node: papers.in_degree(node) for node in papers}
+
+
+# --- Communities ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Community:
+    """Papers that belong together, by shared tags and citations, with a label from its tags."""
+
+    number: int
+    label: str
+    members: tuple[str, ...]  # sorted by date, then path
+
+
+OTHER_LABEL = "other papers"
+
+
+def communities(graph: nx.DiGraph, *, seed: int = 0, min_size: int = 3) -> list[Community]:
+    """Louvain communities of the papers, over citations and shared tags; largest first.
+
+    Tag hubs take part in the clustering (papers sharing rare tags end up together) but are
+    not members. Communities smaller than ``min_size`` are put together last, as "other
+    papers". Deterministic for a given vault.
+    """
+    undirected = nx.Graph()
+    for node, kind in sorted(graph.nodes(data="type")):
+        if kind in PAPER_TYPES or kind == "tag":
+            undirected.add_node(node)
+    for source, target, kind in sorted(graph.edges(data="type")):
+        if kind in ("cites", "tagged") and source in undirected and target in undirected:
+            undirected.add_edge(source, target, weight=2.0 if kind == "cites" else 1.0)
+    if undirected.number_of_nodes() == 0:
+        return []
+    found = nx.community.louvain_communities(undirected, weight="weight", seed=seed)
+    tag_totals = Counter(t for n in undirected for t in _tags(graph, n))
+    groups = []
+    for members in found:
+        papers = [n for n in members if graph.nodes[n].get("type") in PAPER_TYPES]
+        if papers:
+            groups.append(sorted(papers, key=lambda n: (str(graph.nodes[n].get("date")), n)))
+    groups.sort(key=lambda g: (-len(g), g[0]))
+    small = [n for g in groups if len(g) < min_size for n in g]
+    groups = [g for g in groups if len(g) >= min_size]
+    result = [Community(i, _label(graph, members, tag_totals), tuple(members))
+              for i, members in enumerate(groups)]
+    if small:
+        small.sort(key=lambda n: (str(graph.nodes[n].get("date")), n))
+        result.append(Community(len(result), OTHER_LABEL, tuple(small)))
+    return result
+
+
+def _tags(graph: nx.DiGraph, node: str) -> list[str]:
+    tags = graph.nodes[node].get("tags") or []
+    return [str(t) for t in tags]
+
+
+def _label(graph: nx.DiGraph, members: Iterable[str], totals: Counter[str]) -> str:
+    """The two tags most typical of the members (frequent in them, rarer elsewhere)."""
+    members = list(members)
+    counts = Counter(t for n in members for t in _tags(graph, n))
+    if not counts:
+        title = str(graph.nodes[members[0]].get("title") or members[0])
+        return f"{title[:40]} and {len(members) - 1} more" if len(members) > 1 else title[:40]
+    ranked = sorted(counts, key=lambda t: (-counts[t] ** 2 / totals[t], t))
+    return " · ".join(ranked[:2])
+
+
+def community_of(groups: Iterable[Community]) -> dict[str, int]:
+    """Node → number of its community."""
+    return {node: group.number for group in groups for node in group.members}
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+def _flat(graph: nx.DiGraph, *, edge_key: str = "type") -> nx.DiGraph:
+    """A copy whose attributes GraphML and GEXF can hold: lists become ``;``-joined text, and
+    the edge type is stored under ``edge_key``."""
+    flat = nx.DiGraph()
+    for node, data in graph.nodes(data=True):
+        flat.add_node(node, **{k: ";".join(v) if isinstance(v, list) else str(v)
+                               for k, v in data.items()})
+    for source, target, kind in graph.edges(data="type"):
+        attributes = {edge_key: kind}
+        if edge_key != "type":
+            attributes["label"] = kind  # Gephi shows an edge's label
+        flat.add_edge(source, target, **attributes)
+    return flat
+
+
+def to_graphml(graph: nx.DiGraph) -> str:
+    """GraphML for Gephi, Cytoscape and yEd; list attributes joined with ``;``."""
+    return "\n".join(nx.generate_graphml(_flat(graph), encoding="utf-8")) + "\n"
+
+
+def to_gexf(graph: nx.DiGraph) -> str:
+    """GEXF 1.2 for Gephi; list attributes joined with ``;``. GEXF reserves an edge's ``type``
+    (directed or not), so the edge type is its ``relation`` and its ``label``."""
+    buffer = io.BytesIO()
+    nx.write_gexf(_flat(graph, edge_key="relation"), buffer, encoding="utf-8")
+    return buffer.getvalue().decode("utf-8")
+
+
+def to_node_link_json(graph: nx.DiGraph) -> str:
+    """networkx node-link JSON (``nx.node_link_graph`` reads it back); lists kept."""
+    data = nx.node_link_data(graph, edges="links")
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+EXPORTS: Mapping[str, object] = {"graphml": to_graphml, "gexf": to_gexf,
+                                 "json": to_node_link_json}
