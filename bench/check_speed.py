@@ -18,11 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from corpus_args import corpus_parser
+from corpus_args import corpus_parser, corpus_vault
 
-from vaultgen.arxiv_client import ArxivCache, ArxivSource
-from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
-from vaultgen.build import build_vault
 from vaultgen.check import check_vault
 
 
@@ -39,15 +36,6 @@ def synthetic_vault(folder: Path, notes: int, seed: int = 7) -> None:
         path = folder / f"folder {i % 10}" / f"Note {i}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"---\ntype: note\n---\n# Note {i}\n\n{body}\n", encoding="utf-8")
-
-
-def corpus_vault(corpus: Path, folder: Path) -> None:
-    server = MirrorServer(Catalogue(load_records(corpus / "arxiv-metadata.jsonl"))).start()
-    try:
-        source = ArxivSource(ArxivCache(None), base_url=server.base_url, delay=0)
-        build_vault([corpus / "digests"], folder, source=source)
-    finally:
-        server.stop()
 
 
 def compare(vault: Path) -> dict[str, object]:

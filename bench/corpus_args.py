@@ -1,4 +1,4 @@
-"""The command-line argument every benchmark shares: where the real corpus is."""
+"""What the benchmarks share: where the real corpus is, its truth, and its vault."""
 
 from __future__ import annotations
 
@@ -14,6 +14,20 @@ def corpus_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     return parser
+
+
+def corpus_vault(corpus: Path, folder: Path) -> None:
+    """Build the vault of the whole corpus into ``folder``, from a local arXiv mirror."""
+    from vaultgen.arxiv_client import ArxivCache, ArxivSource
+    from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
+    from vaultgen.build import build_vault
+
+    server = MirrorServer(Catalogue(load_records(corpus / "arxiv-metadata.jsonl"))).start()
+    try:
+        source = ArxivSource(ArxivCache(None), base_url=server.base_url, delay=0)
+        build_vault([corpus / "digests"], folder, source=source)
+    finally:
+        server.stop()
 
 
 def load_truth(corpus: Path) -> list[dict]:
