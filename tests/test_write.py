@@ -274,3 +274,31 @@ def test_a_killed_build_leaves_whole_files_and_the_next_completes(posts: Path,
     assert (vault / MANIFEST).exists()
     result = subprocess.run(command, check=True, capture_output=True, text=True)
     assert "nothing changed" in result.stderr
+
+
+@pytest.mark.parametrize("case", ["golden/basic/input", "golden/edge-cases/input", "../../input"])
+def test_what_a_note_was_made_of_agrees_with_its_text(case: str, tmp_path: Path) -> None:
+    """The writer and the check take a rendered note's properties and body as given instead of
+    parsing its YAML; what they take must be what a later run reads back from the file."""
+    from vaultgen.arxiv_client import ArxivCache, ArxivSource
+    from vaultgen.build import rendered_frontmatter
+    from vaultgen.notes import read_frontmatter
+    from vaultgen.write import generated_hash, note_generated_hash
+
+    from .conftest import DATA
+
+    inputs = (DATA / case).resolve()
+    source = ArxivSource(ArxivCache.load(inputs / "arxiv-cache.json"), offline=True)
+    notes = build_vault([inputs], tmp_path / "vault", source=source, dry_run=True).notes
+    checked = 0
+    dated = False
+    for note in notes:
+        if note.properties is None:
+            continue
+        front = read_frontmatter(note.text)
+        assert rendered_frontmatter(note) == front, note.path
+        assert note_generated_hash(note) == generated_hash(note.text, list(front.properties or {}))
+        checked += 1
+        dated = dated or "published" in front.properties  # type: ignore[operator]
+    assert checked > 5
+    assert dated or case != "../../input"  # arXiv records (with dates) were in play

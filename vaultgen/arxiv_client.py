@@ -41,27 +41,50 @@ Progress = Callable[[int], None]
 
 # --- Cache ----------------------------------------------------------------------------------
 
-@dataclass
 class ArxivCache:
-    """Answers arXiv gave: records by id, title searches and missing ids with the day asked."""
+    """Answers arXiv gave: records by id, title searches and missing ids with the day asked.
 
-    path: Path | None
-    records: dict[str, dict] = field(default_factory=dict)
-    titles: dict[str, dict] = field(default_factory=dict)  # title key → {"asked", "ids"}
-    missing: dict[str, str] = field(default_factory=dict)  # id → day asked
+    ``load`` reads the file only when an answer is first looked for, so a build that finds
+    nothing to do never reads a cache of tens of thousands of records.
+    """
+
+    def __init__(self, path: Path | None, records: dict[str, dict] | None = None,
+                 titles: dict[str, dict] | None = None, missing: dict[str, str] | None = None,
+                 *, lazy: bool = False) -> None:
+        self.path = path
+        self._data: tuple[dict[str, dict], dict[str, dict], dict[str, str]] | None = \
+            None if lazy else (records or {}, titles or {}, missing or {})
 
     @classmethod
     def load(cls, path: Path | None) -> ArxivCache:
-        if path is None or not path.exists():
-            return cls(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != _CACHE_VERSION:
-            return cls(path)
-        return cls(path, data.get("records", {}), data.get("titles", {}),
-                   data.get("missing", {}))
+        return cls(path, lazy=path is not None)
+
+    def _loaded(self) -> tuple[dict[str, dict], dict[str, dict], dict[str, str]]:
+        if self._data is None:
+            self._data = ({}, {}, {})
+            if self.path is not None and self.path.exists():
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if data.get("version") == _CACHE_VERSION:
+                    self._data = (data.get("records", {}), data.get("titles", {}),
+                                  data.get("missing", {}))
+        return self._data
+
+    @property
+    def records(self) -> dict[str, dict]:
+        return self._loaded()[0]
+
+    @property
+    def titles(self) -> dict[str, dict]:
+        """Title key → {"asked": ISO day, "ids": [arXiv ids]}."""
+        return self._loaded()[1]
+
+    @property
+    def missing(self) -> dict[str, str]:
+        """arXiv id → ISO day it was asked for and not found."""
+        return self._loaded()[2]
 
     def save(self) -> None:
-        if self.path is None:
+        if self.path is None or self._data is None:
             return
         from .write import atomic_write
 
@@ -72,7 +95,7 @@ class ArxivCache:
         text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
         if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
             return
-        atomic_write(self.path, text.encode("utf-8"))
+        atomic_write(self.path, text.encode("utf-8"), sync=True)
 
     def record(self, arxiv_id: str) -> ArxivRecord | None:
         raw = self.records.get(arxiv_id)
@@ -183,6 +206,37 @@ class ArxivSource:
         self._client._session = self._session  # the package's one HTTP session, with timeouts
 
     # RecordSource -------------------------------------------------------------------------
+
+    def state(self) -> dict[str, object] | None:
+        """What this source's answers depend on (the cache file as it is, offline or not), for
+        a build to tell that nothing changed; None when it cannot tell (``refresh``)."""
+        if self.refresh:
+            return None
+        path = self.cache.path
+        try:
+            stat = path.stat() if path is not None else None
+        except OSError:
+            stat = None
+        return {"cache": str(path), "size": stat.st_size if stat else None,
+                "mtime_ns": stat.st_mtime_ns if stat else None, "offline": self.offline,
+                "api": self.base_url}
+
+    def still_valid(self, recheck_on: str | None) -> bool:
+        """Whether the answers a build used still stand today: offline, or no answer "not
+        found" is due to be asked again (``recheck_on``, from ``recheck_on()`` then)."""
+        return self.offline or recheck_on is None or self.today.isoformat() < recheck_on
+
+    def recheck_on(self) -> str | None:
+        """The first day on which a cached "not found" will be asked again; None if never."""
+        asked = [a.get("asked", "") for a in self.cache.titles.values() if not a.get("ids")]
+        asked += list(self.cache.missing.values())
+        if not asked:
+            return None
+        try:
+            first = dt.date.fromisoformat(min(asked))
+        except ValueError:
+            return self.today.isoformat()
+        return (first + dt.timedelta(days=NOT_FOUND_TTL_DAYS)).isoformat()
 
     def match_titles(self, entries: Sequence[Entry]) -> dict[int, ArxivRecord]:
         keys = {title_key(e.title) for e in entries}

@@ -46,8 +46,17 @@ def _id_of(match: re.Match[str]) -> str:
     return f"{archive.lower() if '.' not in archive else archive}/{number}"
 
 
+# Every form above names one of these (in any case; İ and ı are what IGNORECASE also takes
+# for an "i", and str.lower() does not turn into one).
+_MARKERS = ("arxiv", "alphaxiv", "huggingface")
+_ODD_I = ("\u0130", "\u0131")
+
+
 def find_refs(text: str) -> Iterator[ArxivRef]:
     """Every arXiv reference in ``text``, in order. Versions are dropped from the id."""
+    lowered = text.lower()
+    if not any(m in lowered for m in _MARKERS) and not any(c in text for c in _ODD_I):
+        return  # most texts name no paper, and the full pattern is slow to rule that out
     for match in ARXIV_REF.finditer(text):
         end = match.end()
         if match.group("url"):

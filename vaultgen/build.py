@@ -1,30 +1,78 @@
-"""The whole pipeline of ``vaultgen build``: parse → resolve → render → check → write."""
+"""The whole pipeline of ``vaultgen build``: parse → resolve → render → check → write.
+
+Two shortcuts keep rebuilds of a large vault fast, and both fall back to the full pipeline
+whenever they cannot be sure:
+
+- posts whose size and mtime did not change are not parsed again (``inputs.ParseCache``);
+- when no input, no arXiv answer and no generated file changed since the last build (its
+  ``.vaultgen/build.json`` says what it read), nothing is parsed, rendered or written.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import __version__
 from .check import CheckReport, check_files
-from .errors import BrokenVaultError, InputError
-from .inputs import read_posts
-from .model import Diagnostic, Library, Note
-from .render import render_vault
+from .errors import BrokenVaultError, InputError, UnsafePathError
+from .inputs import ParseCache, find_input_files, read_posts
+from .model import Diagnostic, Library, Note, SourceRef
+from .notes import Frontmatter
+from .render import render_vault, settings_notes
 from .resolve import RecordSource, build_library
-from .write import VaultWriter, WriteReport, note_locations
+from .write import (
+    MANIFEST,
+    VaultWriter,
+    WriteReport,
+    atomic_write,
+    load_manifest,
+    note_locations,
+    safe_target,
+)
+
+PARSE_CACHE = ".vaultgen/parsed.json"
+BUILD_STATE = ".vaultgen/build.json"
+
+
+@dataclass(frozen=True)
+class BuildCounts:
+    """What a build made, in numbers (what the command line reports)."""
+
+    entries: int = 0
+    papers: int = 0
+    unresolved: int = 0
+    cited: int = 0
+    tags: int = 0
+    days: int = 0
+    links: int = 0
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build read, made and wrote."""
+    """What a build read, made and wrote. ``library``, ``notes`` and ``check`` are None when
+    the build found nothing changed since the last one and skipped the pipeline."""
 
     diagnostics: tuple[Diagnostic, ...]
-    entries: int
-    library: Library
-    notes: tuple[Note, ...]
-    check: CheckReport
+    counts: BuildCounts
     write: WriteReport
+    library: Library | None = None
+    notes: tuple[Note, ...] | None = None
+    check: CheckReport | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.library is None
+
+
+def rendered_frontmatter(note: Note) -> Frontmatter:
+    """The frontmatter of a note vaultgen rendered, from what it was made of."""
+    body = note.body or ""
+    return Frontmatter(dict(note.properties or {}), body,
+                       note.text.count("\n", 0, len(note.text) - len(body)) + 1)
 
 
 def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | None = None,
@@ -34,7 +82,12 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     The vault is rendered and its link graph checked in memory; nothing is written when a link
     would be broken (``BrokenVaultError``).
     """
-    parsed = read_posts(inputs)
+    fingerprint = _fingerprint(inputs, vault, source)
+    unchanged = _unchanged_since_last_build(vault, fingerprint, source)
+    if unchanged is not None:
+        return unchanged
+    cache = ParseCache.load(_inside(vault, PARSE_CACHE))
+    parsed = read_posts(inputs, cache)
     if not parsed.entries:
         problems = "; ".join(str(d) for d in parsed.diagnostics[:5]) or "no entries"
         raise InputError(", ".join(p.as_posix() for p in inputs),
@@ -42,10 +95,108 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
                          hint="name digest post files (.txt/.md) or folders holding them")
     library = build_library(parsed.entries, source)
     notes = render_vault(library, note_locations(vault) if vault.exists() else None)
-    report = check_files({n.path: n.text for n in notes if n.path.endswith(".md")})
+    markdown = [n for n in notes if n.path.endswith(".md")]
+    report = check_files({n.path: n.text for n in markdown}, fronts={
+        n.path: rendered_frontmatter(n) for n in markdown if n.properties is not None})
     broken = [str(f) for f in report.errors]
     if broken:
         raise BrokenVaultError(broken)
     written = VaultWriter(vault, force=force, dry_run=dry_run).write_all(notes)
-    return BuildResult(parsed.diagnostics, len(parsed.entries), library, tuple(notes), report,
-                       written)
+    counts = BuildCounts(
+        entries=len(parsed.entries), papers=len(library.papers),
+        unresolved=len(library.unresolved), cited=len(library.cited),
+        tags=sum(1 for n in notes if n.kind == "tag"),
+        days=sum(1 for n in notes if n.kind == "day"),
+        links=int(report.summary["links"]))  # type: ignore[call-overload]
+    if not dry_run:
+        cache.save()
+        if not written.kept and fingerprint is not None:
+            _save_state(vault, inputs, fingerprint, counts, parsed.diagnostics, source)
+    return BuildResult(parsed.diagnostics, counts, written, library, tuple(notes), report)
+
+
+# --- Knowing that nothing changed ---------------------------------------------------------------
+
+def _inside(vault: Path, relative: str) -> Path | None:
+    try:
+        return safe_target(vault, relative)
+    except UnsafePathError:
+        return None
+
+
+def _stat_key(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _fingerprint(inputs: Sequence[Path], vault: Path,
+                 source: RecordSource | None) -> str | None:
+    """What a build reads, as text: vaultgen's version, every input file's size and mtime, the
+    arXiv cache's, and the manifest's. None when the source cannot say what it depends on."""
+    state = getattr(source, "state", None)
+    source_state = state() if state is not None else {"source": None}
+    if source is not None and (state is None or source_state is None):
+        return None
+    files, problems = find_input_files(inputs)
+    return json.dumps({
+        "vaultgen": __version__,
+        "inputs": [[f.as_posix(), _stat_key(f)] for f in files],
+        "problems": [str(p) for p in problems],
+        "source": source_state,
+        "manifest": _stat_key(vault / MANIFEST),
+    }, sort_keys=True)
+
+
+def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
+                                source: RecordSource | None) -> BuildResult | None:
+    """The last build's result, when it read exactly what this one would and every file it
+    wrote is still as it left it; None otherwise."""
+    path = _inside(vault, BUILD_STATE)
+    if fingerprint is None or path is None:
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if state.get("fingerprint") != fingerprint:
+        return None
+    still_valid = getattr(source, "still_valid", None)
+    if still_valid is not None and not still_valid(state.get("recheck_on")):
+        return None
+    manifest = load_manifest(vault)
+    for relative, entry in manifest.items():
+        try:
+            stat = os.stat(vault / relative)
+        except OSError:
+            return None
+        if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
+            return None
+    if not all((vault / note.path).exists() for note in settings_notes()):
+        return None
+    report = WriteReport(unchanged=sorted(manifest) + [n.path for n in settings_notes()])
+    diagnostics = tuple(Diagnostic(SourceRef(d[0], d[1]), d[2], d[3])
+                        for d in state.get("diagnostics", []))
+    return BuildResult(diagnostics, BuildCounts(**state["counts"]), report)
+
+
+def _save_state(vault: Path, inputs: Sequence[Path], before: str, counts: BuildCounts,
+                diagnostics: Sequence[Diagnostic], source: RecordSource | None) -> None:
+    """Record what this build read. The manifest and the arXiv cache are taken as the build
+    left them; if an input changed while it ran, nothing is recorded (the next build runs)."""
+    path = _inside(vault, BUILD_STATE)
+    after = _fingerprint(inputs, vault, source)
+    if path is None or after is None or \
+            json.loads(after)["inputs"] != json.loads(before)["inputs"]:
+        return
+    recheck = getattr(source, "recheck_on", None)
+    state = {
+        "fingerprint": after,
+        "recheck_on": recheck() if recheck is not None else None,
+        "counts": asdict(counts),
+        "diagnostics": [[d.source.path, d.source.line, d.message, d.severity]
+                        for d in diagnostics],
+    }
+    atomic_write(path, (json.dumps(state, ensure_ascii=False, indent=1) + "\n").encode())

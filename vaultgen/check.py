@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import networkx as nx
 
-from .notes import read_frontmatter
+from .notes import Frontmatter, read_frontmatter
 
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -127,10 +127,14 @@ def _property_links(value: object, path: str, out: list[Link]) -> None:
             _property_links(item, path, out)
 
 
-def parse_note(path: str, text: str) -> ParsedNote:
-    """Links, headings and block ids of one markdown note; bad frontmatter is noted, not fatal."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    front = read_frontmatter(text)
+def parse_note(path: str, text: str, front: Frontmatter | None = None) -> ParsedNote:
+    """Links, headings and block ids of one markdown note; bad frontmatter is noted, not fatal.
+
+    ``front``: the note's frontmatter when the caller knows it already (a note it rendered).
+    """
+    if front is None:
+        text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+        front = read_frontmatter(text)
     properties = front.properties or {}
     error = front.error
     body, first_line = front.body, front.body_line
@@ -287,11 +291,15 @@ class Resolver:
 # --- Checking ---------------------------------------------------------------------------------
 
 def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
-                strict: bool = False) -> CheckReport:
+                strict: bool = False,
+                fronts: Mapping[str, Frontmatter] | None = None) -> CheckReport:
     """Check a vault given as texts by vault-relative path (``files``: every file, for links
-    to attachments). Orphans and isolated notes are warnings, errors when ``strict``."""
+    to attachments). Orphans and isolated notes are warnings, errors when ``strict``.
+    ``fronts``: frontmatter already known, by path (it is not parsed again)."""
+    fronts = fronts or {}
     notes = {
-        path: parse_canvas(path, text) if path.endswith(".canvas") else parse_note(path, text)
+        path: parse_canvas(path, text) if path.endswith(".canvas")
+        else parse_note(path, text, fronts.get(path))
         for path, text in texts.items()
     }
     resolver = Resolver(files if files is not None else texts.keys())

@@ -134,16 +134,13 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
             click.echo(f"would write {path}", err=True)
         for path in write.removed:
             click.echo(f"would remove {path}", err=True)
-    library = result.library
-    links = result.check.summary["links"]
+    counts = result.counts
     verb = "would write" if dry_run else "wrote"
     click.echo(
-        f"{result.entries} entries → {len(library.papers)} papers "
-        f"({len(library.papers) - len(library.unresolved)} found on arXiv, "
-        f"{len(library.unresolved)} unresolved), "
-        f"{len(library.cited)} cited papers, "
-        f"{sum(1 for n in result.notes if n.kind == 'tag')} tags, "
-        f"{sum(1 for n in result.notes if n.kind == 'day')} days, {links} links; "
+        f"{counts.entries} entries → {counts.papers} papers "
+        f"({counts.papers - counts.unresolved} found on arXiv, {counts.unresolved} unresolved), "
+        f"{counts.cited} cited papers, {counts.tags} tags, {counts.days} days, "
+        f"{counts.links} links; "
         f"{verb} {len(write.written)}, merged {len(write.merged)}, "
         f"unchanged {len(write.unchanged)}, kept {len(write.kept)}, "
         f"removed {len(write.removed)}; {source.stats.requests} arXiv requests; "

@@ -1,12 +1,77 @@
-"""The input edge: finding digest files and reading them as text for the parser."""
+"""The input edge: finding digest files and reading them as text for the parser.
+
+A ``ParseCache`` keeps what each file gave, keyed by its size and modification time, so that
+a rebuild parses only the posts that changed (``VAULT/.vaultgen/parsed.json``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .model import Diagnostic, ParseResult, SourceRef
+from . import __version__
+from .model import Diagnostic, Entry, ParseResult, SourceRef
 from .parse import merge_results, parse_post
+
+_CACHE_VERSION = 1
+
+
+class ParseCache:
+    """Parse results by input file, valid while the file's size and mtime stay the same."""
+
+    def __init__(self, path: Path | None, files: dict[str, dict] | None = None) -> None:
+        self.path = path
+        self.files: dict[str, dict] = files or {}
+        self.used: set[str] = set()
+        self.changed = False
+
+    @classmethod
+    def load(cls, path: Path | None) -> ParseCache:
+        if path is None:
+            return cls(None)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls(path)  # none yet, or unreadable: everything is parsed again
+        if data.get("version") != _CACHE_VERSION or data.get("vaultgen") != __version__:
+            return cls(path)
+        return cls(path, data.get("files", {}))
+
+    def get(self, name: str, stat: os.stat_result) -> ParseResult | None:
+        found = self.files.get(name)
+        if found is None or found["size"] != stat.st_size or \
+                found["mtime_ns"] != stat.st_mtime_ns:
+            return None
+        self.used.add(name)
+        return ParseResult(
+            tuple(Entry(dt.date.fromisoformat(e[0]), e[1], tuple(e[2]), e[3], e[4], e[5],
+                        tuple(e[6]), tuple(e[7]), SourceRef(name, e[8]))
+                  for e in found["entries"]),
+            tuple(Diagnostic(SourceRef(d[0], d[1]), d[2], d[3]) for d in found["diagnostics"]))
+
+    def put(self, name: str, stat: os.stat_result, result: ParseResult) -> None:
+        self.used.add(name)
+        self.changed = True
+        self.files[name] = {
+            "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+            "entries": [[e.date.isoformat(), e.title, list(e.authors), e.abstract, e.comment_ko,
+                         e.comment_en, list(e.tags), list(e.cites), e.source.line]
+                        for e in result.entries],
+            "diagnostics": [[d.source.path, d.source.line, d.message, d.severity]
+                            for d in result.diagnostics]}
+
+    def save(self) -> None:
+        """Write the cache (only the files used this run) when anything changed."""
+        if self.path is None or not (self.changed or set(self.files) - self.used):
+            return
+        from .write import atomic_write
+
+        files = {name: self.files[name] for name in sorted(self.used)}
+        data = {"version": _CACHE_VERSION, "vaultgen": __version__, "files": files}
+        atomic_write(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 INPUT_SUFFIXES = (".txt", ".md")
 
@@ -34,12 +99,25 @@ def find_input_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic
     return files, problems
 
 
-def read_posts(paths: Iterable[Path]) -> ParseResult:
-    """Parse every digest file under ``paths``; unreadable files become diagnostics."""
+def read_posts(paths: Iterable[Path], cache: ParseCache | None = None) -> ParseResult:
+    """Parse every digest file under ``paths``; unreadable files become diagnostics.
+
+    With a ``cache``, a file whose size and mtime are unchanged is not read again.
+    """
     files, problems = find_input_files(paths)
     results = [ParseResult((), tuple(problems))]
     for file in files:
         name = file.as_posix()
+        stat = None
+        if cache is not None:
+            try:
+                stat = file.stat()
+            except OSError:
+                stat = None
+            cached = cache.get(name, stat) if stat is not None else None
+            if cached is not None:
+                results.append(cached)
+                continue
         try:
             text = file.read_bytes().decode("utf-8")
         except UnicodeDecodeError as err:
@@ -52,5 +130,8 @@ def read_posts(paths: Iterable[Path]) -> ParseResult:
             results.append(ParseResult((), (Diagnostic(
                 SourceRef(name, 0), f"cannot read: {err.strerror}", "error"),)))
             continue
-        results.append(parse_post(text, name))
+        result = parse_post(text, name)
+        if cache is not None and stat is not None:
+            cache.put(name, stat, result)
+        results.append(result)
     return merge_results(results)

@@ -109,6 +109,10 @@ class Note:
     text: str
     kind: str  # paper, cited, tag, day, index, settings
     key: str  # what it stands for: an arXiv id, a title key, a tag, a date
+    # What the text was made of, so that later stages need not parse it again: the properties
+    # in its frontmatter, and everything after the frontmatter (None for files without one).
+    properties: dict[str, object] | None = field(default=None, compare=False, repr=False)
+    body: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -65,7 +65,7 @@ def write_outputs(vault: Path, files: Mapping[Path, str], *, force: bool = False
                     report.kept.append(path)
                     continue
                 backup = vault / BACKUP_DIR / stamp / "views" / path.name
-                atomic_write(backup, existing)
+                atomic_write(backup, existing, sync=True)
                 report.backups.append(backup)
         atomic_write(path, data)
         recorded[key] = digest

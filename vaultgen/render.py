@@ -38,6 +38,13 @@ def dump_properties(properties: dict[str, object]) -> str:
     return f"---\n{body}---\n"
 
 
+def generated_note(path: str, kind: str, key: str, properties: dict[str, object],
+                   lines: list[str]) -> Note:
+    """A generated markdown note: frontmatter, the generated ``lines``, the user's section."""
+    body = "\n".join(lines) + "\n" + USER_SECTION
+    return Note(path, dump_properties(properties) + body, kind, key, properties, body)
+
+
 @dataclass(frozen=True)
 class Citation:
     """One paper citing another, as the vault links it."""
@@ -271,9 +278,9 @@ def render_paper(paper: Paper, name: str, context: VaultContext) -> Note:
     if tags:
         lines[-1] += " · " + " ".join(wikilink(context.tag_names[t], f"#{t}") for t in tags)
     lines.append("")
-    text = dump_properties(paper_properties(paper)) + "\n".join(lines) + "\n" + USER_SECTION
     key = paper_key(paper)
-    return Note(context.paths.get(key, f"{PAPERS}/{name}.md"), text, "paper", key)
+    return generated_note(context.paths.get(key, f"{PAPERS}/{name}.md"), "paper", key,
+                          paper_properties(paper), lines)
 
 
 def properties_tags(paper: Paper) -> list[str]:
@@ -312,8 +319,8 @@ def render_cited(arxiv_id: str, name: str, context: VaultContext) -> Note:
         lines += [f"Cited in the digests; not covered by a post. <https://arxiv.org/abs/{arxiv_id}>",
                   ""]
     lines += _cited_by_lines(name, context)
-    text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
-    return Note(context.paths.get(arxiv_id, f"{CITED}/{name}.md"), text, "cited", arxiv_id)
+    return generated_note(context.paths.get(arxiv_id, f"{CITED}/{name}.md"), "cited", arxiv_id,
+                          properties, lines)
 
 
 def tag_hubs(context: VaultContext) -> list[Note]:
@@ -339,8 +346,7 @@ def tag_hubs(context: VaultContext) -> list[Note]:
             lines += [f"- {wikilink(context.tag_names[t], f'#{t}')} ({n})" for t, n in common]
             lines.append("")
         lines += [f"Back to {wikilink(INDEX_NAME)}", ""]
-        text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
-        notes.append(Note(f"{TAGS}/{hub}.md", text, "tag", tag))
+        notes.append(generated_note(f"{TAGS}/{hub}.md", "tag", tag, properties, lines))
     return notes
 
 
@@ -367,8 +373,8 @@ def day_notes(context: VaultContext) -> list[Note]:
             suffix = f" — {escape_markdown(full)}" if full != name else ""
             lines.append(f"- {wikilink(name)}{suffix}")
         lines.append("")
-        text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
-        notes.append(Note(f"{DAYS}/{day.isoformat()}.md", text, "day", day.isoformat()))
+        notes.append(generated_note(f"{DAYS}/{day.isoformat()}.md", "day", day.isoformat(),
+                                    properties, lines))
     return notes
 
 
@@ -402,8 +408,7 @@ def index_note(context: VaultContext) -> list[Note]:
                 lines += ([""] if lines[-1] != "" else []) + [f"### {month}", ""]
             lines.append(f"- {wikilink(day.isoformat())} ({day_counts[day]})")
         lines.append("")
-    text = dump_properties(properties) + "\n".join(lines) + "\n" + USER_SECTION
-    return [Note(f"{INDEX_NAME}.md", text, "index", "index")]
+    return [generated_note(f"{INDEX_NAME}.md", "index", "index", properties, lines)]
 
 
 HubGenerator = Callable[[VaultContext], list[Note]]

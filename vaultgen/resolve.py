@@ -7,6 +7,7 @@ The matching rules are pure functions here; the network sits behind a ``RecordSo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def title_key(title: str) -> str:
     """A title reduced to what two spellings of it share: case, TeX, accents, dashes, spacing.
 

@@ -82,9 +82,24 @@ def split_note(text: str) -> NoteParts:
 def generated_hash(text: str, owned: Iterable[str]) -> str:
     """Hash of what vaultgen owns in a note: its own properties and the body above the marker."""
     parts = split_note(text)
-    owned_properties = {k: v for k, v in (parts.properties or {}).items() if k in set(owned)}
+    return _generated_hash(parts.properties, parts.body, owned)
+
+
+def _generated_hash(properties: dict[str, object] | None, body: str,
+                    owned: Iterable[str]) -> str:
+    owned = set(owned)
+    owned_properties = {k: v for k, v in (properties or {}).items() if k in owned}
     canonical = json.dumps(owned_properties, sort_keys=True, default=str, ensure_ascii=False)
-    return sha256(canonical + "\0" + parts.body)
+    return sha256(canonical + "\0" + body)
+
+
+def note_generated_hash(note: Note) -> str:
+    """``generated_hash`` of a rendered note, from what it was made of (no YAML to parse)."""
+    if note.properties is None or note.body is None:
+        return generated_hash(note.text, _owned_keys(note.text))
+    marker = note.body.find(USER_MARKER)
+    body = note.body if marker == -1 else note.body[:marker]
+    return _generated_hash(note.properties, body, note.properties)
 
 
 def merge_user_parts(new_text: str, existing_text: str, owned_before: Iterable[str] = ()) -> str:
@@ -153,15 +168,21 @@ def safe_target(vault: Path, relative: str) -> Path:
     return current
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it is whole at any moment: temp file, then rename."""
+def atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
+    """Write ``data`` to ``path`` so that it is whole at any moment: temp file, then rename.
+
+    A killed process leaves the old file or the new one, never a part. ``sync`` also flushes
+    the data to disk before the rename (for the manifest and the arXiv cache: the notes can be
+    rebuilt, like git's loose objects, which it does not fsync by default either).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".vaultgen-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -198,7 +219,8 @@ class VaultWriter:
         self._remove_stale()
         if not self.dry_run and (self._new_manifest != self.manifest or not
                                  (self.vault / MANIFEST).exists()):
-            atomic_write(self.vault / MANIFEST, _manifest_text(self._new_manifest).encode())
+            atomic_write(self.vault / MANIFEST, _manifest_text(self._new_manifest).encode(),
+                         sync=True)
         return self.report
 
     def _adopt_moved(self, note: Note) -> None:
@@ -221,7 +243,7 @@ class VaultWriter:
             self._new_manifest[path] = recorded  # fast path: same output, file untouched
             self.report.unchanged.append(path)
             return
-        owned = _owned_keys(note.text)
+        owned = list(note.properties) if note.properties is not None else _owned_keys(note.text)
         if not target.exists():
             self._put(path, target, data, note, owned)
             return
@@ -277,17 +299,19 @@ class VaultWriter:
         if not self.dry_run and target.exists():
             stat = target.stat()
             size, mtime = stat.st_size, stat.st_mtime_ns
+        as_rendered = data == note.text
+        source = sha256(note.text)
         self._new_manifest[path] = ManifestEntry(
-            sha256=sha256(data), source=sha256(note.text),
-            generated=generated_hash(data, owned), kind=note.kind, key=note.key, owned=owned,
-            size=size, mtime_ns=mtime)
+            sha256=source if as_rendered else sha256(data), source=source,
+            generated=note_generated_hash(note) if as_rendered else generated_hash(data, owned),
+            kind=note.kind, key=note.key, owned=owned, size=size, mtime_ns=mtime)
 
     def _backup(self, path: str, existing: str) -> None:
         stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
         backup = f"{BACKUP_DIR}/{stamp}/{path}"
         if not self.dry_run:
-            atomic_write(safe_target(self.vault, backup), existing.encode("utf-8",
-                                                                          "surrogateescape"))
+            data = existing.encode("utf-8", "surrogateescape")
+            atomic_write(safe_target(self.vault, backup), data, sync=True)
         self.report.backups.append(backup)
 
     def _remove_stale(self) -> None:

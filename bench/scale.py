@@ -1,0 +1,114 @@
+"""vaultgen at the scale of years of posts: the targets of issue #7, measured in one run.
+
+    python bench/scale.py [--sizes 5000 20000 50000] [--corpus ../shared/corpus]
+
+For each size, a synthetic corpus (``synth_corpus.py``, made under ``bench/out/`` when
+missing) is built offline by the ``vaultgen`` command in a child process, and measured:
+
+- cold build, against the floor: the same files written by a plain Python loop;
+- rebuild with no change, against the cold build (and that it wrote nothing);
+- one new day added (the corpus's last day, held back from the cold build), against the cold
+  build;
+- ``vaultgen check`` on the vault, against the cold build;
+- peak memory (maximum resident set size of the child) of the cold build;
+- time per entry, to see that it stays about constant as the corpus grows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from corpus_args import corpus_parser, load_truth
+from synth_corpus import generate, profile
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def run(*args: str) -> tuple[float, float, str]:
+    """Run ``vaultgen ARGS`` in a child; (seconds, peak MB, its stderr)."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", "from vaultgen.cli import main; main()",
+                              *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+    assert child.stderr is not None
+    err = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, err
+
+
+def floor(vault: Path, target: Path) -> float:
+    """Seconds to write the vault's files again with a plain loop (the least a build does)."""
+    files = {p.relative_to(vault): p.read_bytes() for p in vault.rglob("*")
+             if p.is_file() and ".vaultgen" not in p.parts}
+    shutil.rmtree(target, ignore_errors=True)
+    start = time.perf_counter()
+    for relative, data in files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(data)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(target, ignore_errors=True)
+    return seconds
+
+
+def corpus(size: int, corpus_dir: Path) -> Path:
+    folder = OUT / f"synth-{size // 1000}k"
+    if not (folder / "input" / "arxiv-cache.json").exists():
+        known = {json.loads(line)["id"] for line in (corpus_dir / "arxiv-metadata.jsonl")
+                 .read_text(encoding="utf-8").splitlines()}
+        generate(profile(load_truth(corpus_dir), known), size, folder)
+    return folder
+
+
+def measure(size: int, corpus_dir: Path) -> dict[str, float]:
+    folder = corpus(size, corpus_dir)
+    inputs, vault = folder / "input", folder / "vault"
+    last = sorted(inputs.glob("*.txt"))[-1]
+    held = folder / last.name
+    shutil.move(last, held)
+    try:
+        shutil.rmtree(vault, ignore_errors=True)
+        build = ("build", str(inputs), "-o", str(vault), "--offline")
+        cold, peak, _ = run(*build)
+        base = floor(vault, folder / "floor")
+        again, _, said = run(*build)
+        assert "nothing changed" in said, said
+        check, check_peak, _ = run("check", str(vault))
+        shutil.move(held, last)
+        new_day, _, said = run(*build)
+        assert "nothing changed" not in said, said
+    finally:
+        if held.exists():
+            shutil.move(held, last)
+    return {"entries": size, "cold_s": cold, "floor_s": base, "cold/floor": cold / base,
+            "rebuild/cold": again / cold, "new_day/cold": new_day / cold,
+            "check/cold": check / cold, "peak_mb": peak, "check_peak_mb": check_peak,
+            "ms_per_entry": 1000 * cold / size}
+
+
+def main() -> int:
+    parser = corpus_parser(__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 50000])
+    args = parser.parse_args()
+    rows = [measure(size, args.corpus) for size in args.sizes]
+    print("| entries | cold ÷ floor | no-change rebuild ÷ cold | new day ÷ cold | check ÷ cold "
+          "| peak MB (build, check) | ms per entry (cold) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['entries']:,} | {r['cold/floor']:.2f} | {r['rebuild/cold']:.3f} | "
+              f"{r['new_day/cold']:.3f} | {r['check/cold']:.2f} | "
+              f"{r['peak_mb']:.0f}, {r['check_peak_mb']:.0f} | {r['ms_per_entry']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

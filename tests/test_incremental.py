@@ -1,0 +1,144 @@
+"""The shortcuts of rebuilds: cached parses, and skipping a build when nothing changed.
+
+Each test makes a change the shortcuts must notice and checks that the rebuild saw it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from vaultgen.build import build_vault
+from vaultgen.model import ArxivRecord, Entry
+
+from .test_write import DAY1, DAY2
+
+
+@pytest.fixture
+def posts(tmp_path: Path) -> Path:
+    folder = tmp_path / "input"
+    folder.mkdir()
+    (folder / "2025-05-01.txt").write_text(DAY1, encoding="utf-8")
+    return folder
+
+
+def touch_later(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000_000))
+
+
+class CountingSource:
+    """A record source that knows one record and counts how often it is asked."""
+
+    def __init__(self, records: dict[str, ArxivRecord] | None = None, *, today: str = "2025-06-01",
+                 recheck_on: str | None = None, version: int = 1) -> None:
+        self.records = records or {}
+        self.asked = 0
+        self.today = today
+        self._recheck_on = recheck_on
+        self.version = version
+
+    def match_titles(self, entries: Sequence[Entry]) -> dict[int, ArxivRecord]:
+        self.asked += 1
+        return {i: self.records[e.title] for i, e in enumerate(entries) if e.title in self.records}
+
+    def fetch_ids(self, ids: Sequence[str]) -> dict[str, ArxivRecord]:
+        return {}
+
+    def state(self) -> dict[str, object]:
+        return {"version": self.version}
+
+    def still_valid(self, recheck_on: str | None) -> bool:
+        return recheck_on is None or self.today < recheck_on
+
+    def recheck_on(self) -> str | None:
+        return self._recheck_on
+
+
+def test_nothing_changed_skips_the_pipeline_and_reports_the_same(posts: Path,
+                                                                  tmp_path: Path) -> None:
+    (posts / "bad.txt").write_text("no date header here\n", encoding="utf-8")
+    source = CountingSource()
+    first = build_vault([posts], tmp_path / "vault", source=source)
+    second = build_vault([posts], tmp_path / "vault", source=source)
+    assert second.skipped and source.asked == 1
+    assert second.counts == first.counts
+    assert [str(d) for d in second.diagnostics] == [str(d) for d in first.diagnostics]
+    assert second.write.changed == 0
+
+
+def test_an_edited_post_is_read_again(posts: Path, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource())
+    post = posts / "2025-05-01.txt"
+    post.write_text(DAY1.replace("Abstract alpha.", "Abstract alpha, revised."), encoding="utf-8")
+    touch_later(post)
+    result = build_vault([posts], vault, source=CountingSource())
+    assert not result.skipped
+    assert "Abstract alpha, revised." in (vault / "papers" / "Alpha.md").read_text(
+        encoding="utf-8")
+
+
+def test_a_new_post_is_read_and_old_ones_come_from_the_cache(posts: Path,
+                                                             tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource())
+    (posts / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")
+    result = build_vault([posts], vault, source=CountingSource())
+    assert result.counts.papers == 3 and (vault / "papers" / "Gamma.md").exists()
+    cached = (vault / ".vaultgen" / "parsed.json").read_text(encoding="utf-8")
+    assert "Abstract gamma." in cached and "Abstract alpha." in cached
+
+
+def test_a_deleted_or_edited_note_is_noticed(posts: Path, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource())
+    note = vault / "papers" / "Alpha.md"
+    note.unlink()
+    assert not build_vault([posts], vault, source=CountingSource()).skipped
+    assert note.exists()
+    with note.open("a", encoding="utf-8") as handle:
+        handle.write("my thought\n")
+    result = build_vault([posts], vault, source=CountingSource())
+    assert not result.skipped and "my thought" in note.read_text(encoding="utf-8")
+    assert build_vault([posts], vault, source=CountingSource()).skipped
+
+
+def test_new_arxiv_answers_are_taken_in(posts: Path, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource())
+    record = ArxivRecord("2505.00001", "Alpha: First Paper", ("Ann Author",),
+                         published="2025-04-30")
+    source = CountingSource({"Alpha: First Paper": record}, version=2)  # the cache changed
+    result = build_vault([posts], vault, source=source)
+    assert not result.skipped and source.asked == 1
+    assert "arxiv: '2505.00001'" in (vault / "papers" / "Alpha.md").read_text(encoding="utf-8")
+
+
+def test_answers_due_to_be_asked_again_make_a_full_build(posts: Path, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource(recheck_on="2025-06-10"))
+    before = CountingSource(today="2025-06-09")
+    assert build_vault([posts], vault, source=before).skipped and before.asked == 0
+    due = CountingSource(today="2025-06-10")
+    assert not build_vault([posts], vault, source=due).skipped and due.asked == 1
+
+
+def test_a_source_that_cannot_tell_its_state_never_skips(posts: Path, tmp_path: Path) -> None:
+    class Refreshing(CountingSource):
+        def state(self) -> None:  # type: ignore[override]
+            return None
+
+    source = Refreshing()
+    build_vault([posts], tmp_path / "vault", source=source)
+    assert not build_vault([posts], tmp_path / "vault", source=source).skipped
+    assert source.asked == 2
+
+
+def test_a_dry_run_records_nothing(posts: Path, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource(), dry_run=True)
+    assert not (vault / ".vaultgen").exists()
