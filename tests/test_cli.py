@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from vaultgen.cli import cli
 from vaultgen.model import Note
+from vaultgen.render import NotePlan
 
 POST = "2025-05-01\nAlpha: A Paper\n(Ann Author)\nAbstract.\n코멘트.\n#llm\n"
 
@@ -85,8 +86,9 @@ def test_build_refuses_a_vault_with_broken_links(posts: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import vaultgen.build
 
-    monkeypatch.setattr(vaultgen.build, "render_vault", lambda library, locations=None: [
-        Note("papers/A.md", "[[Missing]]\n", "paper", "a")])
+    note = Note("papers/A.md", "[[Missing]]\n", "paper", "a")
+    monkeypatch.setattr(vaultgen.build, "plan_vault", lambda library, locations=None: [
+        NotePlan(note.path, note.kind, note.key, "x", lambda: note)])
     code, _, err = run("build", str(posts), "-o", str(tmp_path / "v"), "--offline")
     assert code == 1 and "broken link [[Missing]]" in err and "Hint:" in err
     assert not (tmp_path / "v").exists()

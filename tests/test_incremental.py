@@ -6,28 +6,45 @@ Each test makes a change the shortcuts must notice and checks that the rebuild s
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vaultgen.build import build_vault
 from vaultgen.model import ArxivRecord, Entry
 
+from .conftest import tree
 from .test_write import DAY1, DAY2
+
+HOUR_AGO = time.time_ns() - 3600 * 10**9
+
+
+def write_post(path: Path, text: str) -> None:
+    """Write a post as if some time ago: the shortcuts do not trust files changed within the
+    last seconds (their mtime could not tell a second change apart)."""
+    stamp = path.stat().st_mtime_ns + 10**9 if path.exists() else HOUR_AGO
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(stamp, stamp))
 
 
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
     folder = tmp_path / "input"
     folder.mkdir()
-    (folder / "2025-05-01.txt").write_text(DAY1, encoding="utf-8")
+    write_post(folder / "2025-05-01.txt", DAY1)
     return folder
 
 
-def touch_later(path: Path) -> None:
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000_000))
+def test_a_file_changed_just_now_is_not_trusted(posts: Path, tmp_path: Path) -> None:
+    (posts / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")  # mtime: now
+    build_vault([posts], tmp_path / "vault", source=CountingSource())
+    assert not build_vault([posts], tmp_path / "vault", source=CountingSource()).skipped
+    cached = (tmp_path / "vault" / ".vaultgen" / "parsed.json").read_text(encoding="utf-8")
+    assert "Abstract alpha." in cached and "Abstract gamma." not in cached
 
 
 class CountingSource:
@@ -60,7 +77,7 @@ class CountingSource:
 
 def test_nothing_changed_skips_the_pipeline_and_reports_the_same(posts: Path,
                                                                   tmp_path: Path) -> None:
-    (posts / "bad.txt").write_text("no date header here\n", encoding="utf-8")
+    write_post(posts / "bad.txt", "no date header here\n")
     source = CountingSource()
     first = build_vault([posts], tmp_path / "vault", source=source)
     second = build_vault([posts], tmp_path / "vault", source=source)
@@ -73,9 +90,8 @@ def test_nothing_changed_skips_the_pipeline_and_reports_the_same(posts: Path,
 def test_an_edited_post_is_read_again(posts: Path, tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     build_vault([posts], vault, source=CountingSource())
-    post = posts / "2025-05-01.txt"
-    post.write_text(DAY1.replace("Abstract alpha.", "Abstract alpha, revised."), encoding="utf-8")
-    touch_later(post)
+    revised = DAY1.replace("Abstract alpha.", "Abstract alpha, revised.")
+    write_post(posts / "2025-05-01.txt", revised)
     result = build_vault([posts], vault, source=CountingSource())
     assert not result.skipped
     assert "Abstract alpha, revised." in (vault / "papers" / "Alpha.md").read_text(
@@ -86,7 +102,7 @@ def test_a_new_post_is_read_and_old_ones_come_from_the_cache(posts: Path,
                                                              tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     build_vault([posts], vault, source=CountingSource())
-    (posts / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")
+    write_post(posts / "2025-05-02.txt", DAY2)
     result = build_vault([posts], vault, source=CountingSource())
     assert result.counts.papers == 3 and (vault / "papers" / "Gamma.md").exists()
     cached = (vault / ".vaultgen" / "parsed.json").read_text(encoding="utf-8")
@@ -142,3 +158,52 @@ def test_a_dry_run_records_nothing(posts: Path, tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     build_vault([posts], vault, source=CountingSource(), dry_run=True)
     assert not (vault / ".vaultgen").exists()
+
+
+# --- Property: an incremental build gives the vault a build from scratch gives ----------------
+
+TITLES = ["Alpha: First Paper", "Beta: Second Paper", "Gamma: Third Paper", "Delta Net",
+          "Epsilon Scaling", "Zeta Search"]
+RECORDS = {t: ArxivRecord(f"2501.{i:05d}", t, ("Ann Author",), published="2025-01-01")
+           for i, t in enumerate(TITLES[:4])}
+
+
+def entry_text(title: str, abstract: str, cites: list[int], tags: list[str]) -> str:
+    cite_text = " ".join(f"See (https://arxiv.org/abs/2501.{c:05d})." for c in cites)
+    return (f"{title}\n(Ann Author)\n{abstract}\n코멘트 {cite_text}\n"
+            + (" ".join(f"#{t}" for t in tags) + "\n" if tags else ""))
+
+
+POST = st.tuples(
+    st.integers(1, 5),  # day of May
+    st.lists(st.tuples(st.sampled_from(TITLES), st.sampled_from(["A.", "B b.", "C c c."]),
+                       st.lists(st.integers(0, 4), max_size=2),
+                       st.lists(st.sampled_from(["llm", "rl", "vision"]), max_size=2,
+                                unique=True)),
+             min_size=1, max_size=3, unique_by=lambda e: e[0]))
+STEPS = st.lists(st.one_of(st.tuples(st.just("write"), POST),
+                           st.tuples(st.just("remove"), st.integers(1, 5))),
+                 min_size=1, max_size=6)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(STEPS)
+def test_incremental_builds_equal_a_build_from_scratch(
+        tmp_path_factory: pytest.TempPathFactory, steps: list) -> None:  # type: ignore[type-arg]
+    root = tmp_path_factory.mktemp("incremental")
+    posts = root / "input"
+    posts.mkdir()
+    write_post(posts / "2025-04-30.txt", "2025-04-30\n" + entry_text(TITLES[0], "Base.", [], []))
+    vault = root / "vault"
+    for number, (action, detail) in enumerate(steps):
+        if action == "write":
+            day, entries = detail
+            text = f"2025-05-0{day}\n" + "".join(entry_text(*e) for e in entries)
+            write_post(posts / f"2025-05-0{day}.txt", text)
+        else:
+            (posts / f"2025-05-0{detail}.txt").unlink(missing_ok=True)
+        build_vault([posts], vault, source=CountingSource(RECORDS))
+        fresh = root / f"fresh-{number}"
+        build_vault([posts], fresh, source=CountingSource(RECORDS))
+        assert tree(vault, skip=(".vaultgen",)) == tree(fresh, skip=(".vaultgen",)), number

@@ -1,9 +1,12 @@
 """The whole pipeline of ``vaultgen build``: parse → resolve → render → check → write.
 
-Two shortcuts keep rebuilds of a large vault fast, and both fall back to the full pipeline
-whenever they cannot be sure:
+Every link of every note rendered is checked before anything is written. Three shortcuts keep
+rebuilds of a large vault fast, and each falls back to the full work whenever it cannot be
+sure:
 
 - posts whose size and mtime did not change are not parsed again (``inputs.ParseCache``);
+- a note whose inputs (``render.NotePlan.inputs``) are those recorded for its file, which is
+  as vaultgen wrote it, is neither rendered nor written;
 - when no input, no arXiv answer and no generated file changed since the last build (its
   ``.vaultgen/build.json`` says what it read), nothing is parsed, rendered or written.
 """
@@ -12,17 +15,18 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__
-from .check import CheckReport, check_files
+from .check import LinkChecker
 from .errors import BrokenVaultError, InputError, UnsafePathError
-from .inputs import ParseCache, find_input_files, read_posts
+from .inputs import RACY_NS, ParseCache, find_input_files, read_posts
 from .model import Diagnostic, Library, Note, SourceRef
 from .notes import Frontmatter
-from .render import render_vault, settings_notes
+from .render import plan_vault, settings_notes
 from .resolve import RecordSource, build_library
 from .write import (
     MANIFEST,
@@ -53,15 +57,15 @@ class BuildCounts:
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build read, made and wrote. ``library``, ``notes`` and ``check`` are None when
-    the build found nothing changed since the last one and skipped the pipeline."""
+    """What a build read, made and wrote. ``notes`` are the notes it rendered (on a first
+    build, all of them; later, those whose inputs changed). ``library`` and ``notes`` are None
+    when the build found nothing changed since the last one and skipped the pipeline."""
 
     diagnostics: tuple[Diagnostic, ...]
     counts: BuildCounts
     write: WriteReport
     library: Library | None = None
     notes: tuple[Note, ...] | None = None
-    check: CheckReport | None = None
 
     @property
     def skipped(self) -> bool:
@@ -94,25 +98,29 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
                          f"nothing to build: {problems}",
                          hint="name digest post files (.txt/.md) or folders holding them")
     library = build_library(parsed.entries, source)
-    notes = render_vault(library, note_locations(vault) if vault.exists() else None)
-    markdown = [n for n in notes if n.path.endswith(".md")]
-    report = check_files({n.path: n.text for n in markdown}, fronts={
-        n.path: rendered_frontmatter(n) for n in markdown if n.properties is not None})
-    broken = [str(f) for f in report.errors]
-    if broken:
-        raise BrokenVaultError(broken)
-    written = VaultWriter(vault, force=force, dry_run=dry_run).write_all(notes)
+    plans = plan_vault(library, note_locations(vault) if vault.exists() else None)
+    writer = VaultWriter(vault, force=force, dry_run=dry_run)
+    checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
+    rendered: dict[str, Note] = {}
+    links: dict[str, int] = {}
+    for plan in writer.pending(plans):
+        note = rendered[plan.path] = plan.render()
+        if note.path.endswith(".md"):
+            front = rendered_frontmatter(note) if note.properties is not None else None
+            links[note.path] = checker.check(note.path, note.text, front)
+    if checker.findings:
+        raise BrokenVaultError([str(f) for f in checker.findings])
+    written = writer.write_all(plans, rendered, links)
     counts = BuildCounts(
         entries=len(parsed.entries), papers=len(library.papers),
         unresolved=len(library.unresolved), cited=len(library.cited),
-        tags=sum(1 for n in notes if n.kind == "tag"),
-        days=sum(1 for n in notes if n.kind == "day"),
-        links=int(report.summary["links"]))  # type: ignore[call-overload]
+        tags=sum(1 for p in plans if p.kind == "tag"),
+        days=sum(1 for p in plans if p.kind == "day"), links=writer.recorded_links())
     if not dry_run:
         cache.save()
         if not written.kept and fingerprint is not None:
             _save_state(vault, inputs, fingerprint, counts, parsed.diagnostics, source)
-    return BuildResult(parsed.diagnostics, counts, written, library, tuple(notes), report)
+    return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered.values()))
 
 
 # --- Knowing that nothing changed ---------------------------------------------------------------
@@ -191,6 +199,9 @@ def _save_state(vault: Path, inputs: Sequence[Path], before: str, counts: BuildC
     if path is None or after is None or \
             json.loads(after)["inputs"] != json.loads(before)["inputs"]:
         return
+    racy = time.time_ns() - RACY_NS
+    if any(stat and stat[1] > racy for _, stat in json.loads(after)["inputs"]):
+        return  # an input changed too recently for its mtime to tell the next change apart
     recheck = getattr(source, "recheck_on", None)
     state = {
         "fingerprint": after,

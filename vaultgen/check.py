@@ -349,6 +349,37 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
     return CheckReport(findings, _summary(notes, graph, findings), graph)
 
 
+class LinkChecker:
+    """Broken and ambiguous links of notes about to be written, checked one note at a time
+    against every path the vault will hold (what ``vaultgen build`` runs before writing)."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths = list(paths)
+        self.resolver = Resolver(self.paths)
+        self.findings: list[Finding] = []
+        self._hints: _HintIndex | None = None
+
+    def check(self, path: str, text: str, front: Frontmatter | None = None) -> int:
+        """Check one note; the number of notes it links to."""
+        targets: set[str] = set()
+        for link in parse_note(path, text, front).links:
+            resolved, candidates = self.resolver.resolve(link.target, path)
+            if resolved is None and candidates:
+                self.findings.append(Finding(
+                    "ambiguous", "error", path, link.line,
+                    f"ambiguous link {link.raw}: {len(candidates)} notes match",
+                    ", ".join(sorted(candidates)[:5])))
+            elif resolved is None:
+                self._hints = self._hints or _HintIndex(self.paths)
+                close = self._hints.closest(link.target)
+                self.findings.append(Finding("broken", "error", path, link.line,
+                                             f"broken link {link.raw}",
+                                             f"did you mean [[{close}]]?" if close else None))
+            elif resolved != path:
+                targets.add(resolved)
+        return len(targets)
+
+
 class _HintIndex:
     """The closest note name to a broken link, looked for among names that start alike
     (so that a vault of 50,000 notes with many broken links stays fast)."""

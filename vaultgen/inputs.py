@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .model import Diagnostic, Entry, ParseResult, SourceRef
 from .parse import merge_results, parse_post
 
 _CACHE_VERSION = 1
+RACY_NS = 2_000_000_000  # a file changed less than 2 s ago is parsed again next time
 
 
 class ParseCache:
@@ -53,6 +55,12 @@ class ParseCache:
             tuple(Diagnostic(SourceRef(d[0], d[1]), d[2], d[3]) for d in found["diagnostics"]))
 
     def put(self, name: str, stat: os.stat_result, result: ParseResult) -> None:
+        """Keep a file's result, unless the file changed too recently for its mtime to tell a
+        later change apart (the "racy" files of git's index)."""
+        if stat.st_mtime_ns > time.time_ns() - RACY_NS:
+            if self.files.pop(name, None) is not None:
+                self.changed = True
+            return
         self.used.add(name)
         self.changed = True
         self.files[name] = {

@@ -8,11 +8,14 @@ hub notes made by the small functions in ``HUB_GENERATORS`` (tags, days, index).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
 
@@ -36,6 +39,40 @@ def dump_properties(properties: dict[str, object]) -> str:
     body = yaml.dump(properties, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=False, width=1_000_000)
     return f"---\n{body}---\n"
+
+
+@dataclass(frozen=True)
+class NotePlan:
+    """A note the vault will hold, before it is rendered: where it goes, what it stands for,
+    a digest of everything its text is made from (``inputs``), and how to render it. A writer
+    that finds the same ``inputs`` recorded for an untouched file need not render it at all."""
+
+    path: str
+    kind: str
+    key: str
+    inputs: str
+    render: Callable[[], Note] = field(repr=False, compare=False)
+
+
+def _format_digest() -> str:
+    """What the rendering code is: a change of template makes every note render again."""
+    from . import __version__, arxiv_ids, model, names
+
+    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for module in (sys.modules[__name__], names, arxiv_ids, model):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
+
+
+_FORMAT: list[str] = []
+
+
+def inputs_digest(*parts: object) -> str:
+    """A digest of the values a note is rendered from (their ``repr``), and of the renderer."""
+    if not _FORMAT:
+        _FORMAT.append(_format_digest())
+    text = repr(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16, key=_FORMAT[0][:32].encode()).hexdigest()
 
 
 def generated_note(path: str, kind: str, key: str, properties: dict[str, object],
@@ -79,23 +116,27 @@ def paper_key(paper: Paper) -> str:
 def settle_names(library: Library, locations: Mapping[str, str] | None = None) -> VaultContext:
     """Give every note its name; papers in order of first posting, so old names stay put.
 
-    ``locations`` maps a note's key (arXiv id or ``title:…``) to where the user moved or
-    renamed it: that note keeps its place and name, and links use that name.
+    ``locations`` maps ``KIND:KEY`` (KEY an arXiv id or ``title:…``; KIND ``paper``,
+    ``cited`` or ``any``, see ``write.note_locations``) to where a note is now: that note keeps
+    its place and name, and links use that name.
     """
     locations = locations or {}
     registry = NameRegistry()
     registry.take(INDEX_NAME)
-    paths: dict[str, str] = {}  # note key → vault path, for notes the user moved
+    paths: dict[str, str] = {}  # note key → vault path, for notes already in the vault
     for paper in library.papers:
-        for key in (paper_key(paper), f"title:{paper.first.title}"):
+        for key in (f"paper:{paper_key(paper)}", f"paper:title:{paper.first.title}",
+                    f"any:{paper_key(paper)}"):
             if key in locations:
                 paths[paper_key(paper)] = locations[key]
                 registry.take(_name_of(locations[key]))
                 break
     for arxiv_id in library.cited:
-        if arxiv_id in locations:
-            paths[arxiv_id] = locations[arxiv_id]
-            registry.take(_name_of(locations[arxiv_id]))
+        for key in (f"cited:{arxiv_id}", f"any:{arxiv_id}"):
+            if key in locations:
+                paths[arxiv_id] = locations[key]
+                registry.take(_name_of(locations[key]))
+                break
     days = sorted({e.date for p in library.papers for e in p.entries})
     for day in days:
         registry.take(day.isoformat())
@@ -283,6 +324,24 @@ def render_paper(paper: Paper, name: str, context: VaultContext) -> Note:
                           paper_properties(paper), lines)
 
 
+def paper_plan(paper: Paper, name: str, context: VaultContext) -> NotePlan:
+    key = paper_key(paper)
+    path = context.paths.get(key, f"{PAPERS}/{name}.md")
+    cites = _cites_of(paper)
+    inputs = inputs_digest(path, name, paper, context.cited_by.get(name, ()),
+                           [context.id_targets.get(i) for i in cites],
+                           [context.tag_names[t] for t in properties_tags(paper)])
+    return NotePlan(path, "paper", key, inputs, lambda: render_paper(paper, name, context))
+
+
+def cited_plan(arxiv_id: str, name: str, context: VaultContext) -> NotePlan:
+    path = context.paths.get(arxiv_id, f"{CITED}/{name}.md")
+    inputs = inputs_digest(path, name, arxiv_id, context.library.records.get(arxiv_id),
+                           context.cited_by.get(name, ()))
+    return NotePlan(path, "cited", arxiv_id, inputs,
+                    lambda: render_cited(arxiv_id, name, context))
+
+
 def properties_tags(paper: Paper) -> list[str]:
     """The tags of every posting of a paper, first seen first."""
     tags: list[str] = []
@@ -323,7 +382,7 @@ def render_cited(arxiv_id: str, name: str, context: VaultContext) -> Note:
                           properties, lines)
 
 
-def tag_hubs(context: VaultContext) -> list[Note]:
+def tag_hubs(context: VaultContext) -> list[NotePlan]:
     """One hub note per tag: its papers newest first, and the tags seen most often with it."""
     papers_by_tag: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
     together: dict[str, Counter[str]] = defaultdict(Counter)
@@ -332,54 +391,87 @@ def tag_hubs(context: VaultContext) -> list[Note]:
         for tag in tags:
             papers_by_tag[tag].append((max(e.date for e in paper.entries), name))
             together[tag].update(t for t in tags if t != tag)
-    notes = []
+    plans = []
     for tag, hub in context.tag_names.items():
         items = sorted(papers_by_tag[tag], key=lambda item: (-item[0].toordinal(), item[1]))
+        common = [(context.tag_names[t], t, n) for t, n in
+                  sorted(together[tag].items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
+        path = f"{TAGS}/{hub}.md"
+        plans.append(NotePlan(path, "tag", tag, inputs_digest(path, tag, items, common),
+                              _tag_renderer(path, tag, hub, items, common)))
+    return plans
+
+
+def _tag_renderer(path: str, tag: str, hub: str, items: list[tuple[dt.date, str]],
+                  common: list[tuple[str, str, int]]) -> Callable[[], Note]:
+    def render() -> Note:
         properties = {"type": "tag", "tag": tag, "count": len(items)}
         lines = [f"# {hub}", "", f"{len(items)} paper{'s' if len(items) != 1 else ''}.", "",
                  "## Papers", ""]
         lines += [f"- {day.isoformat()} · {wikilink(name)}" for day, name in items]
         lines.append("")
-        common = sorted(together[tag].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         if common:
             lines += ["## Often together", ""]
-            lines += [f"- {wikilink(context.tag_names[t], f'#{t}')} ({n})" for t, n in common]
+            lines += [f"- {wikilink(other_hub, f'#{other}')} ({n})"
+                      for other_hub, other, n in common]
             lines.append("")
         lines += [f"Back to {wikilink(INDEX_NAME)}", ""]
-        notes.append(generated_note(f"{TAGS}/{hub}.md", "tag", tag, properties, lines))
-    return notes
+        return generated_note(path, "tag", tag, properties, lines)
+
+    return render
 
 
-def day_notes(context: VaultContext) -> list[Note]:
+def day_notes(context: VaultContext) -> list[NotePlan]:
     """One note per posting day: its papers in post order, and the days before and after."""
     by_day: dict[dt.date, list[tuple[Entry, str]]] = defaultdict(list)
     for paper, name in context.paper_items():
         for entry in paper.entries:
             by_day[entry.date].append((entry, name))
-    notes = []
+    plans = []
     days = context.days
     for position, day in enumerate(days):
-        items = sorted(by_day[day], key=lambda item: item[0].source)
+        items = [(name, entry.title) for entry, name in
+                 sorted(by_day[day], key=lambda item: item[0].source)]
+        before = days[position - 1] if position > 0 else None
+        after = days[position + 1] if position + 1 < len(days) else None
+        path = f"{DAYS}/{day.isoformat()}.md"
+        plans.append(NotePlan(path, "day", day.isoformat(),
+                              inputs_digest(path, day, before, after, items),
+                              _day_renderer(path, day, before, after, items)))
+    return plans
+
+
+def _day_renderer(path: str, day: dt.date, before: dt.date | None, after: dt.date | None,
+                  items: list[tuple[str, str]]) -> Callable[[], Note]:
+    def render() -> Note:
         properties = {"type": "day", "date": day, "count": len(items)}
         nav = []
-        if position > 0:
-            nav.append(f"← {wikilink(days[position - 1].isoformat())}")
+        if before:
+            nav.append(f"← {wikilink(before.isoformat())}")
         nav.append(wikilink(INDEX_NAME))
-        if position + 1 < len(days):
-            nav.append(f"{wikilink(days[position + 1].isoformat())} →")
-        lines = [f"# {day.isoformat()}", "", " · ".join(nav), "", f"## Papers ({len(items)})", ""]
-        for entry, name in items:
-            full = tex_to_text(entry.title)
+        if after:
+            nav.append(f"{wikilink(after.isoformat())} →")
+        lines = [f"# {day.isoformat()}", "", " · ".join(nav), "", f"## Papers ({len(items)})",
+                 ""]
+        for name, title in items:
+            full = tex_to_text(title)
             suffix = f" — {escape_markdown(full)}" if full != name else ""
             lines.append(f"- {wikilink(name)}{suffix}")
         lines.append("")
-        notes.append(generated_note(f"{DAYS}/{day.isoformat()}.md", "day", day.isoformat(),
-                                    properties, lines))
-    return notes
+        return generated_note(path, "day", day.isoformat(), properties, lines)
+
+    return render
 
 
-def index_note(context: VaultContext) -> list[Note]:
-    """The map of content: counts, tags by size, days by month."""
+def index_note(context: VaultContext) -> list[NotePlan]:
+    """The map of content: counts, tags by size, days by month (always rendered: one note)."""
+    path = f"{INDEX_NAME}.md"
+    note = render_index(context)
+    return [NotePlan(path, "index", "index", inputs_digest(path, note.text), lambda: note)]
+
+
+def render_index(context: VaultContext) -> Note:
+    """The index note."""
     library = context.library
     tag_counts: Counter[str] = Counter()
     day_counts: Counter[dt.date] = Counter()
@@ -408,10 +500,10 @@ def index_note(context: VaultContext) -> list[Note]:
                 lines += ([""] if lines[-1] != "" else []) + [f"### {month}", ""]
             lines.append(f"- {wikilink(day.isoformat())} ({day_counts[day]})")
         lines.append("")
-    return [generated_note(f"{INDEX_NAME}.md", "index", "index", properties, lines)]
+    return generated_note(f"{INDEX_NAME}.md", "index", "index", properties, lines)
 
 
-HubGenerator = Callable[[VaultContext], list[Note]]
+HubGenerator = Callable[[VaultContext], list[NotePlan]]
 HUB_GENERATORS: tuple[HubGenerator, ...] = (tag_hubs, day_notes, index_note)
 
 _COLOR_GROUPS = (
@@ -449,16 +541,20 @@ def settings_notes() -> list[Note]:
     ]
 
 
-def render_vault(library: Library, locations: Mapping[str, str] | None = None) -> list[Note]:
-    """Every note of the vault, in a fixed order: papers, cited papers, hubs, settings.
-
-    ``locations``: where the user moved generated notes (see ``settle_names``).
-    """
+def plan_vault(library: Library, locations: Mapping[str, str] | None = None) -> list[NotePlan]:
+    """Every note of the vault, not yet rendered, in a fixed order: papers, cited papers, hubs,
+    settings. ``locations``: where the user moved generated notes (see ``settle_names``)."""
     context = settle_names(library, locations)
-    notes = [render_paper(paper, name, context) for paper, name in context.paper_items()]
-    notes += [render_cited(arxiv_id, context.cited_names[arxiv_id], context)
+    plans = [paper_plan(paper, name, context) for paper, name in context.paper_items()]
+    plans += [cited_plan(arxiv_id, context.cited_names[arxiv_id], context)
               for arxiv_id in library.cited]
     for generator in HUB_GENERATORS:
-        notes += generator(context)
-    notes += settings_notes()
-    return notes
+        plans += generator(context)
+    plans += [NotePlan(n.path, n.kind, n.key, inputs_digest(n.text), lambda n=n: n)
+              for n in settings_notes()]
+    return plans
+
+
+def render_vault(library: Library, locations: Mapping[str, str] | None = None) -> list[Note]:
+    """Every note of the vault, rendered (see ``plan_vault``)."""
+    return [plan.render() for plan in plan_vault(library, locations)]

@@ -17,19 +17,20 @@ It writes a set of in-memory notes so that nothing the user wrote is lost:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePathError
 from .model import Note
 from .notes import read_frontmatter
-from .render import USER_MARKER, dump_properties, graph_color_groups
+from .render import CITED, PAPERS, USER_MARKER, NotePlan, dump_properties, graph_color_groups
 
 MANIFEST = ".vaultgen/manifest.json"
 BACKUP_DIR = ".vaultgen/backup"
@@ -132,6 +133,8 @@ class ManifestEntry:
     owned: list[str]  # property keys vaultgen owns in it
     size: int = 0
     mtime_ns: int = 0
+    inputs: str = ""  # digest of what the note was rendered from (render.NotePlan.inputs)
+    links: int = 0  # links in the note as rendered
 
 
 def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
@@ -204,14 +207,44 @@ class VaultWriter:
         self.report = WriteReport(dry_run=dry_run)
         self._new_manifest: dict[str, ManifestEntry] = {}
         self._seen: set[str] = set()
+        self._facts: dict[str, tuple[str, int]] = {}  # path → (inputs digest, links)
+        self._current: set[str] = set()  # paths ``pending`` found as last written
 
-    def write_all(self, notes: Iterable[Note]) -> WriteReport:
-        for note in notes:
-            path = note.path
-            self._adopt_moved(note)
+    def pending(self, plans: Iterable[NotePlan]) -> list[NotePlan]:
+        """The planned notes that must be rendered: all but those whose file is as vaultgen
+        last wrote it, from the same inputs."""
+        todo = []
+        for plan in plans:
+            self._adopt_moved(plan)
+            recorded = self.manifest.get(plan.path)
+            if recorded and recorded.inputs == plan.inputs and plan.kind != "settings" \
+                    and _stat_matches(self.vault / plan.path, recorded):
+                self._current.add(plan.path)
+            else:
+                todo.append(plan)
+        return todo
+
+    def write_all(self, notes: Iterable[Note | NotePlan],
+                  rendered: Mapping[str, Note] | None = None,
+                  links: Mapping[str, int] | None = None) -> WriteReport:
+        """Write notes, or planned notes: those in ``rendered`` (by path) are written, the
+        others were found unchanged by ``pending`` and are left alone. ``links``: how many
+        links each rendered note holds, kept in the manifest."""
+        rendered = rendered or {}
+        links = links or {}
+        for item in notes:
+            path = item.path
+            self._adopt_moved(item)
             if path.casefold() in self._seen:
                 raise UnsafePathError(path, "two notes of one run would share this path")
             self._seen.add(path.casefold())
+            if isinstance(item, NotePlan) and path not in rendered and path in self._current:
+                self._new_manifest[path] = self.manifest[path]
+                self.report.unchanged.append(path)
+                continue
+            note = item if isinstance(item, Note) else rendered.get(path) or item.render()
+            self._facts[path] = (item.inputs if isinstance(item, NotePlan) else "",
+                                 links.get(path, 0))
             try:
                 self._write_one(note, path)
             except UnsafePathError as err:
@@ -223,7 +256,11 @@ class VaultWriter:
                          sync=True)
         return self.report
 
-    def _adopt_moved(self, note: Note) -> None:
+    def recorded_links(self) -> int:
+        """Links between notes of the vault as written (after ``write_all``)."""
+        return sum(entry.links for entry in self._new_manifest.values())
+
+    def _adopt_moved(self, note: Note | NotePlan) -> None:
         """Carry the manifest entry of a note the user moved over to where it is now."""
         if note.path in self.manifest or note.kind not in ("paper", "cited"):
             return
@@ -240,7 +277,9 @@ class VaultWriter:
             return
         recorded = self.manifest.get(path)
         if recorded and recorded.source == sha256(data) and _stat_matches(target, recorded):
-            self._new_manifest[path] = recorded  # fast path: same output, file untouched
+            # Fast path: same output, file untouched (recorded anew: the inputs may be new).
+            inputs, links = self._facts.get(path, ("", 0))
+            self._new_manifest[path] = dataclasses.replace(recorded, inputs=inputs, links=links)
             self.report.unchanged.append(path)
             return
         owned = list(note.properties) if note.properties is not None else _owned_keys(note.text)
@@ -301,10 +340,12 @@ class VaultWriter:
             size, mtime = stat.st_size, stat.st_mtime_ns
         as_rendered = data == note.text
         source = sha256(note.text)
+        inputs, links = self._facts.get(path, ("", 0))
         self._new_manifest[path] = ManifestEntry(
             sha256=source if as_rendered else sha256(data), source=source,
             generated=note_generated_hash(note) if as_rendered else generated_hash(data, owned),
-            kind=note.kind, key=note.key, owned=owned, size=size, mtime_ns=mtime)
+            kind=note.kind, key=note.key, owned=owned, size=size, mtime_ns=mtime,
+            inputs=inputs, links=links)
 
     def _backup(self, path: str, existing: str) -> None:
         stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
@@ -336,9 +377,11 @@ class VaultWriter:
 
 
 def note_locations(vault: Path) -> dict[str, str]:
-    """Where the paper and cited notes vaultgen generated are now, by key (arXiv id or
-    ``title:…``): where the manifest put them, or where the user moved or renamed them (found
-    by their ``arxiv`` or ``title`` property)."""
+    """Where the paper and cited notes vaultgen generated are now: ``KIND:KEY`` (KEY an arXiv
+    id or ``title:…``) → path, where the manifest put them or where the user moved or renamed
+    them (found by their ``arxiv`` or ``title`` property). A note the user moved out of its
+    kind's folder is also given as ``any:KEY``: it keeps its place if its paper changes kind
+    (a paper only cited that a post now covers)."""
     manifest = load_manifest(vault)
     located: dict[str, str] = {}
     lost: set[str] = set()
@@ -346,7 +389,7 @@ def note_locations(vault: Path) -> dict[str, str]:
         if entry.kind not in ("paper", "cited"):
             continue
         if (vault / path).is_file():
-            located[entry.key] = path
+            _locate(located, entry.kind, entry.key, path)
         else:
             lost.add(entry.key)
     if not lost:
@@ -361,9 +404,15 @@ def note_locations(vault: Path) -> dict[str, str]:
         except (OSError, UnicodeDecodeError):
             continue
         for key in _keys_of(properties):
-            if key in lost and key not in located:
-                located[key] = relative
+            if key in lost and f"{properties['type']}:{key}" not in located:
+                _locate(located, str(properties["type"]), key, relative)
     return located
+
+
+def _locate(located: dict[str, str], kind: str, key: str, path: str) -> None:
+    located[f"{kind}:{key}"] = path
+    if not path.startswith(f"{PAPERS if kind == 'paper' else CITED}/"):
+        located.setdefault(f"any:{key}", path)
 
 
 def _stat_matches(target: Path, recorded: ManifestEntry) -> bool:
