@@ -141,3 +141,31 @@ def test_summary_counts() -> None:
     assert summary["by_type"] == {"cited": 1, "paper": 1}
     assert summary["links"] == 2 and summary["components"] == 1
     assert summary["most_cited"] == [{"note": "B.md", "cited_by": 1}]
+
+
+def test_same_broken_links_and_isolated_notes_as_obsidiantools(tmp_path: Path) -> None:
+    """On a vault where obsidiantools resolves correctly (unique, exact-case names, plain
+    wiki-links), both tools find the same broken links and the same isolated notes."""
+    import random
+
+    from obsidiantools.api import Vault
+
+    rng = random.Random(3)
+    count = 60
+    for i in range(count):
+        links = [f"[[Note {rng.randrange(count)}]]" for _ in range(2)]
+        if i % 7 == 0:
+            links.append(f"[[Missing {i}]]")
+        if i % 11 == 0:
+            links = []  # isolated unless another note links here
+        body = "\n".join(f"Paragraph {k}. {link}" for k, link in enumerate(links))
+        path = tmp_path / f"folder {i % 3}" / f"Note {i}.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"---\ntype: note\n---\n# Note {i}\n\n{body}\n", encoding="utf-8")
+    ours = check_vault(tmp_path)
+    theirs = Vault(tmp_path).connect().gather()
+    our_broken = {f.message.removeprefix("broken link [[").removesuffix("]]")
+                  for f in ours.findings if f.kind == "broken"}
+    our_isolated = {Path(f.path).stem for f in ours.findings if f.kind == "isolated"}
+    assert our_broken == set(theirs.nonexistent_notes) and len(our_broken) == 8
+    assert our_isolated == set(theirs.isolated_notes) and our_isolated

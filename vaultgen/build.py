@@ -98,8 +98,9 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
                          f"nothing to build: {problems}",
                          hint="name digest post files (.txt/.md) or folders holding them")
     library = build_library(parsed.entries, source)
-    plans = plan_vault(library, note_locations(vault) if vault.exists() else None)
-    writer = VaultWriter(vault, force=force, dry_run=dry_run)
+    manifest = load_manifest(vault)
+    plans = plan_vault(library, note_locations(vault, manifest) if vault.exists() else None)
+    writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
     checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
     rendered: dict[str, Note] = {}
     links: dict[str, int] = {}

@@ -21,20 +21,23 @@ _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _NON_WORD = re.compile(r"[^\w]+")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 20)  # titles and author names of a run, computed once
 def title_key(title: str) -> str:
     """A title reduced to what two spellings of it share: case, TeX, accents, dashes, spacing.
 
     ``$\\mu$P: Scaling`` and ``μP — scaling`` have one key.
     """
     text = tex_to_text(title)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _DASHES.sub("-", text).casefold()
+    if not text.isascii():  # ASCII has no accents, compatibility forms or Unicode dashes
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = _DASHES.sub("-", text)
+    text = text.casefold()
     text = text.replace("_", " ")
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+@functools.lru_cache(maxsize=1 << 20)
 def _surname_key(author: str) -> str:
     parts = title_key(author).split()
     return parts[-1] if parts else ""

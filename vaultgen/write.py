@@ -151,9 +151,11 @@ def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
 
 
 def _manifest_text(entries: dict[str, ManifestEntry]) -> str:
-    files = {p: vars(entries[p]) for p in sorted(entries)}
-    return json.dumps({"version": _MANIFEST_VERSION, "generator": "vaultgen", "files": files},
-                      indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    """The manifest as JSON, one file a line (json's C encoder: ``indent`` would not use it)."""
+    lines = [f" {json.dumps(p, ensure_ascii=False)}: "
+             f"{json.dumps(vars(entries[p]), ensure_ascii=False)}" for p in sorted(entries)]
+    files = "{\n" + ",\n".join(lines) + "\n}" if lines else "{}"
+    return (f'{{"version": {_MANIFEST_VERSION}, "generator": "vaultgen", "files": {files}}}\n')
 
 
 # --- Safety ---------------------------------------------------------------------------------
@@ -198,12 +200,14 @@ class VaultWriter:
     """Writes notes into one vault, as the module docstring says. One instance per run."""
 
     def __init__(self, vault: Path, *, force: bool = False, dry_run: bool = False,
-                 now: dt.datetime | None = None) -> None:
+                 now: dt.datetime | None = None,
+                 manifest: dict[str, ManifestEntry] | None = None) -> None:
         self.vault = vault
         self.force = force
         self.dry_run = dry_run
         self.now = now or dt.datetime.now(dt.UTC)
-        self.manifest = load_manifest(vault)
+        self.manifest = dict(manifest) if manifest is not None else load_manifest(vault)
+        self._by_key: dict[str, list[str]] | None = None  # key → manifest paths, when needed
         self.report = WriteReport(dry_run=dry_run)
         self._new_manifest: dict[str, ManifestEntry] = {}
         self._seen: set[str] = set()
@@ -264,9 +268,14 @@ class VaultWriter:
         """Carry the manifest entry of a note the user moved over to where it is now."""
         if note.path in self.manifest or note.kind not in ("paper", "cited"):
             return
-        for old, entry in list(self.manifest.items()):
-            if entry.key == note.key and old != note.path and not (self.vault / old).exists():
+        if self._by_key is None:
+            self._by_key = {}
+            for path, entry in self.manifest.items():
+                self._by_key.setdefault(entry.key, []).append(path)
+        for old in self._by_key.get(note.key, []):
+            if old in self.manifest and old != note.path and not (self.vault / old).exists():
                 self.manifest[note.path] = self.manifest.pop(old)
+                self._by_key[note.key].append(note.path)
                 return
 
     def _write_one(self, note: Note, path: str) -> None:
@@ -376,13 +385,14 @@ class VaultWriter:
             self.report.removed.append(path)
 
 
-def note_locations(vault: Path) -> dict[str, str]:
+def note_locations(vault: Path,
+                   manifest: dict[str, ManifestEntry] | None = None) -> dict[str, str]:
     """Where the paper and cited notes vaultgen generated are now: ``KIND:KEY`` (KEY an arXiv
     id or ``title:…``) → path, where the manifest put them or where the user moved or renamed
     them (found by their ``arxiv`` or ``title`` property). A note the user moved out of its
     kind's folder is also given as ``any:KEY``: it keeps its place if its paper changes kind
-    (a paper only cited that a post now covers)."""
-    manifest = load_manifest(vault)
+    (a paper only cited that a post now covers). ``manifest``: the vault's, if already read."""
+    manifest = load_manifest(vault) if manifest is None else manifest
     located: dict[str, str] = {}
     lost: set[str] = set()
     for path, entry in manifest.items():
