@@ -32,7 +32,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             source = ArxivSource(ArxivCache.load(Path(tmp) / "cache.json"),
                                  base_url=server.base_url, delay=0)
-            result = build_vault([args.corpus / "digests"], Path(tmp) / "vault", source=source)
+            result = build_vault([args.corpus / "digests"], Path(tmp) / "vault", source=source,
+                                 keep_notes=True)
             requests = len(server.requests)
     finally:
         server.stop()

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from vaultgen.build import build_vault
 from vaultgen.errors import UnsafePathError
 from vaultgen.model import Note
+from vaultgen.render import NotePlan
 from vaultgen.write import MANIFEST, VaultWriter, safe_target
 
 DAY1 = """2025-05-01
@@ -289,7 +290,8 @@ def test_what_a_note_was_made_of_agrees_with_its_text(case: str, tmp_path: Path)
 
     inputs = (DATA / case).resolve()
     source = ArxivSource(ArxivCache.load(inputs / "arxiv-cache.json"), offline=True)
-    notes = build_vault([inputs], tmp_path / "vault", source=source, dry_run=True).notes
+    notes = build_vault([inputs], tmp_path / "vault", source=source, dry_run=True,
+                        keep_notes=True).notes
     checked = 0
     dated = False
     for note in notes:
@@ -302,3 +304,29 @@ def test_what_a_note_was_made_of_agrees_with_its_text(case: str, tmp_path: Path)
         dated = dated or "published" in front.properties  # type: ignore[operator]
     assert checked > 5
     assert dated or case != "../../input"  # arXiv records (with dates) were in play
+
+
+def test_a_broken_link_leaves_the_vault_as_it_was(posts: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import vaultgen.build
+    from vaultgen.errors import BrokenVaultError
+    from vaultgen.render import plan_vault
+
+    vault = tmp_path / "vault"
+    build(posts, vault)
+    before = snapshot(vault)
+    (posts / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")
+
+    def with_a_broken_note(library, locations=None):  # type: ignore[no-untyped-def]
+        plans = plan_vault(library, locations)
+        bad = Note("papers/Zeta.md", "[[Nowhere]]\n", "paper", "zeta")
+        return [*plans, NotePlan(bad.path, bad.kind, bad.key, "x", lambda: bad)]
+
+    monkeypatch.setattr(vaultgen.build, "plan_vault", with_a_broken_note)
+    with pytest.raises(BrokenVaultError):
+        build(posts, vault)
+    assert snapshot(vault) == before
+    fresh = tmp_path / "fresh"
+    with pytest.raises(BrokenVaultError):
+        build(posts, fresh)
+    assert not fresh.exists()

@@ -221,6 +221,12 @@ class ArxivSource:
                 "mtime_ns": stat.st_mtime_ns if stat else None, "offline": self.offline,
                 "api": self.base_url}
 
+    def release(self) -> None:
+        """Forget the cache's contents (they are on disk); they are read again if needed."""
+        if self.cache.path is not None:
+            self.cache.save()
+            self.cache._data = None
+
     def still_valid(self, recheck_on: str | None) -> bool:
         """Whether the answers a build used still stand today: offline, or no answer "not
         found" is due to be asked again (``recheck_on``, from ``recheck_on()`` then)."""

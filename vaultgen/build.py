@@ -58,8 +58,9 @@ class BuildCounts:
 @dataclass(frozen=True)
 class BuildResult:
     """What a build read, made and wrote. ``notes`` are the notes it rendered (on a first
-    build, all of them; later, those whose inputs changed). ``library`` and ``notes`` are None
-    when the build found nothing changed since the last one and skipped the pipeline."""
+    build, all of them; later, those whose inputs changed), when asked to keep them.
+    ``library`` and ``notes`` are None when the build found nothing changed since the last one
+    and skipped the pipeline."""
 
     diagnostics: tuple[Diagnostic, ...]
     counts: BuildCounts
@@ -80,11 +81,14 @@ def rendered_frontmatter(note: Note) -> Frontmatter:
 
 
 def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | None = None,
-                force: bool = False, dry_run: bool = False) -> BuildResult:
+                force: bool = False, dry_run: bool = False,
+                keep_notes: bool = False) -> BuildResult:
     """Build (or update) ``vault`` from the digest posts under ``inputs``.
 
-    The vault is rendered and its link graph checked in memory; nothing is written when a link
-    would be broken (``BrokenVaultError``).
+    Notes are rendered one at a time, their links checked, and staged under
+    ``.vaultgen/staging``; only when every link resolves do they take their places (else
+    ``BrokenVaultError`` and the vault is as it was). ``keep_notes``: return the rendered notes
+    in the result (they are otherwise not kept, to keep memory flat).
     """
     fingerprint = _fingerprint(inputs, vault, source)
     unchanged = _unchanged_since_last_build(vault, fingerprint, source)
@@ -102,16 +106,33 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     plans = plan_vault(library, note_locations(vault, manifest) if vault.exists() else None)
     writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
     checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
-    rendered: dict[str, Note] = {}
-    links: dict[str, int] = {}
-    for plan in writer.pending(plans):
-        note = rendered[plan.path] = plan.render()
-        if note.path.endswith(".md"):
-            front = rendered_frontmatter(note) if note.properties is not None else None
-            links[note.path] = checker.check(note.path, note.text, front)
-    if checker.findings:
-        raise BrokenVaultError([str(f) for f in checker.findings])
-    written = writer.write_all(plans, rendered, links)
+    pending = {plan.path for plan in writer.pending(plans)}
+    recheck = getattr(source, "recheck_on", None)
+    recheck_on = recheck() if recheck is not None else None
+    release = getattr(source, "release", None)
+    if release is not None:
+        release()  # the arXiv answers are in the library now; free them before rendering
+    rendered: list[Note] = []
+    try:
+        for plan in plans:
+            if plan.path not in pending:
+                writer.stage(plan)
+                continue
+            note = plan.render()
+            links = 0
+            if note.path.endswith(".md"):
+                front = rendered_frontmatter(note) if note.properties is not None else None
+                links = checker.check(note.path, note.text, front)
+            if not checker.findings:
+                writer.stage(plan, note, links)
+            if keep_notes:
+                rendered.append(note)
+        if checker.findings:
+            raise BrokenVaultError([str(f) for f in checker.findings])
+    except BaseException:
+        writer.abort()
+        raise
+    written = writer.commit()
     counts = BuildCounts(
         entries=len(parsed.entries), papers=len(library.papers),
         unresolved=len(library.unresolved), cited=len(library.cited),
@@ -120,8 +141,9 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     if not dry_run:
         cache.save()
         if not written.kept and fingerprint is not None:
-            _save_state(vault, inputs, fingerprint, counts, parsed.diagnostics, source)
-    return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered.values()))
+            _save_state(vault, inputs, fingerprint, counts, parsed.diagnostics, source,
+                        recheck_on)
+    return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
 
 
 # --- Knowing that nothing changed ---------------------------------------------------------------
@@ -192,7 +214,8 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
 
 
 def _save_state(vault: Path, inputs: Sequence[Path], before: str, counts: BuildCounts,
-                diagnostics: Sequence[Diagnostic], source: RecordSource | None) -> None:
+                diagnostics: Sequence[Diagnostic], source: RecordSource | None,
+                recheck_on: str | None) -> None:
     """Record what this build read. The manifest and the arXiv cache are taken as the build
     left them; if an input changed while it ran, nothing is recorded (the next build runs)."""
     path = _inside(vault, BUILD_STATE)
@@ -203,10 +226,9 @@ def _save_state(vault: Path, inputs: Sequence[Path], before: str, counts: BuildC
     racy = time.time_ns() - RACY_NS
     if any(stat and stat[1] > racy for _, stat in json.loads(after)["inputs"]):
         return  # an input changed too recently for its mtime to tell the next change apart
-    recheck = getattr(source, "recheck_on", None)
     state = {
         "fingerprint": after,
-        "recheck_on": recheck() if recheck is not None else None,
+        "recheck_on": recheck_on,
         "counts": asdict(counts),
         "diagnostics": [[d.source.path, d.source.line, d.message, d.severity]
                         for d in diagnostics],

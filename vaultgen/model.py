@@ -110,9 +110,15 @@ class Note:
     kind: str  # paper, cited, tag, day, index, settings
     key: str  # what it stands for: an arXiv id, a title key, a tag, a date
     # What the text was made of, so that later stages need not parse it again: the properties
-    # in its frontmatter, and everything after the frontmatter (None for files without one).
+    # in its frontmatter, and where the text after the frontmatter starts (None for files
+    # without one).
     properties: dict[str, object] | None = field(default=None, compare=False, repr=False)
-    body: str | None = field(default=None, compare=False, repr=False)
+    body_start: int | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def body(self) -> str | None:
+        """The text after the frontmatter, when the note was rendered with one."""
+        return None if self.body_start is None else self.text[self.body_start:]
 
     @property
     def name(self) -> str:

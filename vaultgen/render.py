@@ -78,8 +78,9 @@ def inputs_digest(*parts: object) -> str:
 def generated_note(path: str, kind: str, key: str, properties: dict[str, object],
                    lines: list[str]) -> Note:
     """A generated markdown note: frontmatter, the generated ``lines``, the user's section."""
-    body = "\n".join(lines) + "\n" + USER_SECTION
-    return Note(path, dump_properties(properties) + body, kind, key, properties, body)
+    front = dump_properties(properties)
+    return Note(path, front + "\n".join(lines) + "\n" + USER_SECTION, kind, key, properties,
+                len(front))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from .render import CITED, PAPERS, USER_MARKER, NotePlan, dump_properties, graph
 
 MANIFEST = ".vaultgen/manifest.json"
 BACKUP_DIR = ".vaultgen/backup"
+STAGING = ".vaultgen/staging"
 _MANIFEST_VERSION = 1
 
 
@@ -180,18 +182,28 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
     the data to disk before the rename (for the manifest and the arXiv cache: the notes can be
     rebuilt, like git's loose objects, which it does not fsync by default either).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".vaultgen-", suffix=".tmp")
+    temp = write_temp(path.parent, data, sync=sync)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def write_temp(folder: Path, data: bytes, *, sync: bool = False) -> Path:
+    """``data`` in a new temporary file in ``folder`` (to be renamed where it belongs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".vaultgen-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    return Path(temp)
 
 
 # --- Writing --------------------------------------------------------------------------------
@@ -213,6 +225,10 @@ class VaultWriter:
         self._seen: set[str] = set()
         self._facts: dict[str, tuple[str, int]] = {}  # path → (inputs digest, links)
         self._current: set[str] = set()  # paths ``pending`` found as last written
+        self._staged: list[tuple[Path, Path]] = []  # (staged file, its place in the vault)
+        self._created = not vault.exists()
+        if not dry_run:
+            shutil.rmtree(vault / STAGING, ignore_errors=True)  # left by a killed build
 
     def pending(self, plans: Iterable[NotePlan]) -> list[NotePlan]:
         """The planned notes that must be rendered: all but those whose file is as vaultgen
@@ -237,28 +253,54 @@ class VaultWriter:
         rendered = rendered or {}
         links = links or {}
         for item in notes:
-            path = item.path
-            self._adopt_moved(item)
-            if path.casefold() in self._seen:
-                raise UnsafePathError(path, "two notes of one run would share this path")
-            self._seen.add(path.casefold())
-            if isinstance(item, NotePlan) and path not in rendered and path in self._current:
-                self._new_manifest[path] = self.manifest[path]
-                self.report.unchanged.append(path)
-                continue
-            note = item if isinstance(item, Note) else rendered.get(path) or item.render()
-            self._facts[path] = (item.inputs if isinstance(item, NotePlan) else "",
-                                 links.get(path, 0))
-            try:
-                self._write_one(note, path)
-            except UnsafePathError as err:
-                self.report.kept.append((path, str(err).split(": ", 1)[-1]))
+            self.stage(item, rendered.get(item.path), links.get(item.path, 0))
+        return self.commit()
+
+    def stage(self, item: Note | NotePlan, note: Note | None = None, links: int = 0) -> None:
+        """Prepare one note: what it needs is written to a file under ``.vaultgen/staging``,
+        and takes its place in the vault only at ``commit``. A planned note ``pending`` found
+        unchanged is left alone; another is rendered if ``note`` is not given."""
+        path = item.path
+        self._adopt_moved(item)
+        if path.casefold() in self._seen:
+            raise UnsafePathError(path, "two notes of one run would share this path")
+        self._seen.add(path.casefold())
+        if isinstance(item, NotePlan) and note is None and path in self._current:
+            self._new_manifest[path] = self.manifest[path]
+            self.report.unchanged.append(path)
+            return
+        if note is None:
+            note = item if isinstance(item, Note) else item.render()
+        self._facts[path] = (item.inputs if isinstance(item, NotePlan) else "", links)
+        try:
+            self._write_one(note, path)
+        except UnsafePathError as err:
+            self.report.kept.append((path, str(err).split(": ", 1)[-1]))
+
+    def commit(self) -> WriteReport:
+        """Move every staged file into place, remove stale notes, write the manifest."""
+        for temp, target in self._staged:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, target)
+        self._staged.clear()
         self._remove_stale()
         if not self.dry_run and (self._new_manifest != self.manifest or not
                                  (self.vault / MANIFEST).exists()):
             atomic_write(self.vault / MANIFEST, _manifest_text(self._new_manifest).encode(),
                          sync=True)
         return self.report
+
+    def abort(self) -> None:
+        """Drop what was staged; the vault stays as it was (a vault this run would have
+        created is not left behind)."""
+        self._staged.clear()
+        if self.dry_run:
+            return
+        shutil.rmtree(self.vault / STAGING, ignore_errors=True)
+        if self._created and self.vault.is_dir():
+            leftovers = [p for p in self.vault.rglob("*") if not p.is_dir()]
+            if not leftovers:
+                shutil.rmtree(self.vault, ignore_errors=True)
 
     def recorded_links(self) -> int:
         """Links between notes of the vault as written (after ``write_all``)."""
@@ -336,16 +378,20 @@ class VaultWriter:
 
     def _put(self, path: str, target: Path, data: str, note: Note, owned: list[str], *,
              merged: bool = False, record: bool = True) -> None:
+        staged = None
         if not self.dry_run:
-            atomic_write(target, data.encode("utf-8"))
+            staged = write_temp(safe_target(self.vault, STAGING), data.encode("utf-8"))
+            self._staged.append((staged, target))
         if record:
-            self._record(path, target, data, note, owned)
+            self._record(path, staged or target, data, note, owned)
         (self.report.merged if merged else self.report.written).append(path)
 
-    def _record(self, path: str, target: Path, data: str, note: Note, owned: list[str]) -> None:
+    def _record(self, path: str, file: Path, data: str, note: Note, owned: list[str]) -> None:
+        """Record a note in the manifest; ``file``: where its bytes are (staged or in place:
+        a rename keeps size and mtime)."""
         size, mtime = 0, 0
-        if not self.dry_run and target.exists():
-            stat = target.stat()
+        if not self.dry_run and file.exists():
+            stat = file.stat()
             size, mtime = stat.st_size, stat.st_mtime_ns
         as_rendered = data == note.text
         source = sha256(note.text)
