@@ -23,6 +23,7 @@ from pathlib import Path
 from . import __version__
 from .check import LinkChecker
 from .errors import BrokenVaultError, InputError, UnsafePathError
+from .gcpause import paused_gc
 from .inputs import RACY_NS, ParseCache, find_input_files, read_posts
 from .model import Diagnostic, Library, Note, SourceRef
 from .notes import Frontmatter
@@ -90,6 +91,12 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     ``BrokenVaultError`` and the vault is as it was). ``keep_notes``: return the rendered notes
     in the result (they are otherwise not kept, to keep memory flat).
     """
+    with paused_gc():
+        return _build(inputs, vault, source, force=force, dry_run=dry_run, keep_notes=keep_notes)
+
+
+def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
+           dry_run: bool, keep_notes: bool) -> BuildResult:
     fingerprint = _fingerprint(inputs, vault, source)
     unchanged = _unchanged_since_last_build(vault, fingerprint, source)
     if unchanged is not None:

@@ -7,7 +7,9 @@ on the notes it is about to write.
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import itertools
 import json
 import os
 import re
@@ -20,16 +22,19 @@ from urllib.parse import unquote
 
 import networkx as nx
 
+from .gcpause import paused_gc
 from .notes import Frontmatter, read_frontmatter
 
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
 _WIKI = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
 _MDLINK = re.compile(r"(!?)\[[^\]\n]*\]\(<?([^)\s>]+)>?\)")
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_BLOCK_ID = re.compile(r"\s\^([A-Za-z0-9-]+)\s*$")
+# Per line of a whole text: [^\S\n] is whitespace that does not end the line.
+_HEADING_LINE = re.compile(r"^(#{1,6})[^\S\n]+(.+?)[^\S\n]*#*[^\S\n]*$", re.MULTILINE)
+_BLOCK_LINE = re.compile(r"[^\S\n]\^([A-Za-z0-9-]+)[^\S\n]*$", re.MULTILINE)
+_FENCE_LINE = re.compile(r"^[^\S\n]*(?:```|~~~).*$", re.MULTILINE)
+_NEWLINE = re.compile(r"\n")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -105,6 +110,23 @@ def _mask(pattern: re.Pattern[str], text: str) -> str:
     return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
 
+def _mask_fences(text: str) -> str:
+    """``text`` with fenced code blocks (fence lines included) blanked; an unclosed fence runs
+    to the end."""
+    fences = list(_FENCE_LINE.finditer(text))
+    if not fences:
+        return text
+    parts = []
+    position = 0
+    for opening, closing in itertools.zip_longest(fences[::2], fences[1::2]):
+        end = closing.end() if closing else len(text)
+        parts.append(text[position:opening.start()])
+        parts.append(re.sub(r"[^\n]", " ", text[opening.start():end]))
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def _split_target(inner: str) -> tuple[str, str | None, str | None]:
     target = re.split(r"\\?\|", inner, maxsplit=1)[0].strip()
     heading = block = None
@@ -119,6 +141,8 @@ def _split_target(inner: str) -> tuple[str, str | None, str | None]:
 
 def _property_links(value: object, path: str, out: list[Link]) -> None:
     if isinstance(value, str):
+        if "[[" not in value:
+            return
         for match in _WIKI.finditer(value):
             target, heading, block = _split_target(match.group(2))
             out.append(Link(path, 1, target, heading, block, "property", "", match.group(0)))
@@ -141,49 +165,50 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
     links: list[Link] = []
     for value in properties.values():
         _property_links(value, path, links)
-    headings: set[str] = set()
-    blocks: set[str] = set()
     if "%%" in body:
         body = _mask(_COMMENT, body)
-    section = ""
-    in_fence = False
-    for offset, line in enumerate(body.split("\n")):
-        if not line:
-            continue
-        first = line.lstrip()[:3]
-        if first in ("```", "~~~"):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        if line[0] == "#":
-            heading = _HEADING.match(line)
-            if heading:
-                section = heading.group(2).strip()
-                headings.add(_heading_key(section))
-        if "^" in line:
-            block = _BLOCK_ID.search(line)
-            if block:
-                blocks.add(block.group(1).lower())
-        if "[" not in line:
-            continue
-        if "`" in line:
-            line = _mask(_INLINE_CODE, line)
-        number = first_line + offset
-        for match in _WIKI.finditer(line):
-            target, anchor, block_ref = _split_target(match.group(2))
-            form = "embed" if match.group(1) else "wiki"
-            links.append(Link(path, number, target, anchor, block_ref, form, section,
-                              match.group(0)))
-        if "](" not in line:
-            continue
-        for match in _MDLINK.finditer(line):
-            url = match.group(2)
-            if _SCHEME.match(url) or url == "#":
-                continue
-            target, anchor, block_ref = _split_target(unquote(url))
-            links.append(Link(path, number, target, anchor, block_ref, "markdown", section,
-                              match.group(0)))
+    if "```" in body or "~~~" in body:
+        body = _mask_fences(body)
+    # Headings and block ids first (on the text as written), then links (code spans blanked).
+    heading_at: list[int] = []
+    sections: list[str] = []
+    headings: set[str] = set()
+    if "#" in body:
+        for match in _HEADING_LINE.finditer(body):
+            heading_at.append(match.start())
+            sections.append(match.group(2).strip())
+            headings.add(_heading_key(sections[-1]))
+    blocks = {m.group(1).lower() for m in _BLOCK_LINE.finditer(body)} if "^" in body else set()
+    if "[" in body:
+        if "`" in body:
+            body = _mask(_INLINE_CODE, body)
+        line_at: list[int] | None = None
+
+        def place(offset: int) -> tuple[int, str]:
+            nonlocal line_at
+            if line_at is None:
+                line_at = [m.end() for m in _NEWLINE.finditer(body)]
+            index = bisect.bisect_right(heading_at, offset) - 1
+            return (first_line + bisect.bisect_right(line_at, offset),
+                    sections[index] if index >= 0 else "")
+
+        if "[[" in body:
+            for match in _WIKI.finditer(body):
+                target, anchor, block_ref = _split_target(match.group(2))
+                number, section = place(match.start())
+                links.append(Link(path, number, target, anchor, block_ref,
+                                  "embed" if match.group(1) else "wiki", section,
+                                  match.group(0)))
+        if "](" in body:
+            for match in _MDLINK.finditer(body):
+                url = match.group(2)
+                if _SCHEME.match(url) or url == "#":
+                    continue
+                target, anchor, block_ref = _split_target(unquote(url))
+                number, section = place(match.start())
+                links.append(Link(path, number, target, anchor, block_ref, "markdown",
+                                  section, match.group(0)))
+        links.sort(key=lambda link: link.line)
     return ParsedNote(path, properties, tuple(links), frozenset(headings), frozenset(blocks),
                       error)
 
@@ -209,6 +234,9 @@ def _heading_key(heading: str) -> str:
 
 
 def _key(text: str) -> str:
+    """How Obsidian compares names: case-insensitively, NFC and NFD alike."""
+    if text.isascii():
+        return text.lower()  # the same as NFC and casefold for ASCII, and much faster
     return unicodedata.normalize("NFC", text).casefold()
 
 
@@ -489,5 +517,6 @@ def _summary(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
 
 def check_vault(vault: Path, *, strict: bool = False) -> CheckReport:
     """Read a vault from disk and check it."""
-    texts, files = read_vault(vault)
-    return check_files(texts, files, strict=strict)
+    with paused_gc():
+        texts, files = read_vault(vault)
+        return check_files(texts, files, strict=strict)
