@@ -222,9 +222,11 @@ class ArxivSource:
                 "api": self.base_url}
 
     def release(self) -> None:
-        """Forget the cache's contents (they are on disk); they are read again if needed."""
+        """Forget the cache's contents (saved after every request, so they are on disk);
+        they are read again if needed."""
         if self.cache.path is not None:
-            self.cache.save()
+            if self.stats.requests:
+                self.cache.save()
             self.cache._data = None
 
     def still_valid(self, recheck_on: str | None) -> bool:
