@@ -256,3 +256,10 @@ def test_stats_command_prints_tables_and_plots(vault: Path) -> None:
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     as_json = CliRunner().invoke(cli, ["stats", str(vault), "--json"])
     assert json.loads(as_json.output)["papers"] == 3
+
+
+def test_stats_of_a_vault_without_papers(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("hello [[b]]\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["stats", str(tmp_path), "--plot", str(tmp_path / "p.png")])
+    assert result.exit_code == 1 and "nothing to plot" in result.output
+    assert "0 papers" in result.output and not (tmp_path / "p.png").exists()

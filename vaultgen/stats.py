@@ -150,6 +150,9 @@ def plot_papers_per_month(graph: nx.DiGraph, path: Path, *, top: int = 10) -> No
         if month and graph.nodes[node].get("type") == "paper":
             counts[month, tag] += 1
     months = sorted({m for m, _ in counts})
+    if not months:
+        raise VaultgenError("nothing to plot: no paper note of the vault has a date",
+                            hint="papers are notes with 'type: paper' and a 'date' property")
     tags = [t for t, _ in Counter(main.values()).most_common() if t != OTHER]
     tags += [OTHER] if OTHER in main.values() else []
     figure, axes = plt.subplots(figsize=(max(8.0, 0.45 * len(months) + 3), 5), dpi=120)
