@@ -1,6 +1,6 @@
 """`vaultgen check` against obsidiantools on the same vaults, in one run.
 
-    pip install obsidiantools   # bench only; not a dependency of vaultgen
+    pip install -e ".[test]"   # obsidiantools is a test dependency, not a dependency of vaultgen
     python bench/check_speed.py [--corpus ../shared/corpus] [--notes 5000]
 
 Two vaults: a synthetic one (``--notes`` notes in 10 folders, unique exact-case names, three
