@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote
 
 import networkx as nx
@@ -38,9 +39,9 @@ _NEWLINE = re.compile(r"\n")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
-@dataclass(frozen=True)
-class Link:
-    """A link in a note: where it stands, what it points to, and how it was written."""
+class Link(NamedTuple):
+    """A link in a note: where it stands, what it points to, and how it was written (a tuple:
+    a vault holds hundreds of thousands, and a tuple is the cheapest immutable record)."""
 
     source: str  # vault-relative path of the linking note
     line: int
