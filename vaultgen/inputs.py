@@ -6,7 +6,9 @@ a rebuild parses only the posts that changed (``VAULT/.vaultgen/parsed.json``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 import os
 import time
@@ -17,8 +19,14 @@ from . import __version__
 from .model import Diagnostic, Entry, ParseResult, SourceRef
 from .parse import merge_results, parse_post
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 RACY_NS = 2_000_000_000  # a file changed less than 2 s ago is parsed again next time
+
+
+def entry_digest(entry: Entry) -> str:
+    """A digest of everything an entry holds."""
+    return hashlib.blake2b(repr(entry).encode("utf-8", "surrogatepass"),
+                           digest_size=16).hexdigest()
 
 
 class ParseCache:
@@ -50,26 +58,30 @@ class ParseCache:
         self.used.add(name)
         return ParseResult(
             tuple(Entry(dt.date.fromisoformat(e[0]), e[1], tuple(e[2]), e[3], e[4], e[5],
-                        tuple(e[6]), tuple(e[7]), SourceRef(name, e[8]))
+                        tuple(e[6]), tuple(e[7]), SourceRef(name, e[8]), e[9])
                   for e in found["entries"]),
             tuple(Diagnostic(SourceRef(d[0], d[1]), d[2], d[3]) for d in found["diagnostics"]))
 
-    def put(self, name: str, stat: os.stat_result, result: ParseResult) -> None:
-        """Keep a file's result, unless the file changed too recently for its mtime to tell a
-        later change apart (the "racy" files of git's index)."""
+    def put(self, name: str, stat: os.stat_result, result: ParseResult) -> ParseResult:
+        """Keep a file's result (its entries given their digests, as returned), unless the
+        file changed too recently for its mtime to tell a later change apart (the "racy"
+        files of git's index)."""
         if stat.st_mtime_ns > time.time_ns() - RACY_NS:
             if self.files.pop(name, None) is not None:
                 self.changed = True
-            return
+            return result
         self.used.add(name)
         self.changed = True
+        result = ParseResult(tuple(dataclasses.replace(e, digest=entry_digest(e))
+                                   for e in result.entries), result.diagnostics)
         self.files[name] = {
             "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
             "entries": [[e.date.isoformat(), e.title, list(e.authors), e.abstract, e.comment_ko,
-                         e.comment_en, list(e.tags), list(e.cites), e.source.line]
+                         e.comment_en, list(e.tags), list(e.cites), e.source.line, e.digest]
                         for e in result.entries],
             "diagnostics": [[d.source.path, d.source.line, d.message, d.severity]
                             for d in result.diagnostics]}
+        return result
 
     def save(self) -> None:
         """Write the cache (only the files used this run) when anything changed."""
@@ -140,6 +152,6 @@ def read_posts(paths: Iterable[Path], cache: ParseCache | None = None) -> ParseR
             continue
         result = parse_post(text, name)
         if cache is not None and stat is not None:
-            cache.put(name, stat, result)
+            result = cache.put(name, stat, result)
         results.append(result)
     return merge_results(results)

@@ -42,6 +42,9 @@ class Entry:
     tags: tuple[str, ...]
     cites: tuple[str, ...]
     source: SourceRef
+    # A digest of all of the above, when known (from the parse cache): notes made from the
+    # entry compare it instead of its text. Not part of the entry's value.
+    digest: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -329,7 +329,8 @@ def paper_plan(paper: Paper, name: str, context: VaultContext) -> NotePlan:
     key = paper_key(paper)
     path = context.paths.get(key, f"{PAPERS}/{name}.md")
     cites = _cites_of(paper)
-    inputs = inputs_digest(path, name, paper, context.cited_by.get(name, ()),
+    entries = [e.digest or e for e in paper.entries]  # a digest stands for the entry's text
+    inputs = inputs_digest(path, name, entries, paper.record, context.cited_by.get(name, ()),
                            [context.id_targets.get(i) for i in cites],
                            [context.tag_names[t] for t in properties_tags(paper)])
     return NotePlan(path, "paper", key, inputs, lambda: render_paper(paper, name, context))

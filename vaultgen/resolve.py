@@ -47,6 +47,9 @@ def authors_consistent(entry: Entry, record: ArxivRecord) -> bool:
     """Whether the post's author line can be the record's: a team name, or shared surnames."""
     if not entry.authors or not record.authors:
         return True
+    spelled_alike = set(record.authors)  # the usual case, decided without normalising names
+    if any(a in spelled_alike and _surname_key(a) for a in entry.authors):
+        return True
     ours = {_surname_key(a) for a in entry.authors} - {""}
     theirs = {_surname_key(a) for a in record.authors} - {""}
     if ours & theirs:
