@@ -18,13 +18,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
-
-import arxiv
-import requests
 
 from .model import ArxivRecord, Entry
 from .resolve import accept_match, title_key
+
+if TYPE_CHECKING:  # imported when arXiv is first asked: a build from the cache needs neither
+    import arxiv
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -139,22 +141,26 @@ def default_cache_path(inputs: Sequence[Path]) -> Path:
 
 # --- HTTP -----------------------------------------------------------------------------------
 
-class _TimeoutSession(requests.Session):
-    """A session with a timeout on every request (the package sets none), keeping the last
-    response so that its status, headers and body can be judged."""
+def _timeout_session(timeout: float) -> Any:
+    """A requests session with a timeout on every request (the package sets none), keeping
+    the last response so that its status, headers and body can be judged."""
+    import requests
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.last_response: requests.Response | None = None
-        self.count = 0
+    class TimeoutSession(requests.Session):
+        def __init__(self) -> None:
+            super().__init__()
+            self.timeout = timeout
+            self.last_response: requests.Response | None = None
+            self.count = 0
 
-    def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        kwargs.setdefault("timeout", self.timeout)
-        self.count += 1
-        response = super().request(method, url, *args, **kwargs)
-        self.last_response = response
-        return response
+        def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            kwargs.setdefault("timeout", self.timeout)
+            self.count += 1
+            response = super().request(method, url, *args, **kwargs)
+            self.last_response = response
+            return response
+
+    return TimeoutSession()
 
 
 class _Transient(Exception):
@@ -171,6 +177,12 @@ def _valid_feed(body: bytes) -> bool:
     except ET.ParseError:
         return False
     return root.find("{http://a9.com/-/spec/opensearch/1.1/}totalResults") is not None
+
+
+def _search(**options: Any) -> arxiv.Search:
+    import arxiv
+
+    return arxiv.Search(**options)
 
 
 # --- The source -----------------------------------------------------------------------------
@@ -200,10 +212,21 @@ class ArxivSource:
         self.progress = progress
         self.max_retries = max_retries
         self.stats = LookupStats(offline=offline)
-        self._session = _TimeoutSession(timeout)
-        self._client = arxiv.Client(page_size=100, delay_seconds=delay, num_retries=0)
-        self._client.query_url_format = f"{self.base_url}/api/query?{{}}"
-        self._client._session = self._session  # the package's one HTTP session, with timeouts
+        self.delay = delay
+        self.timeout = timeout
+        self._connection: tuple[Any, Any] | None = None  # (arxiv.Client, its session)
+
+    def _connect(self) -> tuple[Any, Any]:
+        """The ``arxiv`` client and its HTTP session, made when arXiv is first asked."""
+        if self._connection is None:
+            import arxiv
+
+            session = _timeout_session(self.timeout)
+            client = arxiv.Client(page_size=100, delay_seconds=self.delay, num_retries=0)
+            client.query_url_format = f"{self.base_url}/api/query?{{}}"
+            client._session = session  # the package's one HTTP session, with timeouts
+            self._connection = (client, session)
+        return self._connection
 
     # RecordSource -------------------------------------------------------------------------
 
@@ -281,7 +304,7 @@ class ArxivSource:
                 break
             chunk = to_ask[start:start + _ID_CHUNK]
             try:
-                found = self._query(arxiv.Search(id_list=chunk, max_results=len(chunk)))
+                found = self._query(_search(id_list=chunk, max_results=len(chunk)))
             except _Offline:
                 break
             except _Transient as err:
@@ -314,7 +337,7 @@ class ArxivSource:
 
     def _ask_titles(self, keys: list[str]) -> None:
         query = " OR ".join(f'ti:"{phrase_of(k)}"' for k in keys)
-        results = self._query(arxiv.Search(query=query, max_results=max(10, 5 * len(keys))))
+        results = self._query(_search(query=query, max_results=max(10, 5 * len(keys))))
         by_key: dict[str, list[str]] = {}
         for record in results:
             self.cache.records[record.id] = record_to_dict(record)
@@ -325,25 +348,29 @@ class ArxivSource:
 
     def _query(self, search: arxiv.Search) -> list[ArxivRecord]:
         """One search, its pages fetched by the package; faults retried or reported."""
+        import arxiv
+        import requests
+
+        client, session = self._connect()
         for attempt in range(self.max_retries + 1):
-            before = self._session.count
+            before = session.count
             try:
-                results = list(self._client.results(search))
+                results = list(client.results(search))
             except (requests.ConnectionError, requests.Timeout) as err:
-                self.stats.requests += self._session.count - before
+                self.stats.requests += session.count - before
                 self._go_offline(f"cannot reach {self.base_url} ({type(err).__name__})")
                 raise _Offline from err
             except arxiv.HTTPError as err:
-                self.stats.requests += self._session.count - before
+                self.stats.requests += session.count - before
                 if err.status in (429, 500, 502, 503, 504) and attempt < self.max_retries:
                     time.sleep(self._retry_after(attempt))
                     continue
                 raise _Transient(f"HTTP {err.status}") from err
             except arxiv.UnexpectedEmptyPageError as err:
-                self.stats.requests += self._session.count - before
+                self.stats.requests += session.count - before
                 raise _Transient("an empty page in the middle of the results") from err
-            self.stats.requests += self._session.count - before
-            response = self._session.last_response
+            self.stats.requests += session.count - before
+            response = session.last_response
             if response is None or not _valid_feed(response.content):
                 if attempt < self.max_retries:
                     time.sleep(self._retry_after(attempt))
@@ -353,11 +380,12 @@ class ArxivSource:
         raise _Transient("gave up after retries")
 
     def _retry_after(self, attempt: int) -> float:
-        response = self._session.last_response
+        client, session = self._connect()
+        response = session.last_response
         header = response.headers.get("Retry-After") if response is not None else None
         if header and header.strip().isdigit():
             return min(float(header), 120.0)
-        return min(self._client.delay_seconds * (2 ** attempt), 60.0)
+        return min(client.delay_seconds * (2 ** attempt), 60.0)
 
     def _go_offline(self, why: str) -> None:
         self.offline = True

@@ -18,10 +18,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
-import networkx as nx
+if TYPE_CHECKING:  # imported where a graph is built: a build's link check needs none
+    import networkx as nx
 
 from .gcpause import paused_gc
 from .notes import Frontmatter, read_frontmatter
@@ -332,6 +333,8 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
         for path, text in texts.items()
     }
     resolver = Resolver(files if files is not None else texts.keys())
+    import networkx as nx
+
     graph = nx.DiGraph()
     findings: list[Finding] = []
     for path, note in notes.items():
@@ -495,6 +498,8 @@ def _backlink_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
 
 def _summary(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
              findings: list[Finding]) -> dict[str, object]:
+    import networkx as nx
+
     types = Counter(str(graph.nodes[p].get("type")) for p in notes)
     papers = [p for p in notes if graph.nodes[p].get("type") in ("paper", "cited")]
     cited_counts = Counter()
