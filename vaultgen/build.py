@@ -31,6 +31,7 @@ from .render import plan_vault, settings_notes
 from .resolve import RecordSource, build_library
 from .write import (
     MANIFEST,
+    ManifestEntry,
     VaultWriter,
     WriteReport,
     atomic_write,
@@ -98,7 +99,8 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
            dry_run: bool, keep_notes: bool) -> BuildResult:
     fingerprint = _fingerprint(inputs, vault, source)
-    unchanged = _unchanged_since_last_build(vault, fingerprint, source)
+    manifest = load_manifest(vault)
+    unchanged = _unchanged_since_last_build(vault, fingerprint, source, manifest)
     if unchanged is not None:
         return unchanged
     cache = ParseCache.load(_inside(vault, PARSE_CACHE))
@@ -109,7 +111,6 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
                          f"nothing to build: {problems}",
                          hint="name digest post files (.txt/.md) or folders holding them")
     library = build_library(parsed.entries, source)
-    manifest = load_manifest(vault)
     plans = plan_vault(library, note_locations(vault, manifest) if vault.exists() else None)
     writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
     checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
@@ -189,7 +190,8 @@ def _fingerprint(inputs: Sequence[Path], vault: Path,
 
 
 def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
-                                source: RecordSource | None) -> BuildResult | None:
+                                source: RecordSource | None,
+                                manifest: dict[str, ManifestEntry]) -> BuildResult | None:
     """The last build's result, when it read exactly what this one would and every file it
     wrote is still as it left it; None otherwise."""
     path = _inside(vault, BUILD_STATE)
@@ -204,7 +206,6 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
     still_valid = getattr(source, "still_valid", None)
     if still_valid is not None and not still_valid(state.get("recheck_on")):
         return None
-    manifest = load_manifest(vault)
     for relative, entry in manifest.items():
         try:
             stat = os.stat(vault / relative)

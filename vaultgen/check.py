@@ -387,15 +387,17 @@ class LinkChecker:
 
     def __init__(self, paths: Iterable[str]) -> None:
         self.paths = list(paths)
-        self.resolver = Resolver(self.paths)
         self.findings: list[Finding] = []
+        self._resolver: Resolver | None = None  # made for the first note checked
         self._hints: _HintIndex | None = None
 
     def check(self, path: str, text: str, front: Frontmatter | None = None) -> int:
         """Check one note; the number of notes it links to."""
+        if self._resolver is None:
+            self._resolver = Resolver(self.paths)
         targets: set[str] = set()
         for link in parse_note(path, text, front).links:
-            resolved, candidates = self.resolver.resolve(link.target, path)
+            resolved, candidates = self._resolver.resolve(link.target, path)
             if resolved is None and candidates:
                 self.findings.append(Finding(
                     "ambiguous", "error", path, link.line,
