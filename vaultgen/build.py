@@ -98,13 +98,14 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
 
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
            dry_run: bool, keep_notes: bool) -> BuildResult:
-    fingerprint = _fingerprint(inputs, vault, source)
+    found = find_input_files(inputs)
+    fingerprint = _fingerprint(found, vault, source)
     manifest = load_manifest(vault)
     unchanged = _unchanged_since_last_build(vault, fingerprint, source, manifest)
     if unchanged is not None:
         return unchanged
     cache = ParseCache.load(_inside(vault, PARSE_CACHE))
-    parsed = read_posts(inputs, cache)
+    parsed = read_posts(inputs, cache, found)
     if not parsed.entries:
         problems = "; ".join(str(d) for d in parsed.diagnostics[:5]) or "no entries"
         raise InputError(", ".join(p.as_posix() for p in inputs),
@@ -171,15 +172,16 @@ def _stat_key(path: Path) -> list[int] | None:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def _fingerprint(inputs: Sequence[Path], vault: Path,
+def _fingerprint(found: tuple[list[Path], list[Diagnostic]], vault: Path,
                  source: RecordSource | None) -> str | None:
-    """What a build reads, as text: vaultgen's version, every input file's size and mtime, the
-    arXiv cache's, and the manifest's. None when the source cannot say what it depends on."""
+    """What a build reads, as text: vaultgen's version, every input file's size and mtime (of
+    ``found``, from ``find_input_files``), the arXiv cache's, and the manifest's. None when
+    the source cannot say what it depends on."""
     state = getattr(source, "state", None)
     source_state = state() if state is not None else {"source": None}
     if source is not None and (state is None or source_state is None):
         return None
-    files, problems = find_input_files(inputs)
+    files, problems = found
     return json.dumps({
         "vaultgen": __version__,
         "inputs": [[f.as_posix(), _stat_key(f)] for f in files],
@@ -227,7 +229,7 @@ def _save_state(vault: Path, inputs: Sequence[Path], before: str, counts: BuildC
     """Record what this build read. The manifest and the arXiv cache are taken as the build
     left them; if an input changed while it ran, nothing is recorded (the next build runs)."""
     path = _inside(vault, BUILD_STATE)
-    after = _fingerprint(inputs, vault, source)
+    after = _fingerprint(find_input_files(inputs), vault, source)
     if path is None or after is None or \
             json.loads(after)["inputs"] != json.loads(before)["inputs"]:
         return

@@ -97,20 +97,22 @@ INPUT_SUFFIXES = (".txt", ".md")
 
 
 def find_input_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Digest files named directly, and the ``.txt``/``.md`` files under named folders, sorted."""
+    """Digest files named directly, and the ``.txt``/``.md`` files under named folders (hidden
+    files and folders skipped), sorted."""
     files: list[Path] = []
     problems: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*")
-                if p.suffix.lower() in INPUT_SUFFIXES and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            found = []
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                found += [Path(folder, name) for name in names
+                          if not name.startswith(".") and name.lower().endswith(INPUT_SUFFIXES)
+                          and os.path.isfile(os.path.join(folder, name))]
             if not found:
                 problems.append(Diagnostic(SourceRef(path.as_posix(), 0),
                                            "folder holds no .txt or .md posts"))
-            files.extend(found)
+            files.extend(sorted(found, key=lambda p: p.parts))
         elif path.is_file():
             files.append(path)
         else:
@@ -119,12 +121,14 @@ def find_input_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic
     return files, problems
 
 
-def read_posts(paths: Iterable[Path], cache: ParseCache | None = None) -> ParseResult:
+def read_posts(paths: Iterable[Path], cache: ParseCache | None = None,
+               found: tuple[list[Path], list[Diagnostic]] | None = None) -> ParseResult:
     """Parse every digest file under ``paths``; unreadable files become diagnostics.
 
-    With a ``cache``, a file whose size and mtime are unchanged is not read again.
+    With a ``cache``, a file whose size and mtime are unchanged is not read again. ``found``:
+    what ``find_input_files(paths)`` gave, when the caller has it already.
     """
-    files, problems = find_input_files(paths)
+    files, problems = found if found is not None else find_input_files(paths)
     results = [ParseResult((), tuple(problems))]
     for file in files:
         name = file.as_posix()
