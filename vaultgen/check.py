@@ -30,7 +30,7 @@ from .notes import Frontmatter, read_frontmatter
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
-_WIKI = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
+_WIKI = re.compile(r"\[\[([^\[\]\n]+?)\]\]")  # an embed has "!" before; a literal start is fast
 _MDLINK = re.compile(r"(!?)\[[^\]\n]*\]\(<?([^)\s>]+)>?\)")
 # Per line of a whole text: [^\S\n] is whitespace that does not end the line.
 _HEADING_LINE = re.compile(r"^(#{1,6})[^\S\n]+(.+?)[^\S\n]*#*[^\S\n]*$", re.MULTILINE)
@@ -109,7 +109,7 @@ class CheckReport:
 
 def _mask(pattern: re.Pattern[str], text: str) -> str:
     """``text`` with every match blanked out (newlines kept, so line numbers hold)."""
-    return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return pattern.sub(lambda m: "\n".join(" " * len(p) for p in m.group(0).split("\n")), text)
 
 
 def _mask_fences(text: str) -> str:
@@ -146,7 +146,7 @@ def _property_links(value: object, path: str, out: list[Link]) -> None:
         if "[[" not in value:
             return
         for match in _WIKI.finditer(value):
-            target, heading, block = _split_target(match.group(2))
+            target, heading, block = _split_target(match.group(1))
             out.append(Link(path, 1, target, heading, block, "property", "", match.group(0)))
     elif isinstance(value, list):
         for item in value:
@@ -196,11 +196,12 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
 
         if "[[" in body:
             for match in _WIKI.finditer(body):
-                target, anchor, block_ref = _split_target(match.group(2))
+                target, anchor, block_ref = _split_target(match.group(1))
                 number, section = place(match.start())
+                embed = match.start() > 0 and body[match.start() - 1] == "!"
                 links.append(Link(path, number, target, anchor, block_ref,
-                                  "embed" if match.group(1) else "wiki", section,
-                                  match.group(0)))
+                                  "embed" if embed else "wiki", section,
+                                  f"!{match.group(0)}" if embed else match.group(0)))
         if "](" in body:
             for match in _MDLINK.finditer(body):
                 url = match.group(2)
