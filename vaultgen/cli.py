@@ -245,7 +245,7 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     from .webpage import render_page
 
     typed = typed_graph(check_vault(vault).graph)
-    groups = communities(typed)
+    groups = communities(typed) if fmt in ("canvas", "html") else []
     target = output or default_graph_output(vault, fmt)
     if fmt == "canvas":
         try:
@@ -259,14 +259,15 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     elif fmt == "html":
         files = {target: render_page(typed, groups, vault.resolve().name)}
     else:
-        files = {target: EXPORTS[fmt](typed)}  # type: ignore[operator]
+        files = {target: EXPORTS[fmt](typed)}
     report = write_outputs(vault, files, force=force)
     for path in report.kept:
         click.echo(f"kept {path}: changed since vaultgen wrote it (--force replaces it)",
                    err=True)
     papers = paper_graph(typed)
-    click.echo(f"{len(papers)} papers, {papers.number_of_edges()} citations, "
-               f"{len(groups)} communities; wrote {len(report.written)}, unchanged "
+    grouped = f", {len(groups)} communities" if groups else ""
+    click.echo(f"{len(papers)} papers, {papers.number_of_edges()} citations{grouped}; "
+               f"wrote {len(report.written)}, unchanged "
                f"{len(report.unchanged)}, kept {len(report.kept)}: {target}", err=True)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
@@ -181,5 +181,5 @@ def to_node_link_json(graph: nx.DiGraph) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
-EXPORTS: Mapping[str, object] = {"graphml": to_graphml, "gexf": to_gexf,
-                                 "json": to_node_link_json}
+EXPORTS: Mapping[str, Callable[[nx.DiGraph], str]] = {
+    "graphml": to_graphml, "gexf": to_gexf, "json": to_node_link_json}
