@@ -207,3 +207,20 @@ def test_incremental_builds_equal_a_build_from_scratch(
         fresh = root / f"fresh-{number}"
         build_vault([posts], fresh, source=CountingSource(RECORDS))
         assert tree(vault, skip=(".vaultgen",)) == tree(fresh, skip=(".vaultgen",)), number
+
+
+def test_another_vaultgen_reuses_nothing(posts: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import vaultgen.build
+    import vaultgen.inputs
+    import vaultgen.render
+
+    vault = tmp_path / "vault"
+    first = build_vault([posts], vault, source=CountingSource(), keep_notes=True)
+    assert build_vault([posts], vault, source=CountingSource()).skipped
+    for module in (vaultgen.build, vaultgen.inputs, vaultgen.render):
+        monkeypatch.setattr(module, "code_digest", lambda: "0" * 32)  # an upgrade, or an edit
+    again = build_vault([posts], vault, source=CountingSource(), keep_notes=True)
+    assert not again.skipped
+    assert len(again.notes or ()) == len(first.notes or ())  # every note rendered again
+    assert again.write.changed == 0  # and, being the same, none written

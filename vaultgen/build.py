@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import __version__
+from . import code_digest
 from .check import LinkChecker
 from .errors import BrokenVaultError, InputError, UnsafePathError
 from .gcpause import paused_gc
@@ -174,7 +174,7 @@ def _stat_key(path: Path) -> list[int] | None:
 
 def _fingerprint(found: tuple[list[Path], list[Diagnostic]], vault: Path,
                  source: RecordSource | None) -> str | None:
-    """What a build reads, as text: vaultgen's version, every input file's size and mtime (of
+    """What a build reads, as text: vaultgen's code, every input file's size and mtime (of
     ``found``, from ``find_input_files``), the arXiv cache's, and the manifest's. None when
     the source cannot say what it depends on."""
     state = getattr(source, "state", None)
@@ -183,7 +183,7 @@ def _fingerprint(found: tuple[list[Path], list[Diagnostic]], vault: Path,
         return None
     files, problems = found
     return json.dumps({
-        "vaultgen": __version__,
+        "vaultgen": code_digest(),
         "inputs": [[f.as_posix(), _stat_key(f)] for f in files],
         "problems": [str(p) for p in problems],
         "source": source_state,

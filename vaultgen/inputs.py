@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import __version__
+from . import code_digest
 from .model import Diagnostic, Entry, ParseResult, SourceRef
 from .parse import merge_results, parse_post
 
@@ -46,7 +46,7 @@ class ParseCache:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls(path)  # none yet, or unreadable: everything is parsed again
-        if data.get("version") != _CACHE_VERSION or data.get("vaultgen") != __version__:
+        if data.get("version") != _CACHE_VERSION or data.get("vaultgen") != code_digest():
             return cls(path)
         return cls(path, data.get("files", {}))
 
@@ -90,7 +90,7 @@ class ParseCache:
         from .write import atomic_write
 
         files = {name: self.files[name] for name in sorted(self.used)}
-        data = {"version": _CACHE_VERSION, "vaultgen": __version__, "files": files}
+        data = {"version": _CACHE_VERSION, "vaultgen": code_digest(), "files": files}
         atomic_write(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 INPUT_SUFFIXES = (".txt", ".md")

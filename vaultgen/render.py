@@ -11,14 +11,13 @@ import datetime as dt
 import hashlib
 import json
 import re
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import yaml
 
+from . import code_digest
 from .arxiv_ids import find_refs
 from .model import ArxivRecord, Entry, Library, Note, Paper
 from .names import NameRegistry, safe_name, short_title, tag_note_name, tex_to_text
@@ -54,25 +53,11 @@ class NotePlan:
     render: Callable[[], Note] = field(repr=False, compare=False)
 
 
-def _format_digest() -> str:
-    """What the rendering code is: a change of template makes every note render again."""
-    from . import __version__, arxiv_ids, model, names
-
-    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for module in (sys.modules[__name__], names, arxiv_ids, model):
-        digest.update(Path(module.__file__ or "").read_bytes())
-    return digest.hexdigest()
-
-
-_FORMAT: list[str] = []
-
-
 def inputs_digest(*parts: object) -> str:
-    """A digest of the values a note is rendered from (their ``repr``), and of the renderer."""
-    if not _FORMAT:
-        _FORMAT.append(_format_digest())
+    """A digest of the values a note is rendered from (their ``repr``), and of the code that
+    renders it (a new template renders every note again)."""
     text = repr(parts).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=16, key=_FORMAT[0][:32].encode()).hexdigest()
+    return hashlib.blake2b(text, digest_size=16, key=code_digest()[:32].encode()).hexdigest()
 
 
 def generated_note(path: str, kind: str, key: str, properties: dict[str, object],
