@@ -85,6 +85,11 @@ class ArxivCache:
         """arXiv id → ISO day it was asked for and not found."""
         return self._loaded()[2]
 
+    def unload(self) -> None:
+        """Forget the answers read from the file (read again when next looked for)."""
+        if self.path is not None:
+            self._data = None
+
     def save(self) -> None:
         if self.path is None or self._data is None:
             return
@@ -250,7 +255,7 @@ class ArxivSource:
         if self.cache.path is not None:
             if self.stats.requests:
                 self.cache.save()
-            self.cache._data = None
+            self.cache.unload()
 
     def still_valid(self, recheck_on: str | None) -> bool:
         """Whether the answers a build used still stand today: offline, or no answer "not

@@ -76,7 +76,13 @@ def accept_match(entry: Entry, record: ArxivRecord) -> bool:
 
 
 class RecordSource(Protocol):
-    """Where arXiv records come from (the network client with its cache, or a test double)."""
+    """Where arXiv records come from (the network client with its cache, or a test double).
+
+    A source may also offer what lets a build skip work, used when present (see
+    ``ArxivSource``): ``state()``, what its answers depend on (None: cannot tell);
+    ``still_valid(recheck_on)`` and ``recheck_on()``, whether answers a build used still stand;
+    ``release()``, to free its answers once the library holds them.
+    """
 
     def match_titles(self, entries: Sequence[Entry]) -> dict[int, ArxivRecord]:
         """Records accepted for entries, by the entry's index in ``entries``."""
