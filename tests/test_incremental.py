@@ -31,6 +31,11 @@ def write_post(path: Path, text: str) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
+def parse_cache_text(vault: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8")
+                   for p in sorted((vault / ".vaultgen" / "parsed").glob("*.json")))
+
+
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
     folder = tmp_path / "input"
@@ -43,7 +48,7 @@ def test_a_file_changed_just_now_is_not_trusted(posts: Path, tmp_path: Path) -> 
     (posts / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")  # mtime: now
     build_vault([posts], tmp_path / "vault", source=CountingSource())
     assert not build_vault([posts], tmp_path / "vault", source=CountingSource()).skipped
-    cached = (tmp_path / "vault" / ".vaultgen" / "parsed.json").read_text(encoding="utf-8")
+    cached = parse_cache_text(tmp_path / "vault")
     assert "Abstract alpha." in cached and "Abstract gamma." not in cached
 
 
@@ -105,7 +110,7 @@ def test_a_new_post_is_read_and_old_ones_come_from_the_cache(posts: Path,
     write_post(posts / "2025-05-02.txt", DAY2)
     result = build_vault([posts], vault, source=CountingSource())
     assert result.counts.papers == 3 and (vault / "papers" / "Gamma.md").exists()
-    cached = (vault / ".vaultgen" / "parsed.json").read_text(encoding="utf-8")
+    cached = parse_cache_text(vault)
     assert "Abstract gamma." in cached and "Abstract alpha." in cached
 
 
@@ -224,3 +229,24 @@ def test_another_vaultgen_reuses_nothing(posts: Path, tmp_path: Path,
     assert not again.skipped
     assert len(again.notes or ()) == len(first.notes or ())  # every note rendered again
     assert again.write.changed == 0  # and, being the same, none written
+
+
+def test_a_new_post_rewrites_one_shard_of_the_parse_cache(posts: Path, tmp_path: Path) -> None:
+    from vaultgen.inputs import ParseCache
+
+    for day in range(2, 9):
+        write_post(posts / f"2025-05-0{day}.txt", DAY2.replace("2025-05-02", f"2025-05-0{day}")
+                   .replace("Gamma", f"Gamma{day}"))
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource())
+    shards = {p.name: p.stat().st_mtime_ns for p in (vault / ".vaultgen" / "parsed").iterdir()}
+    assert len(shards) > 2
+    new = posts / "2025-05-09.txt"
+    write_post(new, DAY2.replace("2025-05-02", "2025-05-09").replace("Gamma", "Gamma9"))
+    build_vault([posts], vault, source=CountingSource())
+    after = {p.name: p.stat().st_mtime_ns for p in (vault / ".vaultgen" / "parsed").iterdir()}
+    changed = {name for name in after if after[name] != shards.get(name)}
+    assert changed == {f"{ParseCache.shard_of(new.as_posix()):02d}.json"}
+    new.unlink()
+    build_vault([posts], vault, source=CountingSource())
+    assert "Gamma9" not in parse_cache_text(vault)

@@ -40,7 +40,7 @@ from .write import (
     safe_target,
 )
 
-PARSE_CACHE = ".vaultgen/parsed.json"
+PARSE_CACHE = ".vaultgen/parsed"
 BUILD_STATE = ".vaultgen/build.json"
 
 

@@ -1,7 +1,7 @@
 """The input edge: finding digest files and reading them as text for the parser.
 
 A ``ParseCache`` keeps what each file gave, keyed by its size and modification time, so that
-a rebuild parses only the posts that changed (``VAULT/.vaultgen/parsed.json``).
+a rebuild parses only the posts that changed (``VAULT/.vaultgen/parsed/``).
 """
 
 from __future__ import annotations
@@ -30,25 +30,39 @@ def entry_digest(entry: Entry) -> str:
 
 
 class ParseCache:
-    """Parse results by input file, valid while the file's size and mtime stay the same."""
+    """Parse results by input file, valid while the file's size and mtime stay the same.
+
+    Kept in ``SHARDS`` files in one folder, each input file in the shard its name hashes to,
+    so that a new post rewrites one small file, not the cache of every post (which a vault
+    synced to other devices would upload again each time).
+    """
+
+    SHARDS = 32
 
     def __init__(self, path: Path | None, files: dict[str, dict] | None = None) -> None:
-        self.path = path
+        self.path = path  # the folder of the shards
         self.files: dict[str, dict] = files or {}
         self.used: set[str] = set()
-        self.changed = False
+        self.dirty: set[int] = set()  # shards to write
 
     @classmethod
     def load(cls, path: Path | None) -> ParseCache:
-        if path is None:
-            return cls(None)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls(path)  # none yet, or unreadable: everything is parsed again
-        if data.get("version") != _CACHE_VERSION or data.get("vaultgen") != code_digest():
-            return cls(path)
-        return cls(path, data.get("files", {}))
+        cache = cls(path)
+        if path is None or not path.is_dir():
+            return cache  # none yet: everything is parsed
+        for shard in sorted(path.glob("*.json")):
+            try:
+                data = json.loads(shard.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # unreadable: its files are parsed again
+            if data.get("version") == _CACHE_VERSION and data.get("vaultgen") == code_digest():
+                cache.files.update(data.get("files", {}))
+        return cache
+
+    @classmethod
+    def shard_of(cls, name: str) -> int:
+        digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=4)
+        return int.from_bytes(digest.digest(), "big") % cls.SHARDS
 
     def get(self, name: str, stat: os.stat_result) -> ParseResult | None:
         found = self.files.get(name)
@@ -68,10 +82,10 @@ class ParseCache:
         files of git's index)."""
         if stat.st_mtime_ns > time.time_ns() - RACY_NS:
             if self.files.pop(name, None) is not None:
-                self.changed = True
+                self.dirty.add(self.shard_of(name))
             return result
         self.used.add(name)
-        self.changed = True
+        self.dirty.add(self.shard_of(name))
         result = ParseResult(tuple(dataclasses.replace(e, digest=entry_digest(e))
                                    for e in result.entries), result.diagnostics)
         self.files[name] = {
@@ -84,14 +98,31 @@ class ParseCache:
         return result
 
     def save(self) -> None:
-        """Write the cache (only the files used this run) when anything changed."""
-        if self.path is None or not (self.changed or set(self.files) - self.used):
+        """Write the shards that changed; files no longer read this run are dropped."""
+        if self.path is None:
             return
         from .write import atomic_write
 
-        files = {name: self.files[name] for name in sorted(self.used)}
-        data = {"version": _CACHE_VERSION, "vaultgen": code_digest(), "files": files}
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        for name in set(self.files) - self.used:
+            del self.files[name]
+            self.dirty.add(self.shard_of(name))
+        if not self.dirty:
+            return
+        shards: dict[int, dict[str, dict]] = {number: {} for number in self.dirty}
+        for name, found in self.files.items():
+            number = self.shard_of(name)
+            if number in shards:
+                shards[number][name] = found
+        for number, files in sorted(shards.items()):
+            target = self.path / f"{number:02d}.json"
+            if files:
+                data = {"version": _CACHE_VERSION, "vaultgen": code_digest(),
+                        "files": dict(sorted(files.items()))}
+                atomic_write(target, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+            else:
+                target.unlink(missing_ok=True)
+        self.dirty.clear()
+
 
 INPUT_SUFFIXES = (".txt", ".md")
 
