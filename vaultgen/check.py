@@ -333,7 +333,7 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
         else parse_note(path, text, fronts.get(path))
         for path, text in texts.items()
     }
-    resolver = Resolver(files if files is not None else texts.keys())
+    checker = LinkChecker(files if files is not None else texts.keys(), hint_paths=notes)
     import networkx as nx
 
     graph = nx.DiGraph()
@@ -343,22 +343,10 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
         if note.frontmatter_error:
             findings.append(Finding("frontmatter", "warning", path, 1,
                                     f"invalid frontmatter: {note.frontmatter_error}"))
-    hints: _HintIndex | None = None
     for path, note in notes.items():
         for link in note.links:
-            resolved, candidates = resolver.resolve(link.target, path)
-            if resolved is None and candidates:
-                findings.append(Finding(
-                    "ambiguous", "error", path, link.line,
-                    f"ambiguous link {link.raw}: {len(candidates)} notes match",
-                    ", ".join(sorted(candidates)[:5])))
-                continue
+            resolved = checker.resolve(link)
             if resolved is None:
-                hints = hints or _HintIndex(notes)
-                close = hints.closest(link.target)
-                findings.append(Finding("broken", "error", path, link.line,
-                                        f"broken link {link.raw}",
-                                        f"did you mean [[{close}]]?" if close else None))
                 continue
             target_note = notes.get(resolved)
             if target_note is not None and link.heading and \
@@ -376,43 +364,54 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
                     graph.edges[path, resolved]["sections"].add(link.section)
                 else:
                     graph.add_edge(path, resolved, sections={link.section}, form=link.form)
+    findings += checker.findings
     findings += _structure_findings(notes, graph, strict)
-    findings += _backlink_findings(notes, graph, resolver)
+    findings += _backlink_findings(notes, graph, checker.resolver)
     findings.sort(key=lambda f: (f.severity != "error", f.path, f.line, f.kind))
     return CheckReport(findings, _summary(notes, graph, findings), graph)
 
 
 class LinkChecker:
-    """Broken and ambiguous links of notes about to be written, checked one note at a time
-    against every path the vault will hold (what ``vaultgen build`` runs before writing)."""
+    """Resolves links against every path of a vault and records the broken and ambiguous ones
+    as errors. ``check`` takes one note at a time (what ``vaultgen build`` runs on the notes it
+    is about to write); ``check_files`` uses ``resolve`` for a whole vault."""
 
-    def __init__(self, paths: Iterable[str]) -> None:
+    def __init__(self, paths: Iterable[str], hint_paths: Iterable[str] | None = None) -> None:
         self.paths = list(paths)
         self.findings: list[Finding] = []
-        self._resolver: Resolver | None = None  # made for the first note checked
+        self._hint_paths = hint_paths
+        self._resolver: Resolver | None = None  # made when first needed
         self._hints: _HintIndex | None = None
+
+    @property
+    def resolver(self) -> Resolver:
+        if self._resolver is None:
+            self._resolver = Resolver(self.paths)
+        return self._resolver
+
+    def resolve(self, link: Link) -> str | None:
+        """The file a link points to; None, with an error recorded, when it is broken or
+        ambiguous."""
+        resolved, candidates = self.resolver.resolve(link.target, link.source)
+        if resolved is None and candidates:
+            self.findings.append(Finding(
+                "ambiguous", "error", link.source, link.line,
+                f"ambiguous link {link.raw}: {len(candidates)} notes match",
+                ", ".join(sorted(candidates)[:5])))
+        elif resolved is None:
+            if self._hints is None:
+                self._hints = _HintIndex(self._hint_paths if self._hint_paths is not None
+                                         else self.paths)
+            close = self._hints.closest(link.target)
+            self.findings.append(Finding("broken", "error", link.source, link.line,
+                                         f"broken link {link.raw}",
+                                         f"did you mean [[{close}]]?" if close else None))
+        return resolved
 
     def check(self, path: str, text: str, front: Frontmatter | None = None) -> int:
         """Check one note; the number of notes it links to."""
-        if self._resolver is None:
-            self._resolver = Resolver(self.paths)
-        targets: set[str] = set()
-        for link in parse_note(path, text, front).links:
-            resolved, candidates = self._resolver.resolve(link.target, path)
-            if resolved is None and candidates:
-                self.findings.append(Finding(
-                    "ambiguous", "error", path, link.line,
-                    f"ambiguous link {link.raw}: {len(candidates)} notes match",
-                    ", ".join(sorted(candidates)[:5])))
-            elif resolved is None:
-                self._hints = self._hints or _HintIndex(self.paths)
-                close = self._hints.closest(link.target)
-                self.findings.append(Finding("broken", "error", path, link.line,
-                                             f"broken link {link.raw}",
-                                             f"did you mean [[{close}]]?" if close else None))
-            elif resolved != path:
-                targets.add(resolved)
-        return len(targets)
+        targets = {self.resolve(link) for link in parse_note(path, text, front).links}
+        return len(targets - {None, path})
 
 
 class _HintIndex:
