@@ -25,7 +25,7 @@ from .check import LinkChecker
 from .errors import BrokenVaultError, InputError, UnsafePathError
 from .gcpause import paused_gc
 from .inputs import RACY_NS, ParseCache, find_input_files, read_posts
-from .model import Diagnostic, Library, Note, SourceRef
+from .model import Diagnostic, Library, Note
 from .notes import Frontmatter
 from .render import plan_vault, settings_notes
 from .resolve import RecordSource, build_library
@@ -218,8 +218,7 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
     if not all((vault / note.path).exists() for note in settings_notes()):
         return None
     report = WriteReport(unchanged=sorted(manifest) + [n.path for n in settings_notes()])
-    diagnostics = tuple(Diagnostic(SourceRef(d[0], d[1]), d[2], d[3])
-                        for d in state.get("diagnostics", []))
+    diagnostics = tuple(Diagnostic.from_row(d) for d in state.get("diagnostics", []))
     return BuildResult(diagnostics, BuildCounts(**state["counts"]), report)
 
 
@@ -230,17 +229,18 @@ def _save_state(vault: Path, inputs: Sequence[Path], before: str, counts: BuildC
     left them; if an input changed while it ran, nothing is recorded (the next build runs)."""
     path = _inside(vault, BUILD_STATE)
     after = _fingerprint(find_input_files(inputs), vault, source)
-    if path is None or after is None or \
-            json.loads(after)["inputs"] != json.loads(before)["inputs"]:
+    if path is None or after is None:
+        return
+    read = json.loads(after)["inputs"]
+    if read != json.loads(before)["inputs"]:
         return
     racy = time.time_ns() - RACY_NS
-    if any(stat and stat[1] > racy for _, stat in json.loads(after)["inputs"]):
+    if any(stat and stat[1] > racy for _, stat in read):
         return  # an input changed too recently for its mtime to tell the next change apart
     state = {
         "fingerprint": after,
         "recheck_on": recheck_on,
         "counts": asdict(counts),
-        "diagnostics": [[d.source.path, d.source.line, d.message, d.severity]
-                        for d in diagnostics],
+        "diagnostics": [d.as_row() for d in diagnostics],
     }
     atomic_write(path, (json.dumps(state, ensure_ascii=False, indent=1) + "\n").encode())

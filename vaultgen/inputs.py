@@ -39,9 +39,9 @@ class ParseCache:
 
     SHARDS = 32
 
-    def __init__(self, path: Path | None, files: dict[str, dict] | None = None) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path  # the folder of the shards
-        self.files: dict[str, dict] = files or {}
+        self.files: dict[str, dict] = {}
         self.used: set[str] = set()
         self.dirty: set[int] = set()  # shards to write
 
@@ -74,7 +74,7 @@ class ParseCache:
             tuple(Entry(dt.date.fromisoformat(e[0]), e[1], tuple(e[2]), e[3], e[4], e[5],
                         tuple(e[6]), tuple(e[7]), SourceRef(name, e[8]), e[9])
                   for e in found["entries"]),
-            tuple(Diagnostic(SourceRef(d[0], d[1]), d[2], d[3]) for d in found["diagnostics"]))
+            tuple(Diagnostic.from_row(d) for d in found["diagnostics"]))
 
     def put(self, name: str, stat: os.stat_result, result: ParseResult) -> ParseResult:
         """Keep a file's result (its entries given their digests, as returned), unless the
@@ -93,8 +93,7 @@ class ParseCache:
             "entries": [[e.date.isoformat(), e.title, list(e.authors), e.abstract, e.comment_ko,
                          e.comment_en, list(e.tags), list(e.cites), e.source.line, e.digest]
                         for e in result.entries],
-            "diagnostics": [[d.source.path, d.source.line, d.message, d.severity]
-                            for d in result.diagnostics]}
+            "diagnostics": [d.as_row() for d in result.diagnostics]}
         return result
 
     def save(self) -> None:

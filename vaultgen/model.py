@@ -28,6 +28,14 @@ class Diagnostic:
     def __str__(self) -> str:
         return f"{self.source}: {self.severity}: {self.message}"
 
+    def as_row(self) -> list[object]:
+        """The diagnostic as a JSON-ready list (what the caches of a build keep)."""
+        return [self.source.path, self.source.line, self.message, self.severity]
+
+    @classmethod
+    def from_row(cls, row: list) -> Diagnostic:  # type: ignore[type-arg]
+        return cls(SourceRef(row[0], row[1]), row[2], row[3])
+
 
 @dataclass(frozen=True)
 class Entry:

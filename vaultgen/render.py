@@ -1,8 +1,9 @@
-"""Rendering a resolved library into the notes of a vault, all in memory.
+"""Rendering a resolved library into the notes of a vault, in memory.
 
 Names are settled first (unique across the vault regardless of case and folder), then every
-note is rendered from a ``VaultContext``: paper notes, notes for papers only cited, and the
-hub notes made by the small functions in ``HUB_GENERATORS`` (tags, days, index).
+note is planned from a ``VaultContext`` — paper notes, notes for papers only cited, and the
+hub notes made by the small functions in ``HUB_GENERATORS`` (tags, days, index) — as a
+``NotePlan``: its path, a digest of its inputs, and a function that renders it when needed.
 """
 
 from __future__ import annotations
@@ -66,15 +67,6 @@ def generated_note(path: str, kind: str, key: str, properties: dict[str, object]
     front = dump_properties(properties)
     return Note(path, front + "\n".join(lines) + "\n" + USER_SECTION, kind, key, properties,
                 len(front))
-
-
-@dataclass(frozen=True)
-class Citation:
-    """One paper citing another, as the vault links it."""
-
-    source: str  # the citing paper note's name
-    target: str  # the cited note's name
-    arxiv_id: str
 
 
 @dataclass(frozen=True)
@@ -541,7 +533,3 @@ def plan_vault(library: Library, locations: Mapping[str, str] | None = None) -> 
               for n in settings_notes()]
     return plans
 
-
-def render_vault(library: Library, locations: Mapping[str, str] | None = None) -> list[Note]:
-    """Every note of the vault, rendered (see ``plan_vault``)."""
-    return [plan.render() for plan in plan_vault(library, locations)]

@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -244,16 +244,10 @@ class VaultWriter:
                 todo.append(plan)
         return todo
 
-    def write_all(self, notes: Iterable[Note | NotePlan],
-                  rendered: Mapping[str, Note] | None = None,
-                  links: Mapping[str, int] | None = None) -> WriteReport:
-        """Write notes, or planned notes: those in ``rendered`` (by path) are written, the
-        others were found unchanged by ``pending`` and are left alone. ``links``: how many
-        links each rendered note holds, kept in the manifest."""
-        rendered = rendered or {}
-        links = links or {}
+    def write_all(self, notes: Iterable[Note | NotePlan]) -> WriteReport:
+        """Stage every note and commit (``vaultgen build`` stages one note at a time)."""
         for item in notes:
-            self.stage(item, rendered.get(item.path), links.get(item.path, 0))
+            self.stage(item)
         return self.commit()
 
     def stage(self, item: Note | NotePlan, note: Note | None = None, links: int = 0) -> None:
