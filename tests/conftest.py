@@ -36,6 +36,14 @@ def assert_same_tree(actual: Path, expected: Path) -> None:
         assert got[path].decode() == want[path].decode(), f"{path} differs"
 
 
+def post_folder(tmp_path: Path, text: str, name: str = "2025-05-01.txt") -> Path:
+    """An input folder under ``tmp_path`` holding one post."""
+    folder = tmp_path / "input"
+    folder.mkdir()
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def data() -> Path:
     return DATA

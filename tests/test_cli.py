@@ -12,6 +12,8 @@ from vaultgen.cli import cli
 from vaultgen.model import Note
 from vaultgen.render import NotePlan
 
+from .conftest import post_folder
+
 POST = "2025-05-01\nAlpha: A Paper\n(Ann Author)\nAbstract.\n코멘트.\n#llm\n"
 
 
@@ -22,10 +24,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
-    folder = tmp_path / "input"
-    folder.mkdir()
-    (folder / "2025-05-01.txt").write_text(POST, encoding="utf-8")
-    return folder
+    return post_folder(tmp_path, POST)
 
 
 def test_parse_json_prints_one_object_per_entry(posts: Path) -> None:

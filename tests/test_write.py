@@ -19,6 +19,8 @@ from vaultgen.model import Note
 from vaultgen.render import NotePlan
 from vaultgen.write import MANIFEST, VaultWriter, safe_target
 
+from .conftest import post_folder
+
 DAY1 = """2025-05-01
 Alpha: First Paper
 (Ann Author)
@@ -45,10 +47,7 @@ def build(inputs: Path, vault: Path, **options: object):  # type: ignore[no-unty
 
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
-    folder = tmp_path / "input"
-    folder.mkdir()
-    (folder / "2025-05-01.txt").write_text(DAY1, encoding="utf-8")
-    return folder
+    return post_folder(tmp_path, DAY1)
 
 
 def snapshot(vault: Path) -> dict[str, tuple[int, bytes]]:
