@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +19,14 @@ from vaultgen.build import build_vault
 from vaultgen.errors import UnsafePathError
 from vaultgen.model import Note
 from vaultgen.render import NotePlan
-from vaultgen.write import MANIFEST, VaultWriter, safe_target
+from vaultgen.write import (
+    MANIFEST,
+    ManifestEntry,
+    VaultWriter,
+    _manifest_text,
+    load_manifest,
+    safe_target,
+)
 
 from .conftest import post_folder
 
@@ -329,3 +338,37 @@ def test_a_broken_link_leaves_the_vault_as_it_was(posts: Path, tmp_path: Path,
     with pytest.raises(BrokenVaultError):
         build(posts, fresh)
     assert not fresh.exists()
+
+
+def test_the_manifest_is_read_line_by_line_or_as_any_json(posts: Path, tmp_path: Path) -> None:
+    """The manifest vaultgen wrote is read line by line (unchanged entries are written back
+    as read); one reformatted by hand or by another tool is still read, as JSON."""
+    vault = tmp_path / "vault"
+    build(posts, vault)
+    manifest = load_manifest(vault)
+    assert manifest and all(entry.as_read for entry in manifest.values())
+    text = (vault / MANIFEST).read_text(encoding="utf-8")
+    assert _manifest_text(manifest) == text
+    changed = next(iter(manifest))
+    manifest[changed] = manifest[changed].replace(links=12345)
+    assert '"links": 12345' in _manifest_text(manifest)
+    pretty = json.dumps(json.loads(text), indent=2)
+    (vault / MANIFEST).write_text(pretty, encoding="utf-8")
+    again = load_manifest(vault)
+    assert again.keys() == load_manifest_of(text, tmp_path).keys()
+    assert all(not entry.as_read for entry in again.values())
+    assert [vars_of(e) for e in again.values()] == [vars_of(e) for e in
+                                                   load_manifest_of(text, tmp_path).values()]
+    again_report = build(posts, vault)  # every note still known as vaultgen's
+    assert again_report.written == [] and again_report.kept == []
+
+
+def load_manifest_of(text: str, tmp_path: Path) -> dict[str, ManifestEntry]:
+    other = tmp_path / "other"
+    (other / MANIFEST).parent.mkdir(parents=True, exist_ok=True)
+    (other / MANIFEST).write_text(text, encoding="utf-8")
+    return load_manifest(other)
+
+
+def vars_of(entry: ManifestEntry) -> tuple[object, ...]:
+    return dataclasses.astuple(entry)[:-1]  # all but ``as_read``

@@ -65,7 +65,7 @@ class ArxivCache:
         if self._data is None:
             self._data = ({}, {}, {})
             if self.path is not None and self.path.exists():
-                data = json.loads(self.path.read_text(encoding="utf-8"))
+                data = json.loads(self.path.read_bytes())
                 if data.get("version") == _CACHE_VERSION:
                     self._data = (data.get("records", {}), data.get("titles", {}),
                                   data.get("missing", {}))

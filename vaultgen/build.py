@@ -208,9 +208,10 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
     still_valid = getattr(source, "still_valid", None)
     if still_valid is not None and not still_valid(state.get("recheck_on")):
         return None
+    root = os.path.join(vault, "")
     for relative, entry in manifest.items():
         try:
-            stat = os.stat(vault / relative)
+            stat = os.stat(root + relative)
         except OSError:
             return None
         if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:

@@ -52,7 +52,7 @@ class ParseCache:
             return cache  # none yet: everything is parsed
         for shard in sorted(path.glob("*.json")):
             try:
-                data = json.loads(shard.read_text(encoding="utf-8"))
+                data = json.loads(shard.read_bytes())
             except (OSError, ValueError):
                 continue  # unreadable: its files are parsed again
             if data.get("version") == _CACHE_VERSION and data.get("vaultgen") == code_digest():

@@ -125,39 +125,99 @@ def merge_user_parts(new_text: str, existing_text: str, owned_before: Iterable[s
 
 # --- Manifest -------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class ManifestEntry:
     sha256: str  # of the file as written
     source: str  # of the note as rendered, before the user's parts were merged in
     generated: str  # generated_hash of it
     kind: str
     key: str
-    owned: list[str]  # property keys vaultgen owns in it
+    owned: tuple[str, ...]  # property keys vaultgen owns in it
     size: int = 0
     mtime_ns: int = 0
     inputs: str = ""  # digest of what the note was rendered from (render.NotePlan.inputs)
     links: int = 0  # links in the note as rendered
+    # The entry as JSON, as it was read: written back as it is while the entry is unchanged
+    # (``replace`` resets it). Not part of the entry's value.
+    as_read: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A few kinds and lists of owned keys recur across tens of thousands of entries: one
+        # copy of each keeps a large manifest small in memory.
+        self.kind = _one_copy(self.kind)
+        self.owned = _one_copy(tuple(self.owned))
+
+    def replace(self, **changes: object) -> ManifestEntry:
+        """A copy with ``changes``, to be written anew."""
+        return dataclasses.replace(self, **changes, as_read="")  # type: ignore[arg-type]
+
+    def to_json(self) -> str:
+        if self.as_read:
+            return self.as_read
+        value = {f.name: getattr(self, f.name) for f in _MANIFEST_FIELDS}
+        return json.dumps(value, ensure_ascii=False)
+
+
+_SHARED: dict[object, object] = {}
+
+
+def _one_copy(value):  # type: ignore[no-untyped-def]
+    return _SHARED.setdefault(value, value)
+
+
+_MANIFEST_FIELDS = [f for f in dataclasses.fields(ManifestEntry) if f.name != "as_read"]
+_MANIFEST_HEAD = f'{{"version": {_MANIFEST_VERSION}, "generator": "vaultgen", "files": {{'
 
 
 def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
     path = vault / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, ValueError):
         return {}  # unreadable: treat every file as the user's, which loses nothing
-    if data.get("version") != _MANIFEST_VERSION:
+    try:
+        return _manifest_from_lines(text)
+    except (ValueError, TypeError, KeyError):
+        pass  # not in the layout vaultgen writes: read it as any JSON
+    try:
+        data = json.loads(text)
+        if data.get("version") != _MANIFEST_VERSION:
+            return {}
+        return {p: ManifestEntry(**e) for p, e in data.get("files", {}).items()}
+    except (ValueError, TypeError, AttributeError):
         return {}
-    return {p: ManifestEntry(**e) for p, e in data.get("files", {}).items()}
+
+
+def _manifest_from_lines(text: str) -> dict[str, ManifestEntry]:
+    """The manifest in the layout ``_manifest_text`` writes, one entry a line (parsing line by
+    line keeps each entry's text, and takes a third of the time of one ``json.loads``)."""
+    lines = text.split("\n")
+    if lines[0] != _MANIFEST_HEAD or lines[-2:] != ["}}", ""]:
+        raise ValueError("not vaultgen's layout")
+    decode = _DECODER.raw_decode
+    entries: dict[str, ManifestEntry] = {}
+    for line in lines[1:-2]:
+        line = line.removesuffix(",")
+        path, end = decode(line, 1)
+        if not isinstance(path, str) or line[end:end + 2] != ": ":
+            raise ValueError("not vaultgen's layout")
+        value = line[end + 2:]
+        entries[path] = ManifestEntry(**json.loads(value), as_read=value)
+    return entries
+
+
+_DECODER = json.JSONDecoder()
 
 
 def _manifest_text(entries: dict[str, ManifestEntry]) -> str:
-    """The manifest as JSON, one file a line (json's C encoder: ``indent`` would not use it)."""
-    lines = [f" {json.dumps(p, ensure_ascii=False)}: "
-             f"{json.dumps(vars(entries[p]), ensure_ascii=False)}" for p in sorted(entries)]
-    files = "{\n" + ",\n".join(lines) + "\n}" if lines else "{}"
-    return (f'{{"version": {_MANIFEST_VERSION}, "generator": "vaultgen", "files": {files}}}\n')
+    """The manifest as JSON, one file a line (json's C encoder: ``indent`` would not use it);
+    entries read and unchanged are written back as they were read."""
+    lines = [f" {json.dumps(p, ensure_ascii=False)}: {entries[p].to_json()}"
+             for p in sorted(entries)]
+    files = "\n" + ",\n".join(lines) + "\n}" if lines else "}"
+    return f"{_MANIFEST_HEAD}{files}}}\n"
 
 
 # --- Safety ---------------------------------------------------------------------------------
@@ -234,11 +294,12 @@ class VaultWriter:
         """The planned notes that must be rendered: all but those whose file is as vaultgen
         last wrote it, from the same inputs."""
         todo = []
+        root = os.path.join(self.vault, "")  # plain strings: pathlib costs seconds at 50k notes
         for plan in plans:
             self._adopt_moved(plan)
             recorded = self.manifest.get(plan.path)
             if recorded and recorded.inputs == plan.inputs and plan.kind != "settings" \
-                    and _stat_matches(self.vault / plan.path, recorded):
+                    and _stat_matches(root + plan.path, recorded):
                 self._current.add(plan.path)
             else:
                 todo.append(plan)
@@ -324,7 +385,7 @@ class VaultWriter:
         if recorded and recorded.source == sha256(data) and _stat_matches(target, recorded):
             # Fast path: same output, file untouched (recorded anew: the inputs may be new).
             inputs, links = self._facts.get(path, ("", 0))
-            self._new_manifest[path] = dataclasses.replace(recorded, inputs=inputs, links=links)
+            self._new_manifest[path] = recorded.replace(inputs=inputs, links=links)
             self.report.unchanged.append(path)
             return
         owned = list(note.properties) if note.properties is not None else _owned_keys(note.text)
@@ -393,7 +454,7 @@ class VaultWriter:
         self._new_manifest[path] = ManifestEntry(
             sha256=source if as_rendered else sha256(data), source=source,
             generated=note_generated_hash(note) if as_rendered else generated_hash(data, owned),
-            kind=note.kind, key=note.key, owned=owned, size=size, mtime_ns=mtime,
+            kind=note.kind, key=note.key, owned=tuple(owned), size=size, mtime_ns=mtime,
             inputs=inputs, links=links)
 
     def _backup(self, path: str, existing: str) -> None:
@@ -435,10 +496,11 @@ def note_locations(vault: Path,
     manifest = load_manifest(vault) if manifest is None else manifest
     located: dict[str, str] = {}
     lost: set[str] = set()
+    root = os.path.join(vault, "")
     for path, entry in manifest.items():
         if entry.kind not in ("paper", "cited"):
             continue
-        if (vault / path).is_file():
+        if os.path.isfile(root + path):
             _locate(located, entry.kind, entry.key, path)
         else:
             lost.add(entry.key)
@@ -465,9 +527,9 @@ def _locate(located: dict[str, str], kind: str, key: str, path: str) -> None:
         located.setdefault(f"any:{key}", path)
 
 
-def _stat_matches(target: Path, recorded: ManifestEntry) -> bool:
+def _stat_matches(target: str | Path, recorded: ManifestEntry) -> bool:
     try:
-        stat = target.stat()
+        stat = os.stat(target)
     except OSError:
         return False
     return stat.st_size == recorded.size and stat.st_mtime_ns == recorded.mtime_ns
