@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from vaultgen.check import check_files, check_vault, parse_note
+from vaultgen.check import Resolver, check_files, check_vault, parse_note
 
 
 def kinds(report) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -169,3 +172,50 @@ def test_same_broken_links_and_isolated_notes_as_obsidiantools(tmp_path: Path) -
     our_isolated = {Path(f.path).stem for f in ours.findings if f.kind == "isolated"}
     assert our_broken == set(theirs.nonexistent_notes) and len(our_broken) == 8
     assert our_isolated == set(theirs.isolated_notes) and our_isolated
+
+
+_LINE = st.one_of(
+    st.sampled_from(["# One", "## Two words", "plain text", "", "> quote"]),
+    st.builds(lambda a, b: f"{a} [[Note {b}]] after", st.sampled_from(["x", "", "!"]),
+              st.integers(0, 9)),
+    st.builds(lambda a, b: f"see [t](Other%20{a}.md) and [[N{b}|shown]]", st.integers(0, 9),
+              st.integers(0, 9)),
+)
+
+
+@given(st.lists(_LINE, max_size=30), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_links_know_their_line_and_section(lines: list[str], front: bool) -> None:
+    """Each link's line number and section, against a line-by-line reading of the note."""
+    text = ("---\ntype: note\n---\n" if front else "") + "\n".join(lines) + "\n"
+    expected = []
+    section = ""
+    offset = 4 if front else 1  # first line of the body
+    for number, line in enumerate(lines, start=offset):
+        if line.startswith("#"):
+            section = line.lstrip("#").strip()
+        for match in re.finditer(r"!?\[\[[^\]]+\]\]|\[t\]\([^)]+\)", line):
+            expected.append((number, section, match.group(0)))
+    links = parse_note("A.md", text).links
+    assert sorted((link.line, link.section, link.raw) for link in links) == sorted(expected)
+
+
+_NAME = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\#|^[]:"),
+                min_size=1, max_size=12).filter(lambda n: n.strip() == n and n not in (".", ".."))
+
+
+@given(st.lists(_NAME, min_size=1, max_size=3), st.sampled_from(["NFC", "NFD"]),
+       st.sampled_from([str.upper, str.lower, str.casefold, lambda n: n]))
+@settings(max_examples=400, deadline=None)
+def test_any_spelling_of_a_path_finds_its_note(parts: list[str], form: str, case) -> None:  # type: ignore[no-untyped-def]
+    """A link by name or by path, with or without ".md", in any case and normal form, finds
+    the note as Obsidian does."""
+    path = "/".join(unicodedata.normalize("NFC", p) for p in parts) + ".md"
+    resolver = Resolver([path, "Other.md"])
+    name = path.rsplit("/", 1)[-1]
+    for target in (name, name[:-3], path, path[:-3]):
+        spelled = unicodedata.normalize(form, case(target))
+        if unicodedata.normalize("NFC", spelled).casefold() != \
+                unicodedata.normalize("NFC", target).casefold():
+            continue  # the case change made another name (e.g. "ß".upper() is "SS")
+        assert resolver.resolve(spelled, "Other.md")[0] == path, spelled

@@ -36,7 +36,6 @@ _MDLINK = re.compile(r"(!?)\[[^\]\n]*\]\(<?([^)\s>]+)>?\)")
 _HEADING_LINE = re.compile(r"^(#{1,6})[^\S\n]+(.+?)[^\S\n]*#*[^\S\n]*$", re.MULTILINE)
 _BLOCK_LINE = re.compile(r"[^\S\n]\^([A-Za-z0-9-]+)[^\S\n]*$", re.MULTILINE)
 _FENCE_LINE = re.compile(r"^[^\S\n]*(?:```|~~~).*$", re.MULTILINE)
-_NEWLINE = re.compile(r"\n")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -129,8 +128,33 @@ def _mask_fences(text: str) -> str:
     return "".join(parts)
 
 
+class _Placer:
+    """Line numbers and sections of offsets in a note's body, asked in increasing order: each
+    answer counts only the newlines since the last (a note with thousands of links stays
+    linear, one with a few needs no table of lines)."""
+
+    def __init__(self, body: str, first_line: int, heading_at: list[int],
+                 sections: list[str]) -> None:
+        self.body = body
+        self.line = first_line
+        self.offset = 0
+        self.heading_at = heading_at
+        self.sections = sections
+
+    def __call__(self, offset: int) -> tuple[int, str]:
+        self.line += self.body.count("\n", self.offset, offset)
+        self.offset = offset
+        if not self.heading_at:
+            return self.line, ""
+        index = bisect.bisect_right(self.heading_at, offset) - 1
+        return self.line, self.sections[index] if index >= 0 else ""
+
+
+_PIPE = re.compile(r"\\?\|")
+
+
 def _split_target(inner: str) -> tuple[str, str | None, str | None]:
-    target = re.split(r"\\?\|", inner, maxsplit=1)[0].strip()
+    target = (_PIPE.split(inner, maxsplit=1)[0] if "|" in inner else inner).strip()
     heading = block = None
     if "#" in target:
         target, _, anchor = target.partition("#")
@@ -184,25 +208,18 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
     if "[" in body:
         if "`" in body:
             body = _mask(_INLINE_CODE, body)
-        line_at: list[int] | None = None
-
-        def place(offset: int) -> tuple[int, str]:
-            nonlocal line_at
-            if line_at is None:
-                line_at = [m.end() for m in _NEWLINE.finditer(body)]
-            index = bisect.bisect_right(heading_at, offset) - 1
-            return (first_line + bisect.bisect_right(line_at, offset),
-                    sections[index] if index >= 0 else "")
-
         if "[[" in body:
+            place = _Placer(body, first_line, heading_at, sections)
             for match in _WIKI.finditer(body):
                 target, anchor, block_ref = _split_target(match.group(1))
-                number, section = place(match.start())
-                embed = match.start() > 0 and body[match.start() - 1] == "!"
+                start = match.start()
+                number, section = place(start)
+                embed = start > 0 and body[start - 1] == "!"
                 links.append(Link(path, number, target, anchor, block_ref,
                                   "embed" if embed else "wiki", section,
                                   f"!{match.group(0)}" if embed else match.group(0)))
         if "](" in body:
+            place = _Placer(body, first_line, heading_at, sections)
             for match in _MDLINK.finditer(body):
                 url = match.group(2)
                 if _SCHEME.match(url) or url == "#":
@@ -258,8 +275,11 @@ def read_vault(vault: Path) -> tuple[dict[str, str], list[str]]:
             posix = unicodedata.normalize("NFC", prefix + name)
             files.append(posix)
             if name.endswith((".md", ".canvas")):
-                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as f:
-                    texts[posix] = f.read()
+                with open(os.path.join(folder, name), "rb") as f:  # bytes: no text layer
+                    text = f.read().decode("utf-8", "replace")
+                if "\r" in text:  # line ends as text mode reads them
+                    text = text.replace("\r\n", "\n").replace("\r", "\n")
+                texts[posix] = text
     return texts, files
 
 
@@ -270,21 +290,33 @@ class Resolver:
     note's folder, then the shortest path. Aliases are never targets."""
 
     def __init__(self, files: Iterable[str]) -> None:
+        # (target, linking note's folder) → answer: links to one note from one folder recur
+        self._answers: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
         self.by_path: dict[str, list[str]] = defaultdict(list)
         self.by_name: dict[str, list[str]] = defaultdict(list)
         for file in files:
-            self.by_path[_key(file)].append(file)
-            name = file.rsplit("/", 1)[-1]
-            self.by_name[_key(name)].append(file)
-            if name.lower().endswith(".md"):
-                self.by_path[_key(file[:-3])].append(file)
-                self.by_name[_key(name[:-3])].append(file)
+            # One key a file: NFC and case folding act within a name, never across a "/" or
+            # on ".md", so the name's key and the key without ".md" are slices of it.
+            key = _key(file)
+            name = key.rpartition("/")[2]
+            self.by_path[key].append(file)
+            self.by_name[name].append(file)
+            if key.endswith(".md"):
+                self.by_path[key[:-3]].append(file)
+                self.by_name[name[:-3]].append(file)
 
     def resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
         """(the file a link points to, or None; every candidate when it is ambiguous)."""
+        folder = source.rpartition("/")[0]
+        answer = self._answers.get((target, folder))
+        if answer is None:
+            answer = self._answers[target, folder] = self._resolve(target, source)
+        return (source, [source]) if answer[0] == "" else answer
+
+    def _resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
         target = target.strip().lstrip("/")
         if not target:
-            return source, [source]
+            return "", []  # the linking note itself
         key = _key(target)
         exact = self.by_path.get(key, [])
         if len(exact) == 1:
@@ -334,15 +366,13 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
         for path, text in texts.items()
     }
     checker = LinkChecker(files if files is not None else texts.keys(), hint_paths=notes)
-    import networkx as nx
-
-    graph = nx.DiGraph()
     findings: list[Finding] = []
     for path, note in notes.items():
-        graph.add_node(path, **_node_attributes(path, note))
         if note.frontmatter_error:
             findings.append(Finding("frontmatter", "warning", path, 1,
                                     f"invalid frontmatter: {note.frontmatter_error}"))
+    files_linked: dict[str, None] = {}  # files that are not notes, in the order first linked
+    edges: dict[tuple[str, str], dict[str, object]] = {}
     for path, note in notes.items():
         for link in note.links:
             resolved = checker.resolve(link)
@@ -358,12 +388,20 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
                 findings.append(Finding("block", "warning", path, link.line,
                                         f"{link.raw}: no block ^{link.block} in {resolved}"))
             if resolved != path:
-                if not graph.has_node(resolved):
-                    graph.add_node(resolved, type="file", title=resolved)
-                if graph.has_edge(path, resolved):
-                    graph.edges[path, resolved]["sections"].add(link.section)
+                if target_note is None:
+                    files_linked[resolved] = None
+                edge = edges.get((path, resolved))
+                if edge is None:
+                    edges[path, resolved] = {"sections": {link.section}, "form": link.form}
                 else:
-                    graph.add_edge(path, resolved, sections={link.section}, form=link.form)
+                    edge["sections"].add(link.section)  # type: ignore[attr-defined]
+    import networkx as nx
+
+    # Built in three bulk calls: a node or edge at a time costs networkx's checks each time.
+    graph = nx.DiGraph()
+    graph.add_nodes_from((path, _node_attributes(path, note)) for path, note in notes.items())
+    graph.add_nodes_from((file, {"type": "file", "title": file}) for file in files_linked)
+    graph.add_edges_from((source, target, data) for (source, target), data in edges.items())
     findings += checker.findings
     findings += _structure_findings(notes, graph, strict)
     findings += _backlink_findings(notes, graph, checker.resolver)
