@@ -29,6 +29,7 @@ from pathlib import Path
 from corpus_args import corpus_parser, load_truth
 
 from vaultgen.arxiv_client import ArxivCache
+from vaultgen.model import ArxivRecord
 from vaultgen.resolve import title_key
 
 START = dt.date(2019, 1, 7)
@@ -156,10 +157,10 @@ def generate(stats: Profile, entries: int, out: Path, seed: int = 1) -> dict[str
 
     def record(arxiv_id: str, title: str, authors: list[str], summary: str,
                published: dt.date) -> None:
-        cache.records[arxiv_id] = {
-            "id": arxiv_id, "title": title, "authors": authors, "summary": summary,
-            "published": published.isoformat(), "updated": published.isoformat(),
-            "primary_category": "cs.LG", "categories": ["cs.LG"], "version": 1}
+        cache.records[arxiv_id] = ArxivRecord(
+            id=arxiv_id, title=title, authors=tuple(authors), summary=summary,
+            published=published.isoformat(), updated=published.isoformat(),
+            primary_category="cs.LG", categories=("cs.LG",))
 
     def title_of() -> str:
         count = rng.choice(stats.title_words)

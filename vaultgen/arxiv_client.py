@@ -15,12 +15,13 @@ import logging
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
+from .keyed_json import keyed_lines, read_keyed_lines
 from .model import ArxivRecord, Entry
 from .resolve import accept_match, title_key
 
@@ -47,32 +48,31 @@ class ArxivCache:
     """Answers arXiv gave: records by id, title searches and missing ids with the day asked.
 
     ``load`` reads the file only when an answer is first looked for, so a build that finds
-    nothing to do never reads a cache of tens of thousands of records.
+    nothing to do never reads a cache of tens of thousands of records. The file is JSON, one
+    answer a line (``keyed_json``): it is read a line at a time, each record made an
+    ``ArxivRecord`` as it is read, so the whole text is never held.
     """
 
-    def __init__(self, path: Path | None, records: dict[str, dict] | None = None,
+    def __init__(self, path: Path | None, records: dict[str, ArxivRecord] | None = None,
                  titles: dict[str, dict] | None = None, missing: dict[str, str] | None = None,
                  *, lazy: bool = False) -> None:
         self.path = path
-        self._data: tuple[dict[str, dict], dict[str, dict], dict[str, str]] | None = \
+        self._data: tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]] | None = \
             None if lazy else (records or {}, titles or {}, missing or {})
 
     @classmethod
     def load(cls, path: Path | None) -> ArxivCache:
         return cls(path, lazy=path is not None)
 
-    def _loaded(self) -> tuple[dict[str, dict], dict[str, dict], dict[str, str]]:
+    def _loaded(self) -> tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]]:
         if self._data is None:
             self._data = ({}, {}, {})
             if self.path is not None and self.path.exists():
-                data = json.loads(self.path.read_bytes())
-                if data.get("version") == _CACHE_VERSION:
-                    self._data = (data.get("records", {}), data.get("titles", {}),
-                                  data.get("missing", {}))
+                self._data = _read_cache(self.path)
         return self._data
 
     @property
-    def records(self) -> dict[str, dict]:
+    def records(self) -> dict[str, ArxivRecord]:
         return self._loaded()[0]
 
     @property
@@ -95,27 +95,61 @@ class ArxivCache:
             return
         from .write import atomic_write
 
-        data = {"version": _CACHE_VERSION,
-                "records": {k: self.records[k] for k in sorted(self.records)},
-                "titles": {k: self.titles[k] for k in sorted(self.titles)},
-                "missing": {k: self.missing[k] for k in sorted(self.missing)}}
-        text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+        def as_text(values: dict[str, object]) -> Iterable[tuple[str, str]]:
+            return ((key, json.dumps(values[key], ensure_ascii=False)) for key in sorted(values))
+
+        records = {key: record_to_dict(record) for key, record in self.records.items()}
+        text = "".join(keyed_lines({"version": _CACHE_VERSION}, {
+            "records": as_text(records), "titles": as_text(self.titles),  # type: ignore[arg-type]
+            "missing": as_text(self.missing)}))  # type: ignore[arg-type]
         if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
             return
         atomic_write(self.path, text.encode("utf-8"), sync=True)
 
     def record(self, arxiv_id: str) -> ArxivRecord | None:
-        raw = self.records.get(arxiv_id)
-        return record_from_dict(raw) if raw else None
+        return self.records.get(arxiv_id)
+
+
+def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]]:
+    """The cache file's answers; empty when it is of another version or not JSON."""
+    def convert(section: str, text: str) -> object:
+        value = json.loads(text)
+        return record_from_dict(value) if section == "records" else value
+
+    try:
+        with path.open(encoding="utf-8") as handle:
+            head, sections = read_keyed_lines(handle, convert)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        try:  # written by hand or by an older vaultgen: any JSON layout
+            data = json.loads(path.read_text(encoding="utf-8"))
+            head = data
+            sections = {"records": {k: record_from_dict(v)
+                                    for k, v in data.get("records", {}).items()},
+                        "titles": data.get("titles", {}), "missing": data.get("missing", {})}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            log.warning("%s is not a cache vaultgen can read; starting a new one", path)
+            return {}, {}, {}
+    if head.get("version") != _CACHE_VERSION:
+        return {}, {}, {}
+    return (sections.get("records", {}), sections.get("titles", {}),  # type: ignore[return-value]
+            sections.get("missing", {}))
+
+
+_SHARED: dict[object, object] = {}
+
+
+def _one_copy(value):  # type: ignore[no-untyped-def]
+    """Categories, dates and versions recur across thousands of records: one copy each."""
+    return _SHARED.setdefault(value, value)
 
 
 def record_from_dict(raw: dict) -> ArxivRecord:
     return ArxivRecord(
         id=raw["id"], title=raw["title"], authors=tuple(raw.get("authors", ())),
-        summary=raw.get("summary", ""), published=raw.get("published", "")[:10],
-        updated=(raw.get("updated") or "")[:10],
-        primary_category=raw.get("primary_category", ""),
-        categories=tuple(raw.get("categories", ())), version=raw.get("version", 1))
+        summary=raw.get("summary", ""), published=_one_copy(raw.get("published", "")[:10]),
+        updated=_one_copy((raw.get("updated") or "")[:10]),
+        primary_category=_one_copy(raw.get("primary_category", "")),
+        categories=_one_copy(tuple(raw.get("categories", ()))), version=raw.get("version", 1))
 
 
 def record_to_dict(record: ArxivRecord) -> dict:
@@ -316,7 +350,7 @@ class ArxivSource:
                 self._warn(f"arXiv gave no usable answer for {len(chunk)} ids ({err})")
                 continue
             for record in found:
-                self.cache.records[record.id] = record_to_dict(record)
+                self.cache.records[record.id] = record
                 self.cache.missing.pop(record.id, None)
             for arxiv_id in chunk:
                 if arxiv_id not in self.cache.records:
@@ -345,7 +379,7 @@ class ArxivSource:
         results = self._query(_search(query=query, max_results=max(10, 5 * len(keys))))
         by_key: dict[str, list[str]] = {}
         for record in results:
-            self.cache.records[record.id] = record_to_dict(record)
+            self.cache.records[record.id] = record
             by_key.setdefault(title_key(record.title), []).append(record.id)
         for key in keys:
             self.cache.titles[key] = {"asked": self.today.isoformat(),

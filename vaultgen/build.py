@@ -31,7 +31,6 @@ from .render import plan_vault, settings_notes
 from .resolve import RecordSource, build_library
 from .write import (
     MANIFEST,
-    ManifestEntry,
     VaultWriter,
     WriteReport,
     atomic_write,
@@ -100,8 +99,7 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
            dry_run: bool, keep_notes: bool) -> BuildResult:
     found = find_input_files(inputs)
     fingerprint = _fingerprint(found, vault, source)
-    manifest = load_manifest(vault)
-    unchanged = _unchanged_since_last_build(vault, fingerprint, source, manifest)
+    unchanged = _unchanged_since_last_build(vault, fingerprint, source)
     if unchanged is not None:
         return unchanged
     cache = ParseCache.load(_inside(vault, PARSE_CACHE))
@@ -112,15 +110,16 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
                          f"nothing to build: {problems}",
                          hint="name digest post files (.txt/.md) or folders holding them")
     library = build_library(parsed.entries, source)
-    plans = plan_vault(library, note_locations(vault, manifest) if vault.exists() else None)
-    writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
-    checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
-    pending = {plan.path for plan in writer.pending(plans)}
     recheck = getattr(source, "recheck_on", None)
     recheck_on = recheck() if recheck is not None else None
     release = getattr(source, "release", None)
     if release is not None:
-        release()  # the arXiv answers are in the library now; free them before rendering
+        release()  # the arXiv answers are in the library now: freed before the manifest is read
+    manifest = load_manifest(vault)
+    plans = plan_vault(library, note_locations(vault, manifest) if vault.exists() else None)
+    writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
+    checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
+    pending = {plan.path for plan in writer.pending(plans)}
     rendered: list[Note] = []
     try:
         for plan in plans:
@@ -192,10 +191,10 @@ def _fingerprint(found: tuple[list[Path], list[Diagnostic]], vault: Path,
 
 
 def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
-                                source: RecordSource | None,
-                                manifest: dict[str, ManifestEntry]) -> BuildResult | None:
+                                source: RecordSource | None) -> BuildResult | None:
     """The last build's result, when it read exactly what this one would and every file it
-    wrote is still as it left it; None otherwise."""
+    wrote is still as it left it; None otherwise. (The manifest is read only when the inputs
+    are those of the last build.)"""
     path = _inside(vault, BUILD_STATE)
     if fingerprint is None or path is None:
         return None
@@ -208,6 +207,7 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
     still_valid = getattr(source, "still_valid", None)
     if still_valid is not None and not still_valid(state.get("recheck_on")):
         return None
+    manifest = load_manifest(vault)
     root = os.path.join(vault, "")
     for relative, entry in manifest.items():
         try:

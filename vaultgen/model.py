@@ -63,7 +63,7 @@ class ParseResult:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArxivRecord:
     """The arXiv metadata of one paper (a version-free id)."""
 

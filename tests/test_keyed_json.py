@@ -1,0 +1,69 @@
+"""The one-entry-a-line JSON layout of the manifest and the arXiv cache."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vaultgen.arxiv_client import ArxivCache
+from vaultgen.keyed_json import NotKeyedLines, keyed_lines, read_keyed_lines
+from vaultgen.model import ArxivRecord
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8)
+_SECTIONS = st.dictionaries(st.text(), st.dictionaries(st.text(), _VALUES, max_size=5),
+                            min_size=1, max_size=3)
+_HEAD = st.dictionaries(st.text(), st.integers() | st.text(), max_size=2)
+
+
+@given(_HEAD, _SECTIONS)
+@settings(max_examples=300, deadline=None)
+def test_keyed_lines_are_json_and_read_back(head: dict, sections: dict) -> None:
+    text = "".join(keyed_lines(head, {name: ((k, json.dumps(v, ensure_ascii=False))
+                                             for k, v in entries.items())
+                                      for name, entries in sections.items()}))
+    assert json.loads(text) == {**head, **sections} or set(head) & set(sections)
+    read_head, read_sections = read_keyed_lines(io.StringIO(text, newline="\n"))
+    assert read_head == head and read_sections == sections
+
+
+@pytest.mark.parametrize("text", [
+    '{"version": 1, "files": {"a": 1}}\n',  # one line
+    json.dumps({"version": 1, "files": {"a": {"b": 1}}}, indent=1) + "\n",
+    '{"version": 1,\n"files": {\n "a": 1,\n',  # cut short
+    "",
+])
+def test_other_layouts_are_told_apart(text: str) -> None:
+    with pytest.raises(NotKeyedLines):
+        read_keyed_lines(io.StringIO(text, newline="\n"))
+
+
+def test_the_arxiv_cache_reads_the_old_layout_and_writes_the_new(tmp_path: Path) -> None:
+    path = tmp_path / "arxiv-cache.json"
+    record = {"id": "2401.00001", "title": "A title", "authors": ["Ann Lee"], "summary": "S.",
+              "published": "2024-01-01", "updated": "2024-01-02", "primary_category": "cs.LG",
+              "categories": ["cs.LG", "cs.AI"], "version": 2}
+    old = {"version": 1, "records": {"2401.00001": record},
+           "titles": {"a title": {"asked": "2024-02-01", "ids": ["2401.00001"]}},
+           "missing": {"2401.99999": "2024-02-01"}}
+    path.write_text(json.dumps(old, indent=1) + "\n", encoding="utf-8")
+    cache = ArxivCache.load(path)
+    assert cache.record("2401.00001") == ArxivRecord(
+        "2401.00001", "A title", ("Ann Lee",), "S.", "2024-01-01", "2024-01-02", "cs.LG",
+        ("cs.LG", "cs.AI"), 2)
+    assert cache.titles == old["titles"] and cache.missing == old["missing"]
+    cache.save()
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == old  # the same answers, now one a line
+    assert len(text.splitlines()) == 10  # a head line, then each section: open, one, close
+    again = ArxivCache.load(path)
+    assert again.records == cache.records and again.titles == cache.titles
+    path.write_text("not json", encoding="utf-8")
+    assert ArxivCache.load(path).records == {}  # unreadable: a new cache, not a crash
