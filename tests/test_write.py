@@ -23,8 +23,8 @@ from vaultgen.write import (
     MANIFEST,
     ManifestEntry,
     VaultWriter,
-    _manifest_text,
     load_manifest,
+    manifest_lines,
     safe_target,
 )
 
@@ -348,10 +348,10 @@ def test_the_manifest_is_read_line_by_line_or_as_any_json(posts: Path, tmp_path:
     manifest = load_manifest(vault)
     assert manifest and all(entry.as_read for entry in manifest.values())
     text = (vault / MANIFEST).read_text(encoding="utf-8")
-    assert _manifest_text(manifest) == text
+    assert b"".join(manifest_lines(manifest)).decode() == text
     changed = next(iter(manifest))
     manifest[changed] = manifest[changed].replace(links=12345)
-    assert '"links": 12345' in _manifest_text(manifest)
+    assert '"links": 12345' in b"".join(manifest_lines(manifest)).decode()
     pretty = json.dumps(json.loads(text), indent=2)
     (vault / MANIFEST).write_text(pretty, encoding="utf-8")
     again = load_manifest(vault)

@@ -197,11 +197,11 @@ def _manifest_entry(_section: str, text: str) -> ManifestEntry:
     return ManifestEntry(**json.loads(text), as_read=text)
 
 
-def _manifest_text(entries: dict[str, ManifestEntry]) -> str:
-    """The manifest as JSON, one file a line (``keyed_json``); entries read and unchanged are
-    written back as they were read."""
+def manifest_lines(entries: dict[str, ManifestEntry]) -> Iterable[bytes]:
+    """The manifest as JSON, one file a line (``keyed_json``), to be written a line at a time;
+    entries read and unchanged are written back as they were read."""
     files = ((path, entries[path].to_json()) for path in sorted(entries))
-    return "".join(keyed_lines(_MANIFEST_HEAD, {"files": files}))
+    return (line.encode("utf-8") for line in keyed_lines(_MANIFEST_HEAD, {"files": files}))
 
 
 # --- Safety ---------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def safe_target(vault: Path, relative: str) -> Path:
     return current
 
 
-def atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
+def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = False) -> None:
     """Write ``data`` to ``path`` so that it is whole at any moment: temp file, then rename.
 
     A killed process leaves the old file or the new one, never a part. ``sync`` also flushes
@@ -234,13 +234,17 @@ def atomic_write(path: Path, data: bytes, *, sync: bool = False) -> None:
         raise
 
 
-def write_temp(folder: Path, data: bytes, *, sync: bool = False) -> Path:
-    """``data`` in a new temporary file in ``folder`` (to be renamed where it belongs)."""
+def write_temp(folder: Path, data: bytes | Iterable[bytes], *, sync: bool = False) -> Path:
+    """``data`` (bytes, or pieces of them written as they come) in a new temporary file in
+    ``folder`` (to be renamed where it belongs)."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".vaultgen-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                handle.writelines(data)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -325,7 +329,7 @@ class VaultWriter:
         self._remove_stale()
         if not self.dry_run and (self._new_manifest != self.manifest or not
                                  (self.vault / MANIFEST).exists()):
-            atomic_write(self.vault / MANIFEST, _manifest_text(self._new_manifest).encode(),
+            atomic_write(self.vault / MANIFEST, manifest_lines(self._new_manifest),
                          sync=True)
         return self.report
 
