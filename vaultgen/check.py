@@ -30,10 +30,13 @@ from .notes import Frontmatter, read_frontmatter
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
+_MARKUP = re.compile(r"[\[#^`~]")  # what a comment must hold to hide a link, heading or code
 _WIKI = re.compile(r"\[\[([^\[\]\n]+?)\]\]")  # an embed has "!" before; a literal start is fast
 _MDLINK = re.compile(r"(!?)\[[^\]\n]*\]\(<?([^)\s>]+)>?\)")
-# Per line of a whole text: [^\S\n] is whitespace that does not end the line.
-_HEADING_LINE = re.compile(r"^(#{1,6})[^\S\n]+(.+?)[^\S\n]*#*[^\S\n]*$", re.MULTILINE)
+# Per line of a whole text: [^\S\n] is whitespace that does not end the line. A heading is
+# found after its line's "\n" (searched for as a literal, much faster than a multi-line "^"):
+# the text is searched with a "\n" put before it, so a match starts at its line's offset.
+_HEADING_LINE = re.compile(r"\n(#{1,6})[^\S\n]+([^\n]+?)[^\S\n]*#*[^\S\n]*(?=\n|\Z)")
 _BLOCK_LINE = re.compile(r"[^\S\n]\^([A-Za-z0-9-]+)[^\S\n]*$", re.MULTILINE)
 _FENCE_LINE = re.compile(r"^[^\S\n]*(?:```|~~~).*$", re.MULTILINE)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -191,8 +194,8 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
     links: list[Link] = []
     for value in properties.values():
         _property_links(value, path, links)
-    if "%%" in body:
-        body = _mask(_COMMENT, body)
+    if "%%" in body and any(_MARKUP.search(m.group(0)) for m in _COMMENT.finditer(body)):
+        body = _mask(_COMMENT, body)  # else no comment holds anything a link or heading needs
     if "```" in body or "~~~" in body:
         body = _mask_fences(body)
     # Headings and block ids first (on the text as written), then links (code spans blanked).
@@ -200,7 +203,7 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
     sections: list[str] = []
     headings: set[str] = set()
     if "#" in body:
-        for match in _HEADING_LINE.finditer(body):
+        for match in _HEADING_LINE.finditer("\n" + body):
             heading_at.append(match.start())
             sections.append(match.group(2).strip())
             headings.add(_heading_key(sections[-1]))
@@ -272,7 +275,9 @@ def read_vault(vault: Path) -> tuple[dict[str, str], list[str]]:
         relative_folder = os.path.relpath(folder, root).replace(os.sep, "/")
         prefix = "" if relative_folder == "." else relative_folder + "/"
         for name in sorted(names):
-            posix = unicodedata.normalize("NFC", prefix + name)
+            posix = prefix + name
+            if not posix.isascii():
+                posix = unicodedata.normalize("NFC", posix)
             files.append(posix)
             if name.endswith((".md", ".canvas")):
                 with open(os.path.join(folder, name), "rb") as f:  # bytes: no text layer

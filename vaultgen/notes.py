@@ -71,45 +71,63 @@ def _scalar(text: str) -> object:
     return text
 
 
+_BLANK, _VALUE, _OPEN, _ITEM, _EMPTY_LIST = range(5)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # lines repeat too: "type: paper", "- cs.LG", "tags:"
+def _line(line: str) -> tuple[int, object, object]:
+    """What one line of flat frontmatter is: (_BLANK, ...), (_VALUE, key, value),
+    (_EMPTY_LIST, key, None) for ``key: []``, (_OPEN, key, None) for a key whose list (or
+    null) follows, (_ITEM, indent, value); ``_NotSimple`` for anything else."""
+    if not line.strip(" "):
+        return _BLANK, None, None
+    item = _ITEM_LINE.fullmatch(line)
+    if item is not None:
+        return _ITEM, item.group(1), _scalar(item.group(2) or "")
+    match = _KEY_LINE.fullmatch(line)
+    if match is None:
+        raise _NotSimple
+    key = _scalar(match.group(1))
+    if not isinstance(key, str):
+        raise _NotSimple
+    value = match.group(2)
+    if value is None or not value.strip(" "):
+        return _OPEN, key, None
+    if value.strip(" ") == "[]":
+        return _EMPTY_LIST, key, None
+    return _VALUE, key, _scalar(value)
+
+
 def simple_properties(front: str) -> dict[str, object] | None:
     """``front`` read as a flat map of scalars and lists of scalars, exactly as PyYAML's safe
     loader reads it; None when it has any other shape (nesting, flow collections, block
     scalars, comments, anchors, multi-line scalars...)."""
     properties: dict[str, object] = {}
-    lines = front.split("\n")
-    count = len(lines)
-    index = 0
+    listing: str | None = None  # the key whose list is being read
+    items: list[object] = []
+    indent: object = None
     try:
-        while index < count:
-            line = lines[index]
-            index += 1
-            if not line.strip(" "):
+        for line in front.split("\n"):
+            kind, first, second = _line(line)
+            if kind == _ITEM:
+                if listing is None or (indent is not None and first != indent):
+                    return None  # an item under no key, or out of line with the others
+                indent = first
+                items.append(second)
                 continue
-            match = _KEY_LINE.fullmatch(line)
-            if match is None:
-                return None
-            key = _scalar(match.group(1))
-            if not isinstance(key, str):
-                return None
-            value = match.group(2)
-            if value is not None and value.strip(" "):
-                properties[key] = [] if value.strip(" ") == "[]" else _scalar(value)
-                continue
-            items: list[object] = []
-            indent: str | None = None
-            while index < count:
-                item = _ITEM_LINE.fullmatch(lines[index])
-                if item is None:
-                    break
-                if indent is None:
-                    indent = item.group(1)
-                elif item.group(1) != indent:
-                    return None
-                items.append(_scalar(item.group(2) or ""))
-                index += 1
-            properties[key] = items if indent is not None else None
+            if listing is not None:
+                properties[listing] = items if indent is not None else None
+                listing = None
+            if kind == _VALUE:
+                properties[first] = second  # type: ignore[index]
+            elif kind == _EMPTY_LIST:
+                properties[first] = []  # type: ignore[index]
+            elif kind == _OPEN:
+                listing, items, indent = first, [], None  # type: ignore[assignment]
     except (_NotSimple, yaml.YAMLError, ValueError):
         return None
+    if listing is not None:
+        properties[listing] = items if indent is not None else None
     return properties
 
 
