@@ -250,3 +250,28 @@ def test_a_new_post_rewrites_one_shard_of_the_parse_cache(posts: Path, tmp_path:
     new.unlink()
     build_vault([posts], vault, source=CountingSource())
     assert "Gamma9" not in parse_cache_text(vault)
+
+
+@pytest.mark.parametrize("change", ["add", "edit"])
+def test_a_post_changed_while_a_build_runs_is_read_by_the_next(
+        posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    """The build records what it read only if the posts are as they were when it began; a
+    post added meanwhile is not in the record, so the next build is not skipped."""
+    import vaultgen.build
+
+    vault = tmp_path / "vault"
+    planned = vaultgen.build.plan_vault
+
+    def plan_then_change(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if change == "add":
+            write_post(posts / "2025-05-02.txt", DAY2)
+        else:
+            write_post(posts / "2025-05-01.txt", DAY1 + "\n" + DAY2.split("\n", 1)[1])
+        return planned(*args, **kwargs)
+
+    monkeypatch.setattr(vaultgen.build, "plan_vault", plan_then_change)
+    first = build_vault([posts], vault, source=CountingSource())
+    monkeypatch.setattr(vaultgen.build, "plan_vault", planned)
+    assert first.counts.papers == 2
+    second = build_vault([posts], vault, source=CountingSource())
+    assert not second.skipped and second.counts.papers == 3

@@ -149,7 +149,7 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     if not dry_run:
         cache.save()
         if not written.kept and fingerprint is not None:
-            _save_state(vault, inputs, fingerprint, counts, parsed.diagnostics, source,
+            _save_state(vault, found, fingerprint, counts, parsed.diagnostics, source,
                         recheck_on)
     return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
 
@@ -223,13 +223,15 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
     return BuildResult(diagnostics, BuildCounts(**state["counts"]), report)
 
 
-def _save_state(vault: Path, inputs: Sequence[Path], before: str, counts: BuildCounts,
-                diagnostics: Sequence[Diagnostic], source: RecordSource | None,
-                recheck_on: str | None) -> None:
+def _save_state(vault: Path, found: tuple[list[Path], list[Diagnostic]], before: str,
+                counts: BuildCounts, diagnostics: Sequence[Diagnostic],
+                source: RecordSource | None, recheck_on: str | None) -> None:
     """Record what this build read. The manifest and the arXiv cache are taken as the build
-    left them; if an input changed while it ran, nothing is recorded (the next build runs)."""
+    left them; if an input changed while it ran, nothing is recorded (the next build runs).
+    The files found are stat'ed again, not looked for again: a post added meanwhile is not in
+    the record, so the next build, which looks for posts, sees a change."""
     path = _inside(vault, BUILD_STATE)
-    after = _fingerprint(find_input_files(inputs), vault, source)
+    after = _fingerprint(found, vault, source)
     if path is None or after is None:
         return
     read = json.loads(after)["inputs"]
