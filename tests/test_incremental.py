@@ -275,3 +275,13 @@ def test_a_post_changed_while_a_build_runs_is_read_by_the_next(
     assert first.counts.papers == 2
     second = build_vault([posts], vault, source=CountingSource())
     assert not second.skipped and second.counts.papers == 3
+
+
+def test_every_field_of_a_record_is_in_its_notes_digest() -> None:
+    import dataclasses
+
+    from vaultgen.render import record_values
+
+    record = ArxivRecord("2401.00001", "T", ("A B",), "S", "2024-01-01", "2024-01-02", "cs.LG",
+                         ("cs.LG",), 2)
+    assert record_values(record) == dataclasses.astuple(record)

@@ -69,6 +69,7 @@ _REPLACEMENTS = {
 _FORBIDDEN = re.compile("|".join(re.escape(k) for k in sorted(_REPLACEMENTS, key=len,
                                                                reverse=True)))
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
 _WINDOWS_DEVICES = frozenset(
     ["CON", "PRN", "AUX", "NUL"] + [f"COM{i}" for i in range(10)] + [f"LPT{i}" for i in range(10)]
 )
@@ -85,7 +86,7 @@ def safe_name(text: str, max_bytes: int = NAME_MAX_BYTES) -> str:
     name = unicodedata.normalize("NFC", text)
     name = _CONTROL.sub(" ", name)
     name = _FORBIDDEN.sub(lambda m: _REPLACEMENTS[m.group(0)], name)
-    name = re.sub(r"\s+", " ", name).strip()
+    name = _SPACES.sub(" ", name).strip()
     name = name.lstrip(".").strip()
     name = _truncate_bytes(name, max_bytes)
     name = name.rstrip(". ")
@@ -120,6 +121,8 @@ def short_title(title: str) -> str:
 
 def name_key(name: str) -> str:
     """The key under which two names are one file on macOS and Windows."""
+    if name.isascii():
+        return name.lower()  # what NFC and casefold make of ASCII, much faster
     return unicodedata.normalize("NFC", name).casefold()
 
 
@@ -138,8 +141,9 @@ class NameRegistry:
         """The first candidate name still free; else the last one with a number appended."""
         for candidate in candidates:
             name = safe_name(candidate)
-            if name_key(name) not in self._taken:
-                self._taken[name_key(name)] = name
+            key = name_key(name)
+            if key not in self._taken:
+                self._taken[key] = name
                 return name
         base = safe_name(candidates[-1])
         number = 2

@@ -61,6 +61,14 @@ def inputs_digest(*parts: object) -> str:
     return hashlib.blake2b(text, digest_size=16, key=code_digest()[:32].encode()).hexdigest()
 
 
+def record_values(record: ArxivRecord | None) -> tuple[object, ...] | None:
+    """A record's fields, for a digest (a tuple's ``repr`` is C code; a dataclass's is not)."""
+    if record is None:
+        return None
+    return (record.id, record.title, record.authors, record.summary, record.published,
+            record.updated, record.primary_category, record.categories, record.version)
+
+
 def generated_note(path: str, kind: str, key: str, properties: dict[str, object],
                    lines: list[str]) -> Note:
     """A generated markdown note: frontmatter, the generated ``lines``, the user's section."""
@@ -307,7 +315,8 @@ def paper_plan(paper: Paper, name: str, context: VaultContext) -> NotePlan:
     path = context.paths.get(key, f"{PAPERS}/{name}.md")
     cites = _cites_of(paper)
     entries = [e.digest or e for e in paper.entries]  # a digest stands for the entry's text
-    inputs = inputs_digest(path, name, entries, paper.record, context.cited_by.get(name, ()),
+    inputs = inputs_digest(path, name, entries, record_values(paper.record),
+                           context.cited_by.get(name, ()),
                            [context.id_targets.get(i) for i in cites],
                            [context.tag_names[t] for t in properties_tags(paper)])
     return NotePlan(path, "paper", key, inputs, lambda: render_paper(paper, name, context))
@@ -315,7 +324,8 @@ def paper_plan(paper: Paper, name: str, context: VaultContext) -> NotePlan:
 
 def cited_plan(arxiv_id: str, name: str, context: VaultContext) -> NotePlan:
     path = context.paths.get(arxiv_id, f"{CITED}/{name}.md")
-    inputs = inputs_digest(path, name, arxiv_id, context.library.records.get(arxiv_id),
+    inputs = inputs_digest(path, name, arxiv_id,
+                           record_values(context.library.records.get(arxiv_id)),
                            context.cited_by.get(name, ()))
     return NotePlan(path, "cited", arxiv_id, inputs,
                     lambda: render_cited(arxiv_id, name, context))
