@@ -407,6 +407,7 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
     graph.add_nodes_from((path, _node_attributes(path, note)) for path, note in notes.items())
     graph.add_nodes_from((file, {"type": "file", "title": file}) for file in files_linked)
     graph.add_edges_from((source, target, data) for (source, target), data in edges.items())
+    edges.clear()  # networkx holds copies of the attributes
     findings += checker.findings
     findings += _structure_findings(notes, graph, strict)
     findings += _backlink_findings(notes, graph, checker.resolver)

@@ -206,16 +206,23 @@ def manifest_lines(entries: dict[str, ManifestEntry]) -> Iterable[bytes]:
 
 # --- Safety ---------------------------------------------------------------------------------
 
-def safe_target(vault: Path, relative: str) -> Path:
-    """The file for a vault-relative path; refuses to leave the vault or follow a symlink."""
+def safe_target(vault: Path, relative: str, checked: set[Path] | None = None) -> Path:
+    """The file for a vault-relative path; refuses to leave the vault or follow a symlink.
+    ``checked``: folders already found to be no symlinks (a writer's, filled as it goes)."""
     pure = PurePosixPath(relative)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in relative:
+    parts = pure.parts
+    if pure.is_absolute() or ".." in parts or not parts or "\\" in relative:
         raise UnsafePathError(relative, "path would leave the vault")
     current = vault
-    for part in pure.parts:
+    last = len(parts) - 1
+    for position, part in enumerate(parts):
         current = current / part
+        if checked is not None and current in checked:
+            continue
         if current.is_symlink():
             raise UnsafePathError(relative, "passes through a symlink; not written through it")
+        if checked is not None and position < last:
+            checked.add(current)
     return current
 
 
@@ -274,6 +281,8 @@ class VaultWriter:
         self._facts: dict[str, tuple[str, int]] = {}  # path → (inputs digest, links)
         self._current: set[str] = set()  # paths ``pending`` found as last written
         self._staged: list[tuple[Path, Path]] = []  # (staged file, its place in the vault)
+        self._staging: Path | None = None  # the staging folder, once made and checked
+        self._checked: set[Path] = set()  # folders found to be no symlinks
         self._created = not vault.exists()
         if not dry_run:
             shutil.rmtree(vault / STAGING, ignore_errors=True)  # left by a killed build
@@ -322,8 +331,11 @@ class VaultWriter:
 
     def commit(self) -> WriteReport:
         """Move every staged file into place, remove stale notes, write the manifest."""
+        folders: set[Path] = set()
         for temp, target in self._staged:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             os.replace(temp, target)
         self._staged.clear()
         self._remove_stale()
@@ -364,7 +376,7 @@ class VaultWriter:
                 return
 
     def _write_one(self, note: Note, path: str) -> None:
-        target = safe_target(self.vault, path)
+        target = safe_target(self.vault, path, self._checked)
         data = note.text
         if note.kind == "settings":
             self._write_settings(note, target, path)
@@ -423,19 +435,40 @@ class VaultWriter:
              merged: bool = False, record: bool = True) -> None:
         staged = None
         if not self.dry_run:
-            staged = write_temp(safe_target(self.vault, STAGING), data.encode("utf-8"))
+            staged = self._stage_file(data.encode("utf-8"))
             self._staged.append((staged, target))
         if record:
             self._record(path, staged or target, data, note, owned)
         (self.report.merged if merged else self.report.written).append(path)
 
+    def _stage_file(self, data: bytes) -> Path:
+        """``data`` in a new file of the staging folder, named by its number: the folder is
+        vaultgen's, emptied when a writer starts, so no random name is needed (``O_EXCL``
+        still refuses a file already there)."""
+        if self._staging is None:
+            self._staging = safe_target(self.vault, STAGING)
+            self._staging.mkdir(parents=True, exist_ok=True)
+        path = self._staging / f"{len(self._staged)}.tmp"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        return path
+
     def _record(self, path: str, file: Path, data: str, note: Note, owned: list[str]) -> None:
         """Record a note in the manifest; ``file``: where its bytes are (staged or in place:
         a rename keeps size and mtime)."""
         size, mtime = 0, 0
-        if not self.dry_run and file.exists():
-            stat = file.stat()
-            size, mtime = stat.st_size, stat.st_mtime_ns
+        if not self.dry_run:
+            try:
+                stat = os.stat(file)
+                size, mtime = stat.st_size, stat.st_mtime_ns
+            except OSError:
+                pass  # not there (yet): recorded with no size, so never taken as untouched
         as_rendered = data == note.text
         source = sha256(note.text)
         inputs, links = self._facts.get(path, ("", 0))
