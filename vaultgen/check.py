@@ -297,18 +297,20 @@ class Resolver:
     def __init__(self, files: Iterable[str]) -> None:
         # (target, linking note's folder) → answer: links to one note from one folder recur
         self._answers: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
-        self.by_path: dict[str, list[str]] = defaultdict(list)
-        self.by_name: dict[str, list[str]] = defaultdict(list)
+        # key → its file, or its files when several share it (a list only then: most keys
+        # have one file, and a vault may have tens of thousands)
+        self.by_path: dict[str, str | list[str]] = {}
+        self.by_name: dict[str, str | list[str]] = {}
         for file in files:
             # One key a file: NFC and case folding act within a name, never across a "/" or
             # on ".md", so the name's key and the key without ".md" are slices of it.
             key = _key(file)
             name = key.rpartition("/")[2]
-            self.by_path[key].append(file)
-            self.by_name[name].append(file)
+            _index(self.by_path, key, file)
+            _index(self.by_name, name, file)
             if key.endswith(".md"):
-                self.by_path[key[:-3]].append(file)
-                self.by_name[name[:-3]].append(file)
+                _index(self.by_path, key[:-3], file)
+                _index(self.by_name, name[:-3], file)
 
     def resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
         """(the file a link points to, or None; every candidate when it is ambiguous)."""
@@ -323,21 +325,21 @@ class Resolver:
         if not target:
             return "", []  # the linking note itself
         key = _key(target)
-        exact = self.by_path.get(key, [])
+        exact = _files(self.by_path, key)
         if len(exact) == 1:
             return exact[0], exact
         if "/" in target and not exact:
             folder = source.rsplit("/", 1)[0] if "/" in source else ""
             relative = _key(f"{folder}/{target}") if folder else key
-            found = self.by_path.get(relative, [])
+            found = _files(self.by_path, relative)
             if len(found) == 1:
                 return found[0], found
             # A path link also matches a note whose path ends with it.
             name = key.rsplit("/", 1)[-1]
-            candidates = [c for c in self.by_name.get(name, [])
+            candidates = [c for c in _files(self.by_name, name)
                           if _key(c).removesuffix(".md").endswith(key.removesuffix(".md"))]
         else:
-            candidates = exact or self.by_name.get(key, [])
+            candidates = exact or _files(self.by_name, key)
         if not candidates:
             return None, []
         if len(candidates) == 1:
@@ -354,6 +356,23 @@ class Resolver:
         if len(shortest) == 1:
             return shortest[0], candidates
         return None, candidates
+
+
+def _index(index: dict[str, str | list[str]], key: str, file: str) -> None:
+    held = index.get(key)
+    if held is None:
+        index[key] = file
+    elif isinstance(held, str):
+        index[key] = [held, file]
+    else:
+        held.append(file)
+
+
+def _files(index: dict[str, str | list[str]], key: str) -> list[str]:
+    held = index.get(key)
+    if held is None:
+        return []
+    return [held] if isinstance(held, str) else held
 
 
 # --- Checking ---------------------------------------------------------------------------------

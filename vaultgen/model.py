@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SourceRef:
     """Where something stands in the user's input: a file (as the user named it) and a line."""
 
@@ -37,7 +37,7 @@ class Diagnostic:
         return cls(SourceRef(row[0], row[1]), row[2], row[3])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One paper as a digest post presents it."""
 
@@ -86,7 +86,7 @@ class ArxivRecord:
         return f"https://arxiv.org/pdf/{self.id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paper:
     """A paper of the digests: one or more entries (the same paper posted twice) and its record."""
 

@@ -41,7 +41,7 @@ def dump_properties(properties: dict[str, object]) -> str:
     return f"---\n{body}---\n"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotePlan:
     """A note the vault will hold, before it is rendered: where it goes, what it stands for,
     a digest of everything its text is made from (``inputs``), and how to render it. A writer

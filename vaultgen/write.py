@@ -280,7 +280,8 @@ class VaultWriter:
         self._seen: set[str] = set()
         self._facts: dict[str, tuple[str, int]] = {}  # path → (inputs digest, links)
         self._current: set[str] = set()  # paths ``pending`` found as last written
-        self._staged: list[tuple[Path, Path]] = []  # (staged file, its place in the vault)
+        # (staged file, its place in the vault), as strings: tens of thousands at a cold build
+        self._staged: list[tuple[str, str]] = []
         self._staging: Path | None = None  # the staging folder, once made and checked
         self._checked: set[Path] = set()  # folders found to be no symlinks
         self._created = not vault.exists()
@@ -331,11 +332,12 @@ class VaultWriter:
 
     def commit(self) -> WriteReport:
         """Move every staged file into place, remove stale notes, write the manifest."""
-        folders: set[Path] = set()
+        folders: set[str] = set()
         for temp, target in self._staged:
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
+            folder = os.path.dirname(target)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
             os.replace(temp, target)
         self._staged.clear()
         self._remove_stale()
@@ -436,19 +438,19 @@ class VaultWriter:
         staged = None
         if not self.dry_run:
             staged = self._stage_file(data.encode("utf-8"))
-            self._staged.append((staged, target))
+            self._staged.append((staged, os.fspath(target)))
         if record:
             self._record(path, staged or target, data, note, owned)
         (self.report.merged if merged else self.report.written).append(path)
 
-    def _stage_file(self, data: bytes) -> Path:
+    def _stage_file(self, data: bytes) -> str:
         """``data`` in a new file of the staging folder, named by its number: the folder is
         vaultgen's, emptied when a writer starts, so no random name is needed (``O_EXCL``
         still refuses a file already there)."""
         if self._staging is None:
             self._staging = safe_target(self.vault, STAGING)
             self._staging.mkdir(parents=True, exist_ok=True)
-        path = self._staging / f"{len(self._staged)}.tmp"
+        path = os.path.join(self._staging, f"{len(self._staged)}.tmp")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                      0o666)
         try:
@@ -459,7 +461,8 @@ class VaultWriter:
             os.close(fd)
         return path
 
-    def _record(self, path: str, file: Path, data: str, note: Note, owned: list[str]) -> None:
+    def _record(self, path: str, file: str | Path, data: str, note: Note,
+                owned: list[str]) -> None:
         """Record a note in the manifest; ``file``: where its bytes are (staged or in place:
         a rename keeps size and mtime)."""
         size, mtime = 0, 0
