@@ -14,6 +14,7 @@ the same broken links and isolated notes.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import tempfile
@@ -87,6 +88,7 @@ def main() -> int:
         synthetic_vault(synthetic, args.notes)
         corpus = Path(tmp) / "corpus"
         corpus_vault(args.corpus, corpus)
+        os.sync()  # both vaults on disk before any clock starts: reads do not race write-back
         for name, vault in (("synthetic", synthetic), ("corpus", corpus)):
             r = compare(vault, args.repeat)
             print(f"{name}: {r['notes']} notes; vaultgen {r['vaultgen_s']:.2f}s, obsidiantools "

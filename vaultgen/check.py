@@ -395,9 +395,14 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
         if note.frontmatter_error:
             findings.append(Finding("frontmatter", "warning", path, 1,
                                     f"invalid frontmatter: {note.frontmatter_error}"))
-    files_linked: dict[str, None] = {}  # files that are not notes, in the order first linked
-    edges: dict[tuple[str, str], dict[str, object]] = {}
+    import networkx as nx
+
+    # Nodes in one bulk call, each note's edges in one (an edge at a time costs networkx's
+    # checks each time; all edges at once would hold a second copy of every edge).
+    graph = nx.DiGraph()
+    graph.add_nodes_from((path, _node_attributes(path, note)) for path, note in notes.items())
     for path, note in notes.items():
+        edges: dict[str, tuple[set[str], str]] = {}  # target → (sections, form)
         for link in note.links:
             resolved = checker.resolve(link)
             if resolved is None:
@@ -412,21 +417,16 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
                 findings.append(Finding("block", "warning", path, link.line,
                                         f"{link.raw}: no block ^{link.block} in {resolved}"))
             if resolved != path:
-                if target_note is None:
-                    files_linked[resolved] = None
-                edge = edges.get((path, resolved))
+                if target_note is None and resolved not in graph:
+                    graph.add_node(resolved, type="file", title=resolved)
+                edge = edges.get(resolved)
                 if edge is None:
-                    edges[path, resolved] = {"sections": {link.section}, "form": link.form}
+                    edges[resolved] = ({link.section}, link.form)
                 else:
-                    edge["sections"].add(link.section)  # type: ignore[attr-defined]
-    import networkx as nx
-
-    # Built in three bulk calls: a node or edge at a time costs networkx's checks each time.
-    graph = nx.DiGraph()
-    graph.add_nodes_from((path, _node_attributes(path, note)) for path, note in notes.items())
-    graph.add_nodes_from((file, {"type": "file", "title": file}) for file in files_linked)
-    graph.add_edges_from((source, target, data) for (source, target), data in edges.items())
-    edges.clear()  # networkx holds copies of the attributes
+                    edge[0].add(link.section)
+        if edges:
+            graph.add_edges_from((path, target, {"sections": sections, "form": form})
+                                 for target, (sections, form) in edges.items())
     findings += checker.findings
     findings += _structure_findings(notes, graph, strict)
     findings += _backlink_findings(notes, graph, checker.resolver)
