@@ -6,28 +6,29 @@
 Two vaults: a synthetic one (``--notes`` notes in 10 folders, unique exact-case names, three
 links a note, one broken link in 50, some isolated notes) and the vault of the whole corpus
 (built offline from a local arXiv mirror). Each is checked by ``vaultgen.check.check_vault``
-and by obsidiantools' ``Vault(path).connect().gather()``, ``--repeat`` times each, and the best
-time of each is kept (as ``timeit`` does: the least disturbed run); both libraries are imported
-before any clock starts. The script prints both times, their ratio, and whether both found
-the same broken links and isolated notes.
+and by obsidiantools' ``Vault(path).connect().gather()``, ``--repeat`` times each, the two
+taking turns, each run in a new process (nothing cached by a run before, as when a command
+runs), each library imported before its clock starts; the best time of each is kept (as
+``timeit`` does: the least disturbed run; this machine's speed drifts by half from minute to
+minute). The script prints both times, their ratio, and whether both found the same broken
+links and isolated notes.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from corpus_args import corpus_parser, corpus_vault
 
 from vaultgen.check import check_vault
-
-T = TypeVar("T")
 
 
 def synthetic_vault(folder: Path, notes: int, seed: int = 7) -> None:
@@ -45,36 +46,53 @@ def synthetic_vault(folder: Path, notes: int, seed: int = 7) -> None:
         path.write_text(f"---\ntype: note\n---\n# Note {i}\n\n{body}\n", encoding="utf-8")
 
 
-def best_of(repeat: int, run: Callable[[], T]) -> tuple[float, T]:
-    """The shortest of ``repeat`` runs, and what the last one returned. The previous run's
-    result is dropped before the clock starts (freeing it is not part of the next run)."""
-    times = []
-    result: T | None = None
-    for _ in range(repeat):
-        result = None
+def one_run(tool: str, vault: Path) -> dict[str, object]:
+    """One check of ``vault`` by ``tool`` in this (fresh) process, its library imported
+    before the clock starts: seconds, broken link targets, isolated note names."""
+    import networkx  # noqa: F401  (imported by both: no clock pays for it)
+
+    if tool == "vaultgen":
         start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    assert result is not None
-    return min(times), result
+        report = check_vault(vault)
+        seconds = time.perf_counter() - start
+        broken = {f.message.removeprefix("broken link [[").removesuffix("]]")
+                  for f in report.findings if f.kind == "broken"}
+        isolated = {Path(f.path).stem for f in report.findings if f.kind == "isolated"}
+        notes = report.summary["notes"]
+    else:
+        from obsidiantools.api import Vault
+
+        start = time.perf_counter()
+        theirs = Vault(vault).connect().gather()
+        seconds = time.perf_counter() - start
+        broken, isolated = set(theirs.nonexistent_notes), set(theirs.isolated_notes)
+        notes = len(theirs.md_file_index)
+    return {"seconds": seconds, "broken": sorted(broken), "isolated": sorted(isolated),
+            "notes": notes}
+
+
+def in_child(tool: str, vault: Path) -> dict[str, object]:
+    output = subprocess.run([sys.executable, __file__, "--one", tool, str(vault)],
+                            check=True, capture_output=True, text=True).stdout
+    return json.loads(output.splitlines()[-1])
 
 
 def compare(vault: Path, repeat: int) -> dict[str, object]:
-    import networkx  # noqa: F401  (imported by both: no clock pays for it)
-    from obsidiantools.api import Vault
-
-    ours, report = best_of(repeat, lambda: check_vault(vault))
-    theirs, theirs_vault = best_of(repeat, lambda: Vault(vault).connect().gather())
-    our_broken = {f.message.removeprefix("broken link [[").removesuffix("]]")
-                  for f in report.findings if f.kind == "broken"}
-    our_isolated = {Path(f.path).stem for f in report.findings if f.kind == "isolated"}
+    """Each tool ``repeat`` times, taking turns, each run in a new process (as a command
+    would: nothing cached from a run before); the best time of each."""
+    runs: dict[str, list[dict[str, object]]] = {"vaultgen": [], "obsidiantools": []}
+    for _ in range(repeat):
+        for tool in runs:
+            runs[tool].append(in_child(tool, vault))
+    ours = min(float(r["seconds"]) for r in runs["vaultgen"])  # type: ignore[arg-type]
+    theirs = min(float(r["seconds"]) for r in runs["obsidiantools"])  # type: ignore[arg-type]
+    mine, other = runs["vaultgen"][-1], runs["obsidiantools"][-1]
     return {
-        "notes": report.summary["notes"], "vaultgen_s": ours, "obsidiantools_s": theirs,
+        "notes": mine["notes"], "vaultgen_s": ours, "obsidiantools_s": theirs,
         "ratio": theirs / ours,
-        "same_broken": our_broken == set(theirs_vault.nonexistent_notes),
-        "broken": len(our_broken),
-        "same_isolated": our_isolated == set(theirs_vault.isolated_notes),
-        "isolated": len(our_isolated),
+        "same_broken": mine["broken"] == other["broken"], "broken": len(mine["broken"]),
+        "same_isolated": mine["isolated"] == other["isolated"],
+        "isolated": len(mine["isolated"]),
     }
 
 
@@ -82,7 +100,11 @@ def main() -> int:
     parser = corpus_parser(__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is kept")
+    parser.add_argument("--one", nargs=2, metavar=("TOOL", "VAULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_run(args.one[0], Path(args.one[1]))))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         synthetic = Path(tmp) / "synthetic"
         synthetic_vault(synthetic, args.notes)
