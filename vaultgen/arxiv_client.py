@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from .keyed_json import keyed_lines, read_keyed_lines
-from .model import ArxivRecord, Entry
+from .model import ArxivRecord, Entry, one_copy
 from .resolve import accept_match, title_key
 
 if TYPE_CHECKING:  # imported when arXiv is first asked: a build from the cache needs neither
@@ -98,9 +98,10 @@ class ArxivCache:
         def as_text(values: dict[str, object]) -> Iterable[tuple[str, str]]:
             return ((key, json.dumps(values[key], ensure_ascii=False)) for key in sorted(values))
 
-        records = {key: record_to_dict(record) for key, record in self.records.items()}
+        records = ((key, json.dumps(record_to_dict(self.records[key]), ensure_ascii=False))
+                   for key in sorted(self.records))
         text = "".join(keyed_lines({"version": _CACHE_VERSION}, {
-            "records": as_text(records), "titles": as_text(self.titles),  # type: ignore[arg-type]
+            "records": records, "titles": as_text(self.titles),  # type: ignore[arg-type]
             "missing": as_text(self.missing)}))  # type: ignore[arg-type]
         if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
             return
@@ -135,21 +136,13 @@ def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], di
             sections.get("missing", {}))
 
 
-_SHARED: dict[object, object] = {}
-
-
-def _one_copy(value):  # type: ignore[no-untyped-def]
-    """Categories, dates and versions recur across thousands of records: one copy each."""
-    return _SHARED.setdefault(value, value)
-
-
 def record_from_dict(raw: dict) -> ArxivRecord:
     return ArxivRecord(
         id=raw["id"], title=raw["title"], authors=tuple(raw.get("authors", ())),
-        summary=raw.get("summary", ""), published=_one_copy(raw.get("published", "")[:10]),
-        updated=_one_copy((raw.get("updated") or "")[:10]),
-        primary_category=_one_copy(raw.get("primary_category", "")),
-        categories=_one_copy(tuple(raw.get("categories", ()))), version=raw.get("version", 1))
+        summary=raw.get("summary", ""), published=one_copy(raw.get("published", "")[:10]),
+        updated=one_copy((raw.get("updated") or "")[:10]),
+        primary_category=one_copy(raw.get("primary_category", "")),
+        categories=one_copy(tuple(raw.get("categories", ()))), version=raw.get("version", 1))
 
 
 def record_to_dict(record: ArxivRecord) -> dict:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -136,3 +138,14 @@ class Note:
         """The note's name as a link target: its file name without ``.md``."""
         base = self.path.rsplit("/", 1)[-1]
         return base[:-3] if base.endswith(".md") else base
+
+
+_SHARED: dict[object, object] = {}
+
+H = TypeVar("H", bound=Hashable)
+
+
+def one_copy(value: H) -> H:
+    """The one copy of a hashable value kept for the whole run: values that recur across tens
+    of thousands of records (categories, dates, lists of property keys) are held once."""
+    return _SHARED.setdefault(value, value)  # type: ignore[return-value]

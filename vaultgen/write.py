@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePathError
 from .keyed_json import keyed_lines, read_keyed_lines
-from .model import Note
+from .model import Note, one_copy
 from .notes import read_frontmatter
 from .render import CITED, PAPERS, USER_MARKER, NotePlan, dump_properties, graph_color_groups
 
@@ -145,8 +145,8 @@ class ManifestEntry:
     def __post_init__(self) -> None:
         # A few kinds and lists of owned keys recur across tens of thousands of entries: one
         # copy of each keeps a large manifest small in memory.
-        self.kind = _one_copy(self.kind)
-        self.owned = _one_copy(tuple(self.owned))
+        self.kind = one_copy(self.kind)
+        self.owned = one_copy(tuple(self.owned))
 
     def replace(self, **changes: object) -> ManifestEntry:
         """A copy with ``changes``, to be written anew."""
@@ -157,13 +157,6 @@ class ManifestEntry:
             return self.as_read
         value = {f.name: getattr(self, f.name) for f in _MANIFEST_FIELDS}
         return json.dumps(value, ensure_ascii=False)
-
-
-_SHARED: dict[object, object] = {}
-
-
-def _one_copy(value):  # type: ignore[no-untyped-def]
-    return _SHARED.setdefault(value, value)
 
 
 _MANIFEST_FIELDS = [f for f in dataclasses.fields(ManifestEntry) if f.name != "as_read"]
