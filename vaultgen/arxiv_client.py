@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from .keyed_json import keyed_lines, read_keyed_lines
+from .keyed_json import keyed_lines, read_keyed_file
 from .model import ArxivRecord, Entry, one_copy
 from .resolve import accept_match, title_key
 
@@ -112,24 +112,15 @@ class ArxivCache:
 
 
 def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]]:
-    """The cache file's answers; empty when it is of another version or not JSON."""
-    def convert(section: str, text: str) -> object:
-        value = json.loads(text)
-        return record_from_dict(value) if section == "records" else value
+    """The cache file's answers; empty when it is of another version or not such JSON."""
+    def convert(section: str, value: object, _text: str) -> object:
+        return record_from_dict(value) if section == "records" else value  # type: ignore[arg-type]
 
     try:
-        with path.open(encoding="utf-8") as handle:
-            head, sections = read_keyed_lines(handle, convert)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        try:  # written by hand or by an older vaultgen: any JSON layout
-            data = json.loads(path.read_text(encoding="utf-8"))
-            head = data
-            sections = {"records": {k: record_from_dict(v)
-                                    for k, v in data.get("records", {}).items()},
-                        "titles": data.get("titles", {}), "missing": data.get("missing", {})}
-        except (ValueError, TypeError, KeyError, AttributeError):
-            log.warning("%s is not a cache vaultgen can read; starting a new one", path)
-            return {}, {}, {}
+        head, sections = read_keyed_file(path, convert)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        log.warning("%s is not a cache vaultgen can read; starting a new one", path)
+        return {}, {}, {}
     if head.get("version") != _CACHE_VERSION:
         return {}, {}, {}
     return (sections.get("records", {}), sections.get("titles", {}),  # type: ignore[return-value]

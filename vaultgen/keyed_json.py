@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
-Convert = Callable[[str, str], object]  # (section, entry as JSON text) → the entry
+# (section, entry as read from JSON, its JSON text or "" when read from another layout) → entry
+Convert = Callable[[str, object, str], object]
 
 _DECODER = json.JSONDecoder()
 
@@ -53,9 +55,9 @@ def keyed_lines(head: Mapping[str, object],
 def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None
                      ) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """(head fields, section → key → entry) of a document laid out by ``keyed_lines``, each
-    entry passed through ``convert`` (``json.loads`` of its text by default) as it is read.
+    entry passed through ``convert`` (kept as read by default) as it is read.
     Raises ``NotKeyedLines`` for any other layout, ``ValueError`` for a bad entry."""
-    convert = convert or (lambda _section, text: json.loads(text))
+    convert = convert or _as_read
     iterator = iter(lines)
     first = next(iterator, "")
     if first == "{\n":
@@ -91,10 +93,36 @@ def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None
                 raise NotKeyedLines("no key") from err
             if text[:1] != " " or not isinstance(key, str) or text[end:end + 2] != ": ":
                 raise NotKeyedLines("not a keyed entry")
-            section[key] = convert(name, text[end + 2:])
+            value = text[end + 2:]
+            section[key] = convert(name, json.loads(value), value)
     if not ended:
         raise NotKeyedLines("the document does not end")
     return head, sections
+
+
+def read_keyed_file(path: Path, convert: Convert | None = None
+                    ) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
+    """``read_keyed_lines`` of a file, a line at a time; a file in any other JSON layout (by
+    hand, by another tool, by an older vaultgen) is read whole: its object-valued fields are
+    the sections. Raises ``OSError``, and ``ValueError``/``TypeError`` for what is not such a
+    document (or an entry ``convert`` refuses)."""
+    convert = convert or _as_read
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return read_keyed_lines(handle, convert)
+    except NotKeyedLines:
+        pass
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    head = {key: value for key, value in data.items() if not isinstance(value, dict)}
+    sections = {name: {key: convert(name, value, "") for key, value in entries.items()}
+                for name, entries in data.items() if isinstance(entries, dict)}
+    return head, sections
+
+
+def _as_read(_section: str, value: object, _text: str) -> object:
+    return value
 
 
 def _loads(text: str) -> object:

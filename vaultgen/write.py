@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import UnsafePathError
-from .keyed_json import keyed_lines, read_keyed_lines
+from .keyed_json import keyed_lines, read_keyed_file
 from .model import Note, one_copy
 from .notes import read_frontmatter
 from .render import CITED, PAPERS, USER_MARKER, NotePlan, dump_properties, graph_color_groups
@@ -164,30 +164,21 @@ _MANIFEST_HEAD = {"version": _MANIFEST_VERSION, "generator": "vaultgen"}
 
 
 def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
-    path = vault / MANIFEST
+    """The manifest; empty when there is none or it cannot be read (every file is then taken
+    as the user's, which loses nothing)."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            head, sections = read_keyed_lines(handle, _manifest_entry)
-        if head.get("version") != _MANIFEST_VERSION:
-            return {}
-        return sections.get("files", {})  # type: ignore[return-value]
-    except FileNotFoundError:
+        head, sections = read_keyed_file(vault / MANIFEST, _manifest_entry)
+    except (OSError, ValueError, TypeError):
         return {}
-    except (ValueError, TypeError, KeyError):
-        pass  # not in the layout vaultgen writes: read it as any JSON
-    except OSError:
-        return {}  # unreadable: treat every file as the user's, which loses nothing
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != _MANIFEST_VERSION:
-            return {}
-        return {p: ManifestEntry(**e) for p, e in data.get("files", {}).items()}
-    except (OSError, ValueError, TypeError, AttributeError):
+    if head.get("version") != _MANIFEST_VERSION:
         return {}
+    return sections.get("files", {})  # type: ignore[return-value]
 
 
-def _manifest_entry(_section: str, text: str) -> ManifestEntry:
-    return ManifestEntry(**json.loads(text), as_read=text)
+def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
+    if not isinstance(value, dict):
+        raise TypeError("a manifest entry is an object")
+    return ManifestEntry(**value, as_read=text)
 
 
 def manifest_lines(entries: dict[str, ManifestEntry]) -> Iterable[bytes]:
