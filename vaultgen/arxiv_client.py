@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from .keyed_json import keyed_lines, read_keyed_file
-from .model import ArxivRecord, Entry, one_copy
+from .model import ArxivRecord, Entry, names_once, one_copy
 from .resolve import accept_match, title_key
 
 if TYPE_CHECKING:  # imported when arXiv is first asked: a build from the cache needs neither
@@ -129,7 +129,7 @@ def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], di
 
 def record_from_dict(raw: dict) -> ArxivRecord:
     return ArxivRecord(
-        id=raw["id"], title=raw["title"], authors=tuple(raw.get("authors", ())),
+        id=raw["id"], title=raw["title"], authors=names_once(raw.get("authors", ())),
         summary=raw.get("summary", ""), published=one_copy(raw.get("published", "")[:10]),
         updated=one_copy((raw.get("updated") or "")[:10]),
         primary_category=one_copy(raw.get("primary_category", "")),
@@ -149,7 +149,8 @@ def record_from_result(result: arxiv.Result) -> ArxivRecord:
     arxiv_id, version = (match.group(1), int(match.group(2) or 1)) if match else (short, 1)
     return ArxivRecord(
         id=arxiv_id, title=" ".join(result.title.split()),
-        authors=tuple(a.name for a in result.authors), summary=" ".join(result.summary.split()),
+        authors=names_once(a.name for a in result.authors),
+        summary=" ".join(result.summary.split()),
         published=result.published.date().isoformat(), updated=result.updated.date().isoformat(),
         primary_category=result.primary_category, categories=tuple(result.categories),
         version=version)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import code_digest
-from .model import Diagnostic, Entry, ParseResult, SourceRef
+from .model import Diagnostic, Entry, ParseResult, SourceRef, names_once
 from .parse import merge_results, parse_post
 
 _CACHE_VERSION = 2
@@ -70,11 +70,15 @@ class ParseCache:
                 found["mtime_ns"] != stat.st_mtime_ns:
             return None
         self.used.add(name)
-        return ParseResult(
-            tuple(Entry(dt.date.fromisoformat(e[0]), e[1], tuple(e[2]), e[3], e[4], e[5],
-                        tuple(e[6]), tuple(e[7]), SourceRef(name, e[8]), e[9])
-                  for e in found["entries"]),
-            tuple(Diagnostic.from_row(d) for d in found["diagnostics"]))
+        result = found.get("result")
+        if result is None:  # as read from the shard: made a result once, and held as one
+            result = ParseResult(
+                tuple(Entry(dt.date.fromisoformat(e[0]), e[1], names_once(e[2]), e[3], e[4],
+                            e[5], tuple(e[6]), tuple(e[7]), SourceRef(name, e[8]), e[9])
+                      for e in found.pop("entries")),
+                tuple(Diagnostic.from_row(d) for d in found.pop("diagnostics")))
+            found["result"] = result
+        return result
 
     def put(self, name: str, stat: os.stat_result, result: ParseResult) -> ParseResult:
         """Keep a file's result (its entries given their digests, as returned), unless the
@@ -88,13 +92,21 @@ class ParseCache:
         self.dirty.add(self.shard_of(name))
         result = ParseResult(tuple(dataclasses.replace(e, digest=entry_digest(e))
                                    for e in result.entries), result.diagnostics)
-        self.files[name] = {
-            "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "entries": [[e.date.isoformat(), e.title, list(e.authors), e.abstract, e.comment_ko,
-                         e.comment_en, list(e.tags), list(e.cites), e.source.line, e.digest]
-                        for e in result.entries],
-            "diagnostics": [d.as_row() for d in result.diagnostics]}
+        self.files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                            "result": result}
         return result
+
+    @staticmethod
+    def _row(found: dict) -> dict:
+        """A file's cache row as the shard holds it."""
+        result = found.get("result")
+        if result is None:
+            return found
+        return {"size": found["size"], "mtime_ns": found["mtime_ns"],
+                "entries": [[e.date.isoformat(), e.title, list(e.authors), e.abstract,
+                             e.comment_ko, e.comment_en, list(e.tags), list(e.cites),
+                             e.source.line, e.digest] for e in result.entries],
+                "diagnostics": [d.as_row() for d in result.diagnostics]}
 
     def save(self) -> None:
         """Write the shards that changed; files no longer read this run are dropped."""
@@ -111,7 +123,7 @@ class ParseCache:
         for name, found in self.files.items():
             number = self.shard_of(name)
             if number in shards:
-                shards[number][name] = found
+                shards[number][name] = self._row(found)
         for number, files in sorted(shards.items()):
             target = self.path / f"{number:02d}.json"
             if files:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+import sys
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -90,7 +91,9 @@ class ArxivRecord:
 
 @dataclass(frozen=True, slots=True)
 class Paper:
-    """A paper of the digests: one or more entries (the same paper posted twice) and its record."""
+    """A paper of the digests: one or more entries (the same paper posted twice) and its record
+    (as ``resolve.build_library`` keeps it: without its summary when the post gives the
+    abstract)."""
 
     entries: tuple[Entry, ...]
     record: ArxivRecord | None = None
@@ -149,3 +152,9 @@ def one_copy(value: H) -> H:
     """The one copy of a hashable value kept for the whole run: values that recur across tens
     of thousands of records (categories, dates, lists of property keys) are held once."""
     return _SHARED.setdefault(value, value)  # type: ignore[return-value]
+
+
+def names_once(names: Iterable[str]) -> tuple[str, ...]:
+    """Author names, each held once for the whole run: a name recurs in the post's author line,
+    the arXiv record of the same paper and the author's other papers."""
+    return tuple(map(sys.intern, names))

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .arxiv_ids import find_ids
-from .model import Diagnostic, Entry, ParseResult, SourceRef
+from .model import Diagnostic, Entry, ParseResult, SourceRef, names_once
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _BARE_URL = re.compile(r"<?https?://\S+>?")

@@ -6,6 +6,7 @@ The matching rules are pure functions here; the network sits behind a ``RecordSo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -127,10 +128,19 @@ def group_papers(entries: Sequence[Entry], records: dict[int, ArxivRecord]) -> l
     return [Paper(tuple(g.entries), g.record) for g in groups]
 
 
+def _as_shown(paper: Paper) -> Paper:
+    """The paper with its record as its note shows it: the note gives the post's abstract
+    when there is one, so the record's summary (as long, for each of tens of thousands of
+    papers) is not kept."""
+    if paper.record is None or not paper.record.summary or not paper.first.abstract:
+        return paper
+    return Paper(paper.entries, dataclasses.replace(paper.record, summary=""))
+
+
 def build_library(entries: Sequence[Entry], source: RecordSource | None = None) -> Library:
     """Papers from entries, with records from ``source`` when given, and the ids they cite."""
     records = source.match_titles(entries) if source else {}
-    papers = group_papers(entries, records)
+    papers = [_as_shown(paper) for paper in group_papers(entries, records)]
     own_ids = {p.arxiv_id for p in papers if p.arxiv_id}
     cited: dict[str, None] = {}
     for paper in papers:
