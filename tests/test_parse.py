@@ -119,6 +119,27 @@ def test_author_lines_with_nested_parentheses() -> None:
     assert split_authors("A, B (x, y), C") == ("A", "B (x, y)", "C")
 
 
+def _split_by_walking(inner: str) -> tuple[str, ...]:
+    """Commas outside parentheses, found one character at a time (what ``split_authors``
+    must answer, with or without its shortcut for lines without parentheses)."""
+    parts, depth, current = [], 0, ""
+    for char in inner:
+        depth += char == "("
+        depth = max(0, depth - (char == ")"))
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return tuple(p for p in parts if p)
+
+
+@given(st.text(alphabet="ab ,()\t.", max_size=30))
+def test_split_authors_is_commas_outside_parentheses(inner: str) -> None:
+    assert split_authors(inner) == _split_by_walking(inner)
+
+
 @pytest.mark.parametrize("line, expected", [
     ("(Ann Author, Bob Builder)", True),
     ("(Xiaomi LLM-Core Team)", True),

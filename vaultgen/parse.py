@@ -103,6 +103,8 @@ def date_from_filename(name: str) -> dt.date | None:
 
 def split_authors(inner: str) -> tuple[str, ...]:
     """Split an author list on commas outside parentheses: ``A (B, C), D`` → ``A (B, C)``, ``D``."""
+    if "(" not in inner:  # the usual line: every comma splits
+        return names_once(name for part in inner.split(",") if (name := part.strip()))
     authors: list[str] = []
     depth = 0
     current: list[str] = []
@@ -117,7 +119,7 @@ def split_authors(inner: str) -> tuple[str, ...]:
         else:
             current.append(char)
     authors.append("".join(current).strip())
-    return tuple(a for a in authors if a)
+    return names_once(a for a in authors if a)
 
 
 def _author_inner(line: str) -> str | None:
