@@ -20,6 +20,7 @@ import yaml
 
 from . import code_digest
 from .arxiv_ids import find_refs
+from .flat_yaml import dump_flat
 from .model import ArxivRecord, Entry, Library, Note, Paper
 from .names import NameRegistry, safe_name, short_title, tag_note_name, tex_to_text
 
@@ -35,9 +36,12 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 
 def dump_properties(properties: dict[str, object]) -> str:
-    """YAML frontmatter with a real emitter: keys in the given order, LF, unicode kept."""
-    body = yaml.dump(properties, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=1_000_000)
+    """YAML frontmatter as PyYAML's emitter writes it: keys in the given order, LF, unicode
+    kept (the flat shape by ``flat_yaml``, to the same text; anything else by PyYAML)."""
+    body = dump_flat(properties)
+    if body is None:
+        body = yaml.dump(properties, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         default_flow_style=False, width=1_000_000)
     return f"---\n{body}---\n"
 
 

@@ -1,0 +1,61 @@
+"""Writing frontmatter: the flat writer must write what PyYAML's emitter writes, wherever it
+answers, and answer for the properties vaultgen's notes hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.test_notes import KEY_TEXT, SCALAR_TEXT
+from vaultgen.flat_yaml import dump_flat
+from vaultgen.render import dump_properties
+
+TEXT = st.one_of(
+    SCALAR_TEXT,
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40),
+    st.text(alphabet=" ab:#-'\"\t\n.?,[]{}\u2028\x85\xa0\ufeff한μ😀", max_size=12),
+    st.builds(lambda a, b: f"{a}: {b}", st.text(max_size=8), st.text(max_size=8)),
+)
+VALUE = st.one_of(TEXT, st.integers(), st.booleans(), st.none(), st.floats(),
+                  st.dates(), st.datetimes(), st.lists(TEXT, max_size=4),
+                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+def pyyaml(properties: dict[str, object]) -> str:
+    return yaml.dump(properties, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=1_000_000)
+
+
+@settings(max_examples=3000)
+@given(st.dictionaries(st.one_of(KEY_TEXT, st.sampled_from(["aliases", "on", "null"])),
+                       VALUE, max_size=6))
+def test_the_flat_writer_writes_what_pyyaml_writes_wherever_it_answers(
+        properties: dict[str, object]) -> None:
+    written = dump_flat(properties)
+    if written is not None:
+        assert written == pyyaml(properties), properties
+
+
+def test_the_flat_writer_answers_for_a_paper_note() -> None:
+    properties: dict[str, object] = {
+        "type": "paper", "title": "MiMo: Unlocking the Reasoning Potential",
+        "aliases": ["MiMo: Unlocking the Reasoning Potential", "μP — it's 한국어"],
+        "authors": ["Ann O'Neil", "Bob"], "date": dt.date(2025, 4, 30),
+        "dates": ["2025-04-30", "2025-05-02"], "tags": ["llm", "rl"], "arxiv": "2505.07608",
+        "url": "https://arxiv.org/abs/2505.07608", "count": 3, "code": [],
+        "source": ["input/2025-04-30.txt:12"], "primary_category": "cs.CL",
+    }
+    written = dump_flat(properties)
+    assert written is not None
+    assert written == pyyaml(properties)
+    assert dump_properties(properties) == f"---\n{written}---\n"
+
+
+def test_what_the_flat_writer_leaves_to_pyyaml() -> None:
+    for value in ("two\nlines", "tab\there", "x" * 20_000, 1.5, None, {"a": 1},
+                  dt.datetime(2025, 1, 1, 10, 0)):
+        assert dump_flat({"title": value}) is None, value
+        assert dump_properties({"title": value}) == f"---\n{pyyaml({'title': value})}---\n"

@@ -1,0 +1,90 @@
+"""YAML for flat property maps, written exactly as PyYAML's emitter would write them, faster.
+
+A note's frontmatter is a map of plain keys to text, numbers, dates and lists of text. For
+such a map PyYAML spends most of its time deciding, character by character, how each value
+may be written (plain, 'single-quoted', "double-quoted"). ``dump_flat`` decides the common
+cases by a few whole-string checks and PyYAML's own resolver (which says whether a plain word
+would read back as text), and answers None for anything else — line breaks, tabs, control
+characters, nested maps, very long text — which the caller then hands to PyYAML. A
+differential test (``tests/test_flat_yaml.py``) holds it to PyYAML's output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import yaml
+from yaml.resolver import Resolver
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVER = Resolver()
+_MAX_LENGTH = 10_000  # far below the emitter's line width: no value is ever folded
+_KEY = re.compile(r"[a-z][a-z_]*")
+# Characters both emitters (PyYAML's and libyaml's) print as they are, in any quoting: no
+# tab, no line break (\x85, \u2028, \u2029), no control or other non-printable character.
+# Characters beyond the BMP (emoji) libyaml writes escaped: left to it.
+_PRINTABLE = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+# What keeps a value from being written plain in a block map or list (the emitter's rules,
+# for text of the characters above): space at either end; a document marker first; an
+# indicator first ("?", ":" and "-" only when a space or the end follows); ": " or " #"
+# inside, or ":" last; and reading back as anything but text (yes, 12, 2025-04-30, null).
+_INDICATORS_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
+
+
+def _plain_allowed(text: str) -> bool:
+    first = text[0]
+    if first == " " or text[-1] == " " or first in _INDICATORS_FIRST:
+        return False
+    if first in "?:-" and (len(text) == 1 or text[1] == " "):
+        return False
+    if text.startswith(("---", "...")) or ": " in text or text[-1] == ":" or " #" in text:
+        return False
+    return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+
+
+def _scalar(value: object) -> str | None:
+    """How PyYAML writes ``value`` as a map value or list item; None when not sure."""
+    if isinstance(value, str):
+        if not value:
+            return "''"
+        if len(value) > _MAX_LENGTH or not _PRINTABLE.fullmatch(value):
+            return None
+        if _plain_allowed(value):
+            return value
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    return None
+
+
+def dump_flat(properties: dict[str, object]) -> str | None:
+    """The YAML block map PyYAML's ``dump`` writes for ``properties`` (keys in order, unicode
+    kept, no folding), or None when a key or value is not of the flat kinds this knows."""
+    lines: list[str] = []
+    for key, value in properties.items():
+        if not isinstance(key, str) or not _KEY.fullmatch(key) or not _plain_allowed(key):
+            return None
+        if isinstance(value, list):
+            if not value:
+                lines.append(f"{key}: []")
+                continue
+            lines.append(f"{key}:")
+            for item in value:
+                written = _scalar(item)
+                if written is None:
+                    return None
+                lines.append(f"- {written}")
+            continue
+        written = _scalar(value)
+        if written is None:
+            return None
+        lines.append(f"{key}: {written}")
+    if not lines:
+        return None
+    lines.append("")
+    return "\n".join(lines)
