@@ -12,6 +12,7 @@ differential test (``tests/test_flat_yaml.py``) holds it to PyYAML's output.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import yaml
@@ -19,6 +20,8 @@ from yaml.resolver import Resolver
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = Resolver()
+# The first characters the resolver looks further at (a plain word starting otherwise is text).
+_RESOLVED_FIRST = frozenset(Resolver.yaml_implicit_resolvers)
 _MAX_LENGTH = 10_000  # far below the emitter's line width: no value is ever folded
 _KEY = re.compile(r"[a-z][a-z_]*")
 # Characters both emitters (PyYAML's and libyaml's) print as they are, in any quoting: no
@@ -40,19 +43,30 @@ def _plain_allowed(text: str) -> bool:
         return False
     if text.startswith(("---", "...")) or ": " in text or text[-1] == ":" or " #" in text:
         return False
-    return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+    return first not in _RESOLVED_FIRST or \
+        _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+
+
+@functools.lru_cache(maxsize=1 << 16)  # tags, categories, authors and days recur
+def _text(value: str) -> str | None:
+    if not value:
+        return "''"
+    if len(value) > _MAX_LENGTH or not _PRINTABLE.fullmatch(value):
+        return None
+    if _plain_allowed(value):
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_key(key: str) -> bool:
+    return bool(_KEY.fullmatch(key)) and _plain_allowed(key)
 
 
 def _scalar(value: object) -> str | None:
     """How PyYAML writes ``value`` as a map value or list item; None when not sure."""
-    if isinstance(value, str):
-        if not value:
-            return "''"
-        if len(value) > _MAX_LENGTH or not _PRINTABLE.fullmatch(value):
-            return None
-        if _plain_allowed(value):
-            return value
-        return "'" + value.replace("'", "''") + "'"
+    if type(value) is str:
+        return _text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -67,7 +81,7 @@ def dump_flat(properties: dict[str, object]) -> str | None:
     kept, no folding), or None when a key or value is not of the flat kinds this knows."""
     lines: list[str] = []
     for key, value in properties.items():
-        if not isinstance(key, str) or not _KEY.fullmatch(key) or not _plain_allowed(key):
+        if type(key) is not str or not _plain_key(key):
             return None
         if isinstance(value, list):
             if not value:
