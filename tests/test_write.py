@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -169,6 +169,19 @@ def test_paths_cannot_escape_the_vault(tmp_path: Path) -> None:
     for bad in ("../outside.md", "/etc/passwd", "a/../../x.md", "a\\..\\x.md"):
         with pytest.raises(UnsafePathError):
             safe_target(tmp_path, bad)
+
+
+@given(st.text(alphabet="a./\\", max_size=12))
+def test_safe_target_reads_a_path_as_posix_does(relative: str) -> None:
+    vault = Path("/vault")
+    pure = PurePosixPath(relative)
+    leaves = pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in relative
+    try:
+        target = safe_target(vault, relative)
+    except UnsafePathError:
+        assert leaves
+    else:
+        assert not leaves and target == vault.joinpath(*pure.parts)
 
 
 def test_symlinks_are_not_written_through(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 # New-style ids (since 2007): YYMM.NNNN (until 2014) or YYMM.NNNNN, optional version.
@@ -52,11 +52,13 @@ _MARKERS = ("arxiv", "alphaxiv", "huggingface")
 _ODD_I = ("\u0130", "\u0131")
 
 
-def find_refs(text: str) -> Iterator[ArxivRef]:
+@functools.lru_cache(maxsize=64)  # a note's commentary is read for links, then linked
+def find_refs(text: str) -> tuple[ArxivRef, ...]:
     """Every arXiv reference in ``text``, in order. Versions are dropped from the id."""
     lowered = text.lower()
     if not any(m in lowered for m in _MARKERS) and not any(c in text for c in _ODD_I):
-        return  # most texts name no paper, and the full pattern is slow to rule that out
+        return ()  # most texts name no paper, and the full pattern is slow to rule that out
+    refs = []
     for match in ARXIV_REF.finditer(text):
         end = match.end()
         if match.group("url"):
@@ -65,7 +67,8 @@ def find_refs(text: str) -> Iterator[ArxivRef]:
             tail = _URL_TAIL.match(text, end)
             if tail:
                 end = tail.end()
-        yield ArxivRef(_id_of(match), match.start(), end)
+        refs.append(ArxivRef(_id_of(match), match.start(), end))
+    return tuple(refs)
 
 
 def find_ids(text: str) -> list[str]:

@@ -201,6 +201,8 @@ _HEADING_LIKE = re.compile(r"^(\s*)(#+)(\s)", re.MULTILINE)
 def escape_markdown(text: str) -> str:
     """Post text made inert where Obsidian would read syntax into it: tags, links, comments."""
     text = text.replace("[[", "\\[\\[").replace("]]", "\\]\\]").replace("%%", "\\%\\%")
+    if "#" not in text:
+        return text  # neither a heading nor a tag
     text = _HEADING_LIKE.sub(lambda m: m.group(1) + m.group(2).replace("#", "\\#") + m.group(3),
                              text)
     return _TAG_LIKE.sub(r"\\#", text)

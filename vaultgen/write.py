@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import UnsafePathError
 from .keyed_json import keyed_lines, read_keyed_file
@@ -190,24 +190,23 @@ def manifest_lines(entries: dict[str, ManifestEntry]) -> Iterable[bytes]:
 
 # --- Safety ---------------------------------------------------------------------------------
 
-def safe_target(vault: Path, relative: str, checked: set[Path] | None = None) -> Path:
+def safe_target(vault: Path, relative: str, checked: set[str] | None = None) -> Path:
     """The file for a vault-relative path; refuses to leave the vault or follow a symlink.
     ``checked``: folders already found to be no symlinks (a writer's, filled as it goes)."""
-    pure = PurePosixPath(relative)
-    parts = pure.parts
-    if pure.is_absolute() or ".." in parts or not parts or "\\" in relative:
+    parts = [part for part in relative.split("/") if part and part != "."]
+    if relative.startswith("/") or ".." in parts or not parts or "\\" in relative:
         raise UnsafePathError(relative, "path would leave the vault")
-    current = vault
+    current = os.fspath(vault)
     last = len(parts) - 1
     for position, part in enumerate(parts):
-        current = current / part
+        current = os.path.join(current, part)
         if checked is not None and current in checked:
             continue
-        if current.is_symlink():
+        if os.path.islink(current):
             raise UnsafePathError(relative, "passes through a symlink; not written through it")
         if checked is not None and position < last:
             checked.add(current)
-    return current
+    return Path(current)
 
 
 def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = False) -> None:
@@ -267,7 +266,7 @@ class VaultWriter:
         # (staged file, its place in the vault), as strings: tens of thousands at a cold build
         self._staged: list[tuple[str, str]] = []
         self._staging: Path | None = None  # the staging folder, once made and checked
-        self._checked: set[Path] = set()  # folders found to be no symlinks
+        self._checked: set[str] = set()  # folders found to be no symlinks
         self._created = not vault.exists()
         if not dry_run:
             shutil.rmtree(vault / STAGING, ignore_errors=True)  # left by a killed build
