@@ -47,7 +47,7 @@ def _plain_allowed(text: str) -> bool:
         _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
 
 
-@functools.lru_cache(maxsize=1 << 16)  # tags, categories, authors and days recur
+@functools.lru_cache(maxsize=1 << 12)  # tags, categories, frequent authors recur
 def _text(value: str) -> str | None:
     if not value:
         return "''"

@@ -339,10 +339,9 @@ def cited_plan(arxiv_id: str, name: str, context: VaultContext) -> NotePlan:
 
 def properties_tags(paper: Paper) -> list[str]:
     """The tags of every posting of a paper, first seen first."""
-    tags: list[str] = []
-    for entry in paper.entries:
-        tags.extend(t for t in entry.tags if t not in tags)
-    return tags
+    if len(paper.entries) == 1:
+        return list(dict.fromkeys(paper.entries[0].tags))
+    return list(dict.fromkeys(t for entry in paper.entries for t in entry.tags))
 
 
 def _cited_by_lines(name: str, context: VaultContext) -> list[str]:

@@ -149,6 +149,9 @@ def build_library(entries: Sequence[Entry], source: RecordSource | None = None) 
                 if arxiv_id not in own_ids:
                     cited.setdefault(arxiv_id, None)
     cited_records = source.fetch_ids(list(cited)) if source and cited else {}
+    # The keys served this library's matching; a vault of 50,000 papers holds 100,000 of them.
+    title_key.cache_clear()
+    _surname_key.cache_clear()
     return Library(
         papers=tuple(papers),
         cited=tuple(cited),
