@@ -5,6 +5,7 @@ Each test makes a change the shortcuts must notice and checks that the rebuild s
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vaultgen.build import build_vault
+from vaultgen.errors import InputError
 from vaultgen.model import ArxivRecord, Entry
 
 from .conftest import tree
@@ -231,7 +233,8 @@ def test_another_vaultgen_reuses_nothing(posts: Path, tmp_path: Path,
     assert again.write.changed == 0  # and, being the same, none written
 
 
-def test_a_new_post_rewrites_one_shard_of_the_parse_cache(posts: Path, tmp_path: Path) -> None:
+def test_a_new_post_rewrites_one_pair_of_shards_of_the_parse_cache(posts: Path,
+                                                                    tmp_path: Path) -> None:
     from vaultgen.inputs import ParseCache
 
     for day in range(2, 9):
@@ -246,7 +249,8 @@ def test_a_new_post_rewrites_one_shard_of_the_parse_cache(posts: Path, tmp_path:
     build_vault([posts], vault, source=CountingSource())
     after = {p.name: p.stat().st_mtime_ns for p in (vault / ".vaultgen" / "parsed").iterdir()}
     changed = {name for name in after if after[name] != shards.get(name)}
-    assert changed == {f"{ParseCache.shard_of(new.as_posix()):02d}.json"}
+    shard = ParseCache.shard_of(new.as_posix())
+    assert changed == {f"{shard:02d}.json", f"{shard:02d}.text.json"}
     new.unlink()
     build_vault([posts], vault, source=CountingSource())
     assert "Gamma9" not in parse_cache_text(vault)
@@ -285,3 +289,74 @@ def test_every_field_of_a_record_is_in_its_notes_digest() -> None:
     record = ArxivRecord("2401.00001", "T", ("A B",), "S", "2024-01-01", "2024-01-02", "cs.LG",
                          ("cs.LG",), 2)
     assert record_values(record) == dataclasses.astuple(record)
+
+
+ALPHA = ArxivRecord("2505.00001", "Alpha: First Paper", ("Ann Author",), summary="From arXiv.",
+                    published="2025-04-01")
+NO_ABSTRACT = """2025-05-03
+Delta Net
+(Dee Author)
+코멘트 델타.
+"""
+DELTA = ArxivRecord("2505.00004", "Delta Net", ("Dee Author",), summary="Delta from arXiv.",
+                    published="2025-04-01")
+
+
+def rerender_from_the_cache(posts: Path, vault: Path, *,  # type: ignore[no-untyped-def]
+                            drop_texts: bool = False):
+    """Build, then build again with new arXiv answers for every paper: their notes are
+    rendered again, from posts the parse cache holds."""
+    first = build_vault([posts], vault, source=CountingSource({"Alpha: First Paper": ALPHA,
+                                                               "Delta Net": DELTA}))
+    if drop_texts:
+        for shard in (vault / ".vaultgen" / "parsed").glob("*.text.json"):
+            shard.unlink()
+    newer = {"Alpha: First Paper": dataclasses.replace(ALPHA, version=2),
+             "Delta Net": dataclasses.replace(DELTA, version=2)}
+    again = build_vault([posts], vault, source=CountingSource(newer, version=2), keep_notes=True)
+    return first, again
+
+
+@pytest.mark.parametrize("drop_texts", [False, True])
+def test_notes_of_cached_posts_are_rendered_with_their_text(posts: Path, tmp_path: Path,
+                                                            drop_texts: bool) -> None:
+    """A rebuild holds entries without their text and reads it, for the notes it renders,
+    from the parse cache's text files, or from the post again when those are gone."""
+    write_post(posts / "2025-05-03.txt", NO_ABSTRACT)
+    vault = tmp_path / "vault"
+    _, again = rerender_from_the_cache(posts, vault, drop_texts=drop_texts)
+    assert not any(e.text_held for p in again.library.papers for e in p.entries)
+    rendered = {n.path: n.text for n in again.notes}
+    assert "Abstract alpha." in rendered["papers/Alpha.md"]
+    assert "코멘트 알파." in rendered["papers/Alpha.md"]
+    # The record's summary shows only where the post gives no abstract; only there is it kept.
+    assert "From arXiv." not in rendered["papers/Alpha.md"]
+    assert "Delta from arXiv." in rendered["papers/Delta Net.md"]
+    summaries = {p.first.title: p.record.summary for p in again.library.papers if p.record}
+    assert summaries == {"Alpha: First Paper": "", "Delta Net": "Delta from arXiv."}
+    fresh = tmp_path / "fresh"
+    build_vault([posts], fresh, source=CountingSource({
+        "Alpha: First Paper": dataclasses.replace(ALPHA, version=2),
+        "Delta Net": dataclasses.replace(DELTA, version=2)}))
+    assert tree(vault, skip=(".vaultgen",)) == tree(fresh, skip=(".vaultgen",))
+
+
+def test_a_post_that_changed_unseen_is_named_when_its_text_is_needed(
+        posts: Path, tmp_path: Path) -> None:
+    """A post edited with its size and mtime kept looks unchanged to the cache; if its text
+    must then be read from it again, the build stops naming it, and leaves the vault as it
+    was."""
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource({"Alpha: First Paper": ALPHA}))
+    for shard in (vault / ".vaultgen" / "parsed").glob("*.text.json"):
+        shard.unlink()
+    post = posts / "2025-05-01.txt"
+    stat = post.stat()
+    post.write_text(DAY1.replace("Abstract alpha.", "Abstract ALPHA."), encoding="utf-8")
+    os.utime(post, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    before = tree(vault)
+    with pytest.raises(InputError) as raised:
+        build_vault([posts], vault, source=CountingSource(
+            {"Alpha: First Paper": dataclasses.replace(ALPHA, version=2)}, version=2))
+    assert post.as_posix() in str(raised.value) and "line 2" in str(raised.value)
+    assert tree(vault) == before

@@ -24,7 +24,7 @@ from . import code_digest
 from .check import LinkChecker
 from .errors import BrokenVaultError, InputError, UnsafePathError
 from .gcpause import paused_gc
-from .inputs import RACY_NS, ParseCache, find_input_files, read_posts
+from .inputs import RACY_NS, ParseCache, find_input_files, read_posts_apart
 from .model import Diagnostic, Library, Note
 from .notes import Frontmatter
 from .render import plan_vault, settings_notes
@@ -103,13 +103,15 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     if unchanged is not None:
         return unchanged
     cache = ParseCache.load(_inside(vault, PARSE_CACHE))
-    parsed = read_posts(inputs, cache, found)
+    parsed, texts = read_posts_apart(inputs, cache, found)
     if not parsed.entries:
         problems = "; ".join(str(d) for d in parsed.diagnostics[:5]) or "no entries"
         raise InputError(", ".join(p.as_posix() for p in inputs),
                          f"nothing to build: {problems}",
                          hint="name digest post files (.txt/.md) or folders holding them")
-    library = build_library(parsed.entries, source)
+    if not dry_run:
+        cache.save()  # now, so that the texts of the posts parsed are held once, not twice
+    library = build_library(parsed.entries, source, texts)
     recheck = getattr(source, "recheck_on", None)
     recheck_on = recheck() if recheck is not None else None
     release = getattr(source, "release", None)
@@ -146,11 +148,8 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
         unresolved=len(library.unresolved), cited=len(library.cited),
         tags=sum(1 for p in plans if p.kind == "tag"),
         days=sum(1 for p in plans if p.kind == "day"), links=writer.recorded_links())
-    if not dry_run:
-        cache.save()
-        if not written.kept and fingerprint is not None:
-            _save_state(vault, found, fingerprint, counts, parsed.diagnostics, source,
-                        recheck_on)
+    if not dry_run and not written.kept and fingerprint is not None:
+        _save_state(vault, found, fingerprint, counts, parsed.diagnostics, source, recheck_on)
     return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
 
 

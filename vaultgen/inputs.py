@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import code_digest
-from .model import Diagnostic, Entry, ParseResult, SourceRef, names_once
+from .errors import InputError
+from .model import Diagnostic, Entry, EntryText, ParseResult, SourceRef, names_once
 from .parse import merge_results, parse_post
 
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 RACY_NS = 2_000_000_000  # a file changed less than 2 s ago is parsed again next time
 
 
@@ -32,30 +33,34 @@ def entry_digest(entry: Entry) -> str:
 class ParseCache:
     """Parse results by input file, valid while the file's size and mtime stay the same.
 
-    Kept in ``SHARDS`` files in one folder, each input file in the shard its name hashes to,
-    so that a new post rewrites one small file, not the cache of every post (which a vault
-    synced to other devices would upload again each time).
+    Kept in ``SHARDS`` pairs of files in one folder, each input file in the pair its name
+    hashes to, so that a new post rewrites two small files, not the cache of every post (which
+    a vault synced to other devices would upload again each time). ``NN.json`` holds what a
+    library needs of each entry (title, authors, date, tags, citations, digest);
+    ``NN.text.json`` its abstract and commentary, read only when a note needs them.
     """
 
     SHARDS = 32
 
     def __init__(self, path: Path | None) -> None:
         self.path = path  # the folder of the shards
+        # name → {"size", "mtime_ns"} and either the shard's rows ("entries",
+        # "diagnostics") or, once read or parsed, "result" (entries without their text) and,
+        # for files parsed this run, "texts" (line → EntryText) until saved.
         self.files: dict[str, dict] = {}
         self.used: set[str] = set()
         self.dirty: set[int] = set()  # shards to write
+        self._no_abstract: set[tuple[str, int]] = set()  # cached entries without an abstract
+        self._text_shards: dict[int, dict[str, dict]] = {}  # read when first needed
 
     @classmethod
     def load(cls, path: Path | None) -> ParseCache:
         cache = cls(path)
         if path is None or not path.is_dir():
             return cache  # none yet: everything is parsed
-        for shard in sorted(path.glob("*.json")):
-            try:
-                data = json.loads(shard.read_bytes())
-            except (OSError, ValueError):
-                continue  # unreadable: its files are parsed again
-            if data.get("version") == _CACHE_VERSION and data.get("vaultgen") == code_digest():
+        for shard in sorted(path.glob("[0-9][0-9].json")):
+            data = _read_shard(shard)
+            if data is not None:
                 cache.files.update(data.get("files", {}))
         return cache
 
@@ -65,6 +70,7 @@ class ParseCache:
         return int.from_bytes(digest.digest(), "big") % cls.SHARDS
 
     def get(self, name: str, stat: os.stat_result) -> ParseResult | None:
+        """A file's result, its entries without their text (``Entry.text_held`` False)."""
         found = self.files.get(name)
         if found is None or found["size"] != stat.st_size or \
                 found["mtime_ns"] != stat.st_mtime_ns:
@@ -72,11 +78,13 @@ class ParseCache:
         self.used.add(name)
         result = found.get("result")
         if result is None:  # as read from the shard: made a result once, and held as one
+            rows = found.pop("entries")
             result = ParseResult(
-                tuple(Entry(dt.date.fromisoformat(e[0]), e[1], names_once(e[2]), e[3], e[4],
-                            e[5], tuple(e[6]), tuple(e[7]), SourceRef(name, e[8]), e[9])
-                      for e in found.pop("entries")),
+                tuple(Entry(dt.date.fromisoformat(e[0]), e[1], names_once(e[2]), "", None,
+                            None, tuple(e[3]), tuple(e[4]), SourceRef(name, e[5]), e[6], False)
+                      for e in rows),
                 tuple(Diagnostic.from_row(d) for d in found.pop("diagnostics")))
+            self._no_abstract.update((name, e[5]) for e in rows if not e[7])
             found["result"] = result
         return result
 
@@ -84,32 +92,51 @@ class ParseCache:
         """Keep a file's result (its entries given their digests, as returned), unless the
         file changed too recently for its mtime to tell a later change apart (the "racy"
         files of git's index)."""
+        result = ParseResult(tuple(dataclasses.replace(e, digest=entry_digest(e))
+                                   for e in result.entries), result.diagnostics)
         if stat.st_mtime_ns > time.time_ns() - RACY_NS:
             if self.files.pop(name, None) is not None:
                 self.dirty.add(self.shard_of(name))
             return result
         self.used.add(name)
         self.dirty.add(self.shard_of(name))
-        result = ParseResult(tuple(dataclasses.replace(e, digest=entry_digest(e))
-                                   for e in result.entries), result.diagnostics)
-        self.files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                            "result": result}
+        self.files[name] = {
+            "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+            "result": ParseResult(tuple(e.without_text() for e in result.entries),
+                                  result.diagnostics),
+            "texts": {e.source.line: e.text for e in result.entries}}
         return result
 
-    @staticmethod
-    def _row(found: dict) -> dict:
-        """A file's cache row as the shard holds it."""
-        result = found.get("result")
-        if result is None:
-            return found
-        return {"size": found["size"], "mtime_ns": found["mtime_ns"],
-                "entries": [[e.date.isoformat(), e.title, list(e.authors), e.abstract,
-                             e.comment_ko, e.comment_en, list(e.tags), list(e.cites),
-                             e.source.line, e.digest] for e in result.entries],
-                "diagnostics": [d.as_row() for d in result.diagnostics]}
+    def has_abstract(self, entry: Entry) -> bool:
+        """Whether a cached entry (text not held) has an abstract."""
+        return (entry.source.path, entry.source.line) not in self._no_abstract
+
+    def text_of(self, entry: Entry) -> EntryText | None:
+        """A cached entry's abstract and commentary, from its shard's text file; None when
+        that file does not hold this version of the post."""
+        name = entry.source.path
+        found = self.files.get(name)
+        texts = self._texts_of(name)
+        if found is None or texts is None or texts["size"] != found["size"] or \
+                texts["mtime_ns"] != found["mtime_ns"]:
+            return None
+        row = texts["texts"].get(str(entry.source.line))
+        return EntryText(*row) if row is not None else None
+
+    def _texts_of(self, name: str) -> dict | None:
+        number = self.shard_of(name)
+        if number not in self._text_shards:
+            data = _read_shard(self._text_path(number)) if self.path is not None else None
+            self._text_shards[number] = data.get("files", {}) if data is not None else {}
+        return self._text_shards[number].get(name)
+
+    def _text_path(self, number: int) -> Path:
+        assert self.path is not None
+        return self.path / f"{number:02d}.text.json"
 
     def save(self) -> None:
-        """Write the shards that changed; files no longer read this run are dropped."""
+        """Write the shards that changed; files no longer read this run are dropped. The
+        texts of the files parsed this run are then no longer held here."""
         if self.path is None:
             return
         from .write import atomic_write
@@ -117,22 +144,128 @@ class ParseCache:
         for name in set(self.files) - self.used:
             del self.files[name]
             self.dirty.add(self.shard_of(name))
-        if not self.dirty:
-            return
-        shards: dict[int, dict[str, dict]] = {number: {} for number in self.dirty}
-        for name, found in self.files.items():
+        shards: dict[int, list[str]] = {number: [] for number in self.dirty}
+        for name in self.files:
             number = self.shard_of(name)
             if number in shards:
-                shards[number][name] = self._row(found)
-        for number, files in sorted(shards.items()):
+                shards[number].append(name)
+        for number, names in sorted(shards.items()):
+            rows: dict[str, dict] = {}
+            texts: dict[str, dict] = {}
+            for name in sorted(names):
+                found = self.files[name]
+                text = self._text_row(name, found)
+                if text is None:  # its text is gone (a damaged cache): parsed again next time
+                    continue
+                texts[name] = text
+                rows[name] = self._entry_rows(name, found)
             target = self.path / f"{number:02d}.json"
-            if files:
-                data = {"version": _CACHE_VERSION, "vaultgen": code_digest(),
-                        "files": dict(sorted(files.items()))}
-                atomic_write(target, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+            if rows:
+                head = {"version": _CACHE_VERSION, "vaultgen": code_digest()}
+                atomic_write(self._text_path(number), json.dumps(
+                    {**head, "files": texts}, ensure_ascii=False).encode("utf-8"))
+                atomic_write(target, json.dumps(
+                    {**head, "files": rows}, ensure_ascii=False).encode("utf-8"))
             else:
                 target.unlink(missing_ok=True)
+                self._text_path(number).unlink(missing_ok=True)
+            self._text_shards.pop(number, None)
         self.dirty.clear()
+        for found in self.files.values():
+            found.pop("texts", None)
+
+    def _text_row(self, name: str, found: dict) -> dict | None:
+        held = found.get("texts")
+        if held is not None:
+            return {"size": found["size"], "mtime_ns": found["mtime_ns"],
+                    "texts": {str(line): [t.abstract, t.comment_ko, t.comment_en]
+                              for line, t in held.items()}}
+        old = self._texts_of(name)
+        if old is None or old["size"] != found["size"] or old["mtime_ns"] != found["mtime_ns"]:
+            return None
+        return old
+
+    def _entry_rows(self, name: str, found: dict) -> dict:
+        result = found.get("result")
+        if result is None:
+            return found  # not read this run: as the shard held it
+        held = found.get("texts")
+        return {"size": found["size"], "mtime_ns": found["mtime_ns"],
+                "entries": [[e.date.isoformat(), e.title, list(e.authors), list(e.tags),
+                             list(e.cites), e.source.line, e.digest,
+                             bool(held[e.source.line].abstract) if held is not None
+                             else self.has_abstract(e)] for e in result.entries],
+                "diagnostics": [d.as_row() for d in result.diagnostics]}
+
+
+def _read_shard(path: Path) -> dict | None:
+    """A shard of the parse cache, when it is of this version of vaultgen."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None  # missing or unreadable: its files are parsed again
+    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or \
+            data.get("vaultgen") != code_digest():
+        return None
+    return data
+
+
+class EntryTexts:
+    """The abstracts and commentary of a build's entries, kept apart from the entries its
+    library holds (tens of thousands of them, most of whose notes a rebuild does not render):
+    those of the posts parsed this run in memory, each let go once its note has it; those of
+    cached posts read from the parse cache's text files when a note needs them."""
+
+    def __init__(self, cache: ParseCache | None = None) -> None:
+        self._cache = cache
+        self._held: dict[tuple[str, int], EntryText] = {}
+
+    def keep(self, entries: Iterable[Entry]) -> list[Entry]:
+        """The entries without their text, which is kept here."""
+        apart = []
+        for entry in entries:
+            if entry.text_held:
+                if not entry.digest:  # what stands for its text in its note's inputs
+                    entry = dataclasses.replace(entry, digest=entry_digest(entry))
+                self._held[(entry.source.path, entry.source.line)] = entry.text
+                entry = entry.without_text()
+            apart.append(entry)
+        return apart
+
+    def has_abstract(self, entry: Entry) -> bool:
+        if entry.text_held:
+            return bool(entry.abstract)
+        held = self._held.get((entry.source.path, entry.source.line))
+        if held is not None:
+            return bool(held.abstract)
+        return self._cache is not None and self._cache.has_abstract(entry)
+
+    def full(self, entry: Entry) -> Entry:
+        """The entry with its text (for rendering its note, once)."""
+        if entry.text_held:
+            return entry
+        text = self._held.pop((entry.source.path, entry.source.line), None)
+        if text is None and self._cache is not None:
+            text = self._cache.text_of(entry)
+        if text is None:
+            text = _parse_again(entry)
+        return entry.with_text(text)
+
+
+def _parse_again(entry: Entry) -> EntryText:
+    """An entry's text read from its post again (its cached text is missing): the same entry
+    must be there, or the post changed while vaultgen was building."""
+    path = entry.source.path
+    try:
+        result = parse_post(Path(path).read_bytes().decode("utf-8"), path)
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(path, f"cannot read it again: {err}",
+                         hint="it changed while vaultgen was building; build again") from err
+    for again in result.entries:
+        if again.source == entry.source and entry_digest(again) == entry.digest:
+            return again.text
+    raise InputError(path, f"the entry of line {entry.source.line} is no longer as read",
+                     hint="the post changed while vaultgen was building; build again")
 
 
 INPUT_SUFFIXES = (".txt", ".md")
@@ -163,41 +296,49 @@ def find_input_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic
     return files, problems
 
 
-def read_posts(paths: Iterable[Path], cache: ParseCache | None = None,
+def read_posts(paths: Iterable[Path],
                found: tuple[list[Path], list[Diagnostic]] | None = None) -> ParseResult:
     """Parse every digest file under ``paths``; unreadable files become diagnostics.
-
-    With a ``cache``, a file whose size and mtime are unchanged is not read again. ``found``:
-    what ``find_input_files(paths)`` gave, when the caller has it already.
-    """
+    ``found``: what ``find_input_files(paths)`` gave, when the caller has it already."""
     files, problems = found if found is not None else find_input_files(paths)
+    return merge_results([ParseResult((), tuple(problems)),
+                          *(_parse_file(file, file.as_posix()) for file in files)])
+
+
+def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
+                     found: tuple[list[Path], list[Diagnostic]] | None = None,
+                     ) -> tuple[ParseResult, EntryTexts]:
+    """``read_posts`` for a build: the entries without their text (``Entry.text_held``
+    False), and the texts apart. A file whose size and mtime are those ``cache`` holds is not
+    read again."""
+    files, problems = found if found is not None else find_input_files(paths)
+    texts = EntryTexts(cache)
     results = [ParseResult((), tuple(problems))]
     for file in files:
         name = file.as_posix()
-        stat = None
-        if cache is not None:
-            try:
-                stat = file.stat()
-            except OSError:
-                stat = None
-            cached = cache.get(name, stat) if stat is not None else None
-            if cached is not None:
-                results.append(cached)
-                continue
         try:
-            text = file.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as err:
-            line = file.read_bytes()[: err.start].count(b"\n") + 1
-            results.append(ParseResult((), (Diagnostic(
-                SourceRef(name, line), f"not UTF-8 text ({err.reason} at byte {err.start}); "
-                "file skipped — save it as UTF-8", "error"),)))
-            continue
-        except OSError as err:
-            results.append(ParseResult((), (Diagnostic(
-                SourceRef(name, 0), f"cannot read: {err.strerror}", "error"),)))
-            continue
-        result = parse_post(text, name)
-        if cache is not None and stat is not None:
-            result = cache.put(name, stat, result)
-        results.append(result)
-    return merge_results(results)
+            stat = file.stat()
+        except OSError:
+            stat = None
+        cached = cache.get(name, stat) if stat is not None else None
+        if cached is None:
+            cached = _parse_file(file, name)
+            if stat is not None:
+                cached = cache.put(name, stat, cached)
+            cached = ParseResult(tuple(texts.keep(cached.entries)), cached.diagnostics)
+        results.append(cached)
+    return merge_results(results), texts
+
+
+def _parse_file(file: Path, name: str) -> ParseResult:
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = file.read_bytes()[: err.start].count(b"\n") + 1
+        return ParseResult((), (Diagnostic(
+            SourceRef(name, line), f"not UTF-8 text ({err.reason} at byte {err.start}); "
+            "file skipped — save it as UTF-8", "error"),))
+    except OSError as err:
+        return ParseResult((), (Diagnostic(
+            SourceRef(name, 0), f"cannot read: {err.strerror}", "error"),))
+    return parse_post(text, name)

@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -56,6 +56,31 @@ class Entry:
     # A digest of all of the above, when known (from the parse cache): notes made from the
     # entry compare it instead of its text. Not part of the entry's value.
     digest: str = field(default="", compare=False, repr=False)
+    # False for an entry as a build's library holds it: its abstract and commentary are
+    # blank here and kept apart (``inputs.EntryTexts``) until its note is rendered.
+    text_held: bool = field(default=True, compare=False, repr=False)
+
+    @property
+    def text(self) -> EntryText:
+        return EntryText(self.abstract, self.comment_ko, self.comment_en)
+
+    def without_text(self) -> Entry:
+        """The entry with its abstract and commentary left out (``text_held`` False)."""
+        return Entry(self.date, self.title, self.authors, "", None, None, self.tags,
+                     self.cites, self.source, self.digest, False)
+
+    def with_text(self, text: EntryText) -> Entry:
+        return Entry(self.date, self.title, self.authors, text.abstract, text.comment_ko,
+                     text.comment_en, self.tags, self.cites, self.source, self.digest, True)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryText:
+    """The bulk of an entry: its abstract and its commentary (Korean, English)."""
+
+    abstract: str
+    comment_ko: str | None
+    comment_en: str | None
 
 
 @dataclass(frozen=True)
@@ -107,6 +132,17 @@ class Paper:
         return self.record.id if self.record else None
 
 
+class EntryTextSource(Protocol):
+    """Where the text of entries held without it is (``inputs.EntryTexts``)."""
+
+    def has_abstract(self, entry: Entry) -> bool:
+        ...
+
+    def full(self, entry: Entry) -> Entry:
+        """The entry with its abstract and commentary."""
+        ...
+
+
 @dataclass(frozen=True)
 class Library:
     """Everything resolved: the papers of the digests and the arXiv papers they only cite."""
@@ -115,6 +151,14 @@ class Library:
     cited: tuple[str, ...]  # arXiv ids cited but not among the papers, first-citation order
     records: dict[str, ArxivRecord] = field(default_factory=dict)  # by id, for cited papers
     unresolved: tuple[Paper, ...] = ()  # papers no arXiv record was accepted for
+    # Where the entries' text is when they hold none (a build's); None: they hold it.
+    texts: EntryTextSource | None = field(default=None, compare=False, repr=False)
+
+    def full(self, paper: Paper) -> Paper:
+        """The paper with the text of its entries."""
+        if self.texts is None or all(e.text_held for e in paper.entries):
+            return paper
+        return Paper(tuple(map(self.texts.full, paper.entries)), paper.record)
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,7 @@ def _record_properties(record: ArxivRecord) -> dict[str, object]:
 
 def render_paper(paper: Paper, name: str, context: VaultContext) -> Note:
     """The note of one paper of the digests."""
+    paper = context.library.full(paper)
     first = paper.first
     lines = [f"# {escape_markdown(tex_to_text(first.title))}", ""]
     abstract = first.abstract or (paper.record.summary if paper.record else "")

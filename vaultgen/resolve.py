@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .model import ArxivRecord, Entry, Library, Paper
+from .model import ArxivRecord, Entry, EntryTextSource, Library, Paper
 from .names import tex_to_text
 
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
@@ -128,19 +128,24 @@ def group_papers(entries: Sequence[Entry], records: dict[int, ArxivRecord]) -> l
     return [Paper(tuple(g.entries), g.record) for g in groups]
 
 
-def _as_shown(paper: Paper) -> Paper:
+def _as_shown(paper: Paper, texts: EntryTextSource | None) -> Paper:
     """The paper with its record as its note shows it: the note gives the post's abstract
     when there is one, so the record's summary (as long, for each of tens of thousands of
     papers) is not kept."""
-    if paper.record is None or not paper.record.summary or not paper.first.abstract:
+    if paper.record is None or not paper.record.summary:
+        return paper
+    first = paper.first
+    if not (texts.has_abstract(first) if texts is not None else first.abstract):
         return paper
     return Paper(paper.entries, dataclasses.replace(paper.record, summary=""))
 
 
-def build_library(entries: Sequence[Entry], source: RecordSource | None = None) -> Library:
-    """Papers from entries, with records from ``source`` when given, and the ids they cite."""
+def build_library(entries: Sequence[Entry], source: RecordSource | None = None,
+                  texts: EntryTextSource | None = None) -> Library:
+    """Papers from entries, with records from ``source`` when given, and the ids they cite.
+    ``texts``: where the entries' text is, when they hold none."""
     records = source.match_titles(entries) if source else {}
-    papers = [_as_shown(paper) for paper in group_papers(entries, records)]
+    papers = [_as_shown(paper, texts) for paper in group_papers(entries, records)]
     own_ids = {p.arxiv_id for p in papers if p.arxiv_id}
     cited: dict[str, None] = {}
     for paper in papers:
@@ -157,4 +162,5 @@ def build_library(entries: Sequence[Entry], source: RecordSource | None = None) 
         cited=tuple(cited),
         records=dict(cited_records),
         unresolved=tuple(p for p in papers if p.record is None),
+        texts=texts,
     )
