@@ -191,3 +191,42 @@ def test_query_urls_stay_under_4kb(server: MirrorServer, tmp_path: Path) -> None
 def test_tex_titles_are_searched_by_their_plain_words() -> None:
     assert phrase_of(title_key("$\\mu$P: Zero-Shot Hyperparameter Transfer")) == \
         "zero shot hyperparameter transfer"
+
+
+def test_summaries_are_read_from_the_cache_for_the_notes_that_show_them(
+        tmp_path: Path) -> None:
+    """Records come out of the cache without their summaries; a build reads those its notes
+    show (a post without an abstract, a paper only cited) and makes the same vault as the
+    build that had them from arXiv."""
+    from vaultgen.build import build_vault
+
+    from .conftest import tree
+
+    summaries = {"2203.03466": "Summary of muP.", "2412.04318": "Summary of hyperfitting.",
+                 "2404.19737": "Summary of DeepSeek-V2."}
+    catalogue = Catalogue([{**r, "summary": summaries.get(r["id"], "")} for r in RECORDS])
+    posts = tmp_path / "input"
+    posts.mkdir()
+    (posts / "2025-05-01.txt").write_text(
+        "2025-05-01\n"
+        "Tensor Programs V: Tuning Large Neural Networks via Zero-Shot Hyperparameter "
+        "Transfer\n(Greg Yang, Edward J. Hu)\n"
+        "코멘트. Hyperfitting (https://arxiv.org/abs/2412.04318)\n"
+        "DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language Model\n"
+        "(DeepSeek-AI)\nThe post's own abstract.\n#llm\n", encoding="utf-8")
+    server = MirrorServer(catalogue).start()
+    try:
+        online = ArxivSource(ArxivCache.load(posts / "arxiv-cache.json"),
+                             base_url=server.base_url, delay=0, timeout=2)
+        build_vault([posts], tmp_path / "online", source=online)
+    finally:
+        server.stop()
+    cached = ArxivSource(ArxivCache.load(posts / "arxiv-cache.json"), offline=True)
+    build_vault([posts], tmp_path / "offline", source=cached)
+    assert tree(tmp_path / "offline") == tree(tmp_path / "online")
+    papers = {p.name: p.read_text(encoding="utf-8")
+              for p in (tmp_path / "offline").rglob("*.md")}
+    assert "Summary of muP." in papers["Tensor Programs V.md"]
+    assert "Summary of hyperfitting." in papers["The Hyperfitting Phenomenon.md"]
+    assert "Summary of DeepSeek-V2." not in papers["DeepSeek-V2.md"]
+    assert "The post's own abstract." in papers["DeepSeek-V2.md"]

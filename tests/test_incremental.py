@@ -282,13 +282,19 @@ def test_a_post_changed_while_a_build_runs_is_read_by_the_next(
 
 
 def test_every_field_of_a_record_is_in_its_notes_digest() -> None:
-    import dataclasses
-
+    """Every field, the summary by a digest of it: the same whether the record holds its
+    summary (from arXiv) or not (read from the cache)."""
+    from vaultgen.arxiv_client import record_from_dict, record_to_dict
+    from vaultgen.model import text_digest
     from vaultgen.render import record_values
 
     record = ArxivRecord("2401.00001", "T", ("A B",), "S", "2024-01-01", "2024-01-02", "cs.LG",
                          ("cs.LG",), 2)
-    assert record_values(record) == dataclasses.astuple(record)
+    fields = dataclasses.astuple(record)
+    assert fields[-1] == ""  # summary_digest: none, the summary is held
+    assert record_values(record) == (*fields[:3], text_digest("S"), *fields[4:-1])
+    apart = record_from_dict(record_to_dict(record), hold_summary=False)
+    assert apart.summary == "" and record_values(apart) == record_values(record)
 
 
 ALPHA = ArxivRecord("2505.00001", "Alpha: First Paper", ("Ann Author",), summary="From arXiv.",

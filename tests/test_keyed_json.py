@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from vaultgen.arxiv_client import ArxivCache
 from vaultgen.keyed_json import NotKeyedLines, keyed_lines, read_keyed_lines
-from vaultgen.model import ArxivRecord
+from vaultgen.model import ArxivRecord, text_digest
 
 _VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -55,15 +55,19 @@ def test_the_arxiv_cache_reads_the_old_layout_and_writes_the_new(tmp_path: Path)
            "missing": {"2401.99999": "2024-02-01"}}
     path.write_text(json.dumps(old, indent=1) + "\n", encoding="utf-8")
     cache = ArxivCache.load(path)
-    assert cache.record("2401.00001") == ArxivRecord(
-        "2401.00001", "A title", ("Ann Lee",), "S.", "2024-01-01", "2024-01-02", "cs.LG",
+    read = cache.record("2401.00001")
+    assert read == ArxivRecord(  # held without its summary, which is read when a note needs it
+        "2401.00001", "A title", ("Ann Lee",), "", "2024-01-01", "2024-01-02", "cs.LG",
         ("cs.LG", "cs.AI"), 2)
+    assert read is not None and read.summary_digest == text_digest("S.")
+    assert cache.summaries(["2401.00001", "2401.99999"]) == {"2401.00001": "S."}
     assert cache.titles == old["titles"] and cache.missing == old["missing"]
     cache.save()
     text = path.read_text(encoding="utf-8")
-    assert json.loads(text) == old  # the same answers, now one a line
+    assert json.loads(text) == old  # the same answers, summaries too, now one a line
     assert len(text.splitlines()) == 10  # a head line, then each section: open, one, close
     again = ArxivCache.load(path)
-    assert again.records == cache.records and again.titles == cache.titles
+    assert again.records == {"2401.00001": read} and again.titles == cache.titles
+    assert again.summaries(["2401.00001"]) == {"2401.00001": "S."}
     path.write_text("not json", encoding="utf-8")
     assert ArxivCache.load(path).records == {}  # unreadable: a new cache, not a crash

@@ -9,6 +9,7 @@ where it stopped and ``offline`` builds use the cache alone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from .keyed_json import keyed_lines, read_keyed_file
-from .model import ArxivRecord, Entry, names_once, one_copy
+from .errors import InputError
+from .keyed_json import keyed_lines, read_keyed_entries, read_keyed_file
+from .model import ArxivRecord, Entry, names_once, one_copy, text_digest
 from .resolve import accept_match, title_key
 
 if TYPE_CHECKING:  # imported when arXiv is first asked: a build from the cache needs neither
@@ -98,6 +100,7 @@ class ArxivCache:
         def as_text(values: dict[str, object]) -> Iterable[tuple[str, str]]:
             return ((key, json.dumps(values[key], ensure_ascii=False)) for key in sorted(values))
 
+        self._hold_summaries()
         records = ((key, json.dumps(record_to_dict(self.records[key]), ensure_ascii=False))
                    for key in sorted(self.records))
         text = "".join(keyed_lines({"version": _CACHE_VERSION}, {
@@ -110,11 +113,37 @@ class ArxivCache:
     def record(self, arxiv_id: str) -> ArxivRecord | None:
         return self.records.get(arxiv_id)
 
+    def summaries(self, ids: Iterable[str]) -> dict[str, str]:
+        """The summaries of the given records as the cache file holds them (records are read
+        without: tens of thousands of abstracts the notes seldom show), read in one pass
+        that decodes only their lines."""
+        wanted = set(ids)
+        if self.path is None or not wanted or not self.path.exists():
+            return {}
+        found = read_keyed_entries(self.path, "records", wanted)
+        return {key: value.get("summary", "") for key, value in found.items()
+                if isinstance(value, dict)}
+
+    def _hold_summaries(self) -> None:
+        """Read the summaries of the records read without them (once a run: a save follows
+        every batch of answers, and writes every record whole)."""
+        apart = [key for key, record in self.records.items() if record.summary_digest]
+        if not apart:
+            return
+        summaries = self.summaries(apart)
+        for key in apart:
+            if key not in summaries:
+                raise ValueError(f"{self.path}: the record of {key} is no longer in the file")
+            self.records[key] = dataclasses.replace(self.records[key], summary=summaries[key],
+                                                    summary_digest="")
+
 
 def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]]:
     """The cache file's answers; empty when it is of another version or not such JSON."""
     def convert(section: str, value: object, _text: str) -> object:
-        return record_from_dict(value) if section == "records" else value  # type: ignore[arg-type]
+        if section == "records":  # summaries are read when a note shows them (``summaries``)
+            return record_from_dict(value, hold_summary=False)  # type: ignore[arg-type]
+        return value
 
     try:
         head, sections = read_keyed_file(path, convert)
@@ -127,17 +156,25 @@ def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], di
             sections.get("missing", {}))
 
 
-def record_from_dict(raw: dict) -> ArxivRecord:
+def record_from_dict(raw: dict, *, hold_summary: bool = True) -> ArxivRecord:
+    """A record from its JSON form; without ``hold_summary``, its summary is left out (a
+    digest stands for it)."""
+    summary = raw.get("summary", "")
+    held = hold_summary or not summary
     return ArxivRecord(
         id=raw["id"], title=raw["title"], authors=names_once(raw.get("authors", ())),
-        summary=raw.get("summary", ""), published=one_copy(raw.get("published", "")[:10]),
+        summary=summary if held else "", summary_digest="" if held else text_digest(summary),
+        published=one_copy(raw.get("published", "")[:10]),
         updated=one_copy((raw.get("updated") or "")[:10]),
         primary_category=one_copy(raw.get("primary_category", "")),
         categories=one_copy(tuple(raw.get("categories", ()))), version=raw.get("version", 1))
 
 
 def record_to_dict(record: ArxivRecord) -> dict:
+    if record.summary_digest:
+        raise ValueError(f"the summary of arXiv:{record.id} is not held")
     data = asdict(record)
+    del data["summary_digest"]
     data["authors"] = list(record.authors)
     data["categories"] = list(record.categories)
     return data
@@ -275,6 +312,15 @@ class ArxivSource:
             if self.stats.requests:
                 self.cache.save()
             self.cache.unload()
+
+    def summaries(self, ids: Iterable[str]) -> dict[str, str]:
+        """Summaries of cached records, which are held without them (``ArxivCache``)."""
+        wanted = set(ids)
+        found = self.cache.summaries(wanted)
+        if wanted - found.keys():
+            raise InputError(str(self.cache.path), "records read at the start of the build are "
+                             "gone", hint="it changed while vaultgen was building; build again")
+        return found
 
     def still_valid(self, recheck_on: str | None) -> bool:
         """Whether the answers a build used still stand today: offline, or no answer "not

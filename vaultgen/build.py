@@ -122,6 +122,7 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
     checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
     pending = {plan.path for plan in writer.pending(plans)}
+    _read_summaries(library, source, [p.key for p in plans if p.path in pending])
     rendered: list[Note] = []
     try:
         for plan in plans:
@@ -151,6 +152,15 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     if not dry_run and not written.kept and fingerprint is not None:
         _save_state(vault, found, fingerprint, counts, parsed.diagnostics, source, recheck_on)
     return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
+
+
+def _read_summaries(library: Library, source: RecordSource | None, keys: list[str]) -> None:
+    """Read the arXiv summaries the notes to render show, which the library's records do
+    not hold (as read from the cache: see ``ArxivCache``)."""
+    wanted = library.summaries_wanted(keys)
+    read = getattr(source, "summaries", None)
+    if wanted and read is not None:
+        library.summaries.update(read(wanted))
 
 
 # --- Knowing that nothing changed ---------------------------------------------------------------

@@ -17,11 +17,13 @@ megabytes — and write back the text of entries it did not change::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from pathlib import Path
 
 # (section, entry as read from JSON, its JSON text or "" when read from another layout) → entry
 Convert = Callable[[str, object, str], object]
+# (section, key) → whether to read that entry (the others are skipped, their JSON not decoded)
+Select = Callable[[str, str], bool]
 
 _DECODER = json.JSONDecoder()
 
@@ -52,11 +54,13 @@ def keyed_lines(head: Mapping[str, object],
         yield "}}\n" if position == len(names) - 1 else "},\n"
 
 
-def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None
+def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
+                     select: Select | None = None,
                      ) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """(head fields, section → key → entry) of a document laid out by ``keyed_lines``, each
-    entry passed through ``convert`` (kept as read by default) as it is read.
-    Raises ``NotKeyedLines`` for any other layout, ``ValueError`` for a bad entry."""
+    entry passed through ``convert`` (kept as read by default) as it is read; with
+    ``select``, only the entries it selects. Raises ``NotKeyedLines`` for any other layout,
+    ``ValueError`` for a bad entry."""
     convert = convert or _as_read
     iterator = iter(lines)
     first = next(iterator, "")
@@ -93,6 +97,8 @@ def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None
                 raise NotKeyedLines("no key") from err
             if text[:1] != " " or not isinstance(key, str) or text[end:end + 2] != ": ":
                 raise NotKeyedLines("not a keyed entry")
+            if select is not None and not select(name, key):
+                continue
             value = text[end + 2:]
             section[key] = convert(name, json.loads(value), value)
     if not ended:
@@ -100,7 +106,7 @@ def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None
     return head, sections
 
 
-def read_keyed_file(path: Path, convert: Convert | None = None
+def read_keyed_file(path: Path, convert: Convert | None = None, select: Select | None = None,
                     ) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """``read_keyed_lines`` of a file, a line at a time; a file in any other JSON layout (by
     hand, by another tool, by an older vaultgen) is read whole: its object-valued fields are
@@ -109,16 +115,24 @@ def read_keyed_file(path: Path, convert: Convert | None = None
     convert = convert or _as_read
     try:
         with path.open(encoding="utf-8") as handle:
-            return read_keyed_lines(handle, convert)
+            return read_keyed_lines(handle, convert, select)
     except NotKeyedLines:
         pass
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     head = {key: value for key, value in data.items() if not isinstance(value, dict)}
-    sections = {name: {key: convert(name, value, "") for key, value in entries.items()}
+    sections = {name: {key: convert(name, value, "") for key, value in entries.items()
+                       if select is None or select(name, key)}
                 for name, entries in data.items() if isinstance(entries, dict)}
     return head, sections
+
+
+def read_keyed_entries(path: Path, section: str, keys: Container[str]) -> dict[str, object]:
+    """The entries of ``keys`` in one section of a file, as read from JSON; the other lines
+    are passed over without being decoded."""
+    _, sections = read_keyed_file(path, select=lambda name, key: name == section and key in keys)
+    return sections.get(section, {})
 
 
 def _as_read(_section: str, value: object, _text: str) -> object:

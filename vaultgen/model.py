@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sys
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -104,6 +105,10 @@ class ArxivRecord:
     primary_category: str = ""
     categories: tuple[str, ...] = ()
     version: int = 1
+    # Set when the summary is not held (as read from the arXiv cache, ``summary`` is blank):
+    # a digest of it, which stands for it in a note's inputs (``Library.with_summary``
+    # gives the record with it).
+    summary_digest: str = field(default="", compare=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -154,6 +159,30 @@ class Library:
     # Where the entries' text is when they hold none (a build's); None: they hold it.
     texts: EntryTextSource | None = field(default=None, compare=False, repr=False)
 
+    # Summaries read for the records that hold none, by arXiv id (``build`` reads those the
+    # notes it renders need).
+    summaries: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def with_summary(self, record: ArxivRecord) -> ArxivRecord:
+        """The record with its summary (read before the notes that show it are rendered)."""
+        if not record.summary_digest:
+            return record
+        summary = self.summaries.get(record.id)
+        if summary is None:
+            raise LookupError(f"the summary of arXiv:{record.id} was not read before rendering")
+        return ArxivRecord(record.id, record.title, record.authors, summary, record.published,
+                           record.updated, record.primary_category, record.categories,
+                           record.version)
+
+    def summaries_wanted(self, keys: Iterable[str]) -> set[str]:
+        """Of the arXiv ids in ``keys`` (of the notes to render), those whose records hold
+        no summary, not yet read."""
+        held_apart = {paper.record.id for paper in self.papers
+                      if paper.record is not None and paper.record.summary_digest}
+        held_apart.update(arxiv_id for arxiv_id, record in self.records.items()
+                          if record.summary_digest)
+        return held_apart.intersection(keys) - self.summaries.keys()
+
     def full(self, paper: Paper) -> Paper:
         """The paper with the text of its entries."""
         if self.texts is None or all(e.text_held for e in paper.entries):
@@ -190,6 +219,11 @@ class Note:
 _SHARED: dict[object, object] = {}
 
 H = TypeVar("H", bound=Hashable)
+
+
+def text_digest(text: str) -> str:
+    """A short digest of a text that stands for it where the text is not held."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def one_copy(value: H) -> H:

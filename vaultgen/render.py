@@ -21,7 +21,7 @@ import yaml
 from . import code_digest
 from .arxiv_ids import find_refs
 from .flat_yaml import dump_flat
-from .model import ArxivRecord, Entry, Library, Note, Paper
+from .model import ArxivRecord, Entry, Library, Note, Paper, text_digest
 from .names import NameRegistry, safe_name, short_title, tag_note_name, tex_to_text
 
 PAPERS, CITED, TAGS, DAYS = "papers", "cited", "tags", "days"
@@ -69,8 +69,15 @@ def record_values(record: ArxivRecord | None) -> tuple[object, ...] | None:
     """A record's fields, for a digest (a tuple's ``repr`` is C code; a dataclass's is not)."""
     if record is None:
         return None
-    return (record.id, record.title, record.authors, record.summary, record.published,
+    return (record.id, record.title, record.authors, summary_digest(record), record.published,
             record.updated, record.primary_category, record.categories, record.version)
+
+
+def summary_digest(record: ArxivRecord) -> str:
+    """What stands for a record's summary in a note's inputs, whether it is held or not."""
+    if record.summary_digest or not record.summary:
+        return record.summary_digest
+    return text_digest(record.summary)
 
 
 def generated_note(path: str, kind: str, key: str, properties: dict[str, object],
@@ -292,7 +299,8 @@ def render_paper(paper: Paper, name: str, context: VaultContext) -> Note:
     paper = context.library.full(paper)
     first = paper.first
     lines = [f"# {escape_markdown(tex_to_text(first.title))}", ""]
-    abstract = first.abstract or (paper.record.summary if paper.record else "")
+    abstract = first.abstract or (
+        context.library.with_summary(paper.record).summary if paper.record else "")
     if abstract:
         lines += ["## Abstract", "", _paragraphs(escape_markdown(abstract)), ""]
     several = len(paper.entries) > 1
@@ -355,6 +363,8 @@ def _cited_by_lines(name: str, context: VaultContext) -> list[str]:
 def render_cited(arxiv_id: str, name: str, context: VaultContext) -> Note:
     """The note of a paper the commentary cites but the digests do not cover."""
     record = context.library.records.get(arxiv_id)
+    if record is not None:
+        record = context.library.with_summary(record)
     properties: dict[str, object] = {"type": "cited"}
     if record:
         properties["title"] = record.title

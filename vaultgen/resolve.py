@@ -132,12 +132,12 @@ def _as_shown(paper: Paper, texts: EntryTextSource | None) -> Paper:
     """The paper with its record as its note shows it: the note gives the post's abstract
     when there is one, so the record's summary (as long, for each of tens of thousands of
     papers) is not kept."""
-    if paper.record is None or not paper.record.summary:
+    if paper.record is None or not (paper.record.summary or paper.record.summary_digest):
         return paper
     first = paper.first
     if not (texts.has_abstract(first) if texts is not None else first.abstract):
         return paper
-    return Paper(paper.entries, dataclasses.replace(paper.record, summary=""))
+    return Paper(paper.entries, dataclasses.replace(paper.record, summary="", summary_digest=""))
 
 
 def build_library(entries: Sequence[Entry], source: RecordSource | None = None,
