@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import re
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -314,7 +315,7 @@ class Resolver:
 
     def resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
         """(the file a link points to, or None; every candidate when it is ambiguous)."""
-        folder = source.rpartition("/")[0]
+        folder = sys.intern(source.rpartition("/")[0])  # a few folders, held once in the memo
         answer = self._answers.get((target, folder))
         if answer is None:
             answer = self._answers[target, folder] = self._resolve(target, source)
