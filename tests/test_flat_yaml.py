@@ -31,9 +31,13 @@ def pyyaml(properties: dict[str, object]) -> str:
 
 @settings(max_examples=3000)
 @given(st.dictionaries(st.one_of(KEY_TEXT, st.sampled_from(["aliases", "on", "null"])),
-                       VALUE, max_size=6))
+                       VALUE, max_size=6), st.booleans())
 def test_the_flat_writer_writes_what_pyyaml_writes_wherever_it_answers(
-        properties: dict[str, object]) -> None:
+        properties: dict[str, object], share: bool) -> None:
+    if share and properties:  # one value object under two keys, or in its own list
+        value = next(iter(properties.values()))
+        properties["shared"] = value
+        properties["within"] = [value]
     written = dump_flat(properties)
     if written is not None:
         assert written == pyyaml(properties), properties
@@ -52,6 +56,18 @@ def test_the_flat_writer_answers_for_a_paper_note() -> None:
     assert written is not None
     assert written == pyyaml(properties)
     assert dump_properties(properties) == f"---\n{written}---\n"
+
+
+def test_an_object_met_twice_is_left_to_pyyaml() -> None:
+    """PyYAML writes a date or list met twice as an anchor and an alias."""
+    day, tags = dt.date(2025, 4, 30), ["llm"]
+    for properties in ({"published": day, "updated": day}, {"tags": tags, "aliases": tags},
+                       {"date": day, "dates": [day]}):
+        assert "&id001" in pyyaml(properties)
+        assert dump_flat(properties) is None
+        assert dump_properties(properties) == f"---\n{pyyaml(properties)}---\n"
+    equal = {"published": dt.date(2025, 4, 30), "updated": dt.date(2025, 4, 30)}
+    assert dump_flat(equal) == pyyaml(equal)  # equal but distinct: no alias
 
 
 def test_what_the_flat_writer_leaves_to_pyyaml() -> None:

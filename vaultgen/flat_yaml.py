@@ -76,12 +76,24 @@ def _scalar(value: object) -> str | None:
     return None
 
 
+def _first_time(value: object, seen: set[int]) -> bool:
+    """False for a list or date met before in the map: PyYAML writes the same object twice as
+    an anchor and an alias (``&id001``, ``*id001``); left to it."""
+    if not isinstance(value, (list, dt.date)):
+        return True
+    if id(value) in seen:
+        return False
+    seen.add(id(value))
+    return True
+
+
 def dump_flat(properties: dict[str, object]) -> str | None:
     """The YAML block map PyYAML's ``dump`` writes for ``properties`` (keys in order, unicode
     kept, no folding), or None when a key or value is not of the flat kinds this knows."""
     lines: list[str] = []
+    seen: set[int] = set()
     for key, value in properties.items():
-        if type(key) is not str or not _plain_key(key):
+        if type(key) is not str or not _plain_key(key) or not _first_time(value, seen):
             return None
         if isinstance(value, list):
             if not value:
@@ -89,7 +101,7 @@ def dump_flat(properties: dict[str, object]) -> str | None:
                 continue
             lines.append(f"{key}:")
             for item in value:
-                written = _scalar(item)
+                written = _scalar(item) if _first_time(item, seen) else None
                 if written is None:
                     return None
                 lines.append(f"- {written}")
