@@ -45,7 +45,7 @@ def properties_of(vault: Path) -> list[dict[str, object]]:
 
 def pyyaml(properties: dict[str, object]) -> str:
     return yaml.dump(properties, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=1_000_000)
+                     default_flow_style=False, width=1_000_000)  # what vaultgen used before
 
 
 def one(tool: str, vault: Path) -> float:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_notes import KEY_TEXT, SCALAR_TEXT
-from vaultgen.flat_yaml import dump_flat
+from vaultgen.flat_yaml import dump_flat, dump_pyyaml
 from vaultgen.render import dump_properties
 
 TEXT = st.one_of(
@@ -25,8 +25,7 @@ VALUE = st.one_of(TEXT, st.integers(), st.booleans(), st.none(), st.floats(),
 
 
 def pyyaml(properties: dict[str, object]) -> str:
-    return yaml.dump(properties, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=1_000_000)
+    return dump_pyyaml(properties)
 
 
 @settings(max_examples=3000)
@@ -58,16 +57,18 @@ def test_the_flat_writer_answers_for_a_paper_note() -> None:
     assert dump_properties(properties) == f"---\n{written}---\n"
 
 
-def test_an_object_met_twice_is_left_to_pyyaml() -> None:
-    """PyYAML writes a date or list met twice as an anchor and an alias."""
-    day, tags = dt.date(2025, 4, 30), ["llm"]
+def test_an_object_met_twice_is_written_twice_not_as_an_alias() -> None:
+    """Equal dates read from a note are one object; PyYAML would write the second as an alias
+    of the first (``&id001``, ``*id001``), which Obsidian's properties do not know."""
+    day, tags, nested = dt.date(2025, 4, 30), ["llm"], [1]
     for properties in ({"published": day, "updated": day}, {"tags": tags, "aliases": tags},
-                       {"date": day, "dates": [day]}):
-        assert "&id001" in pyyaml(properties)
-        assert dump_flat(properties) is None
-        assert dump_properties(properties) == f"---\n{pyyaml(properties)}---\n"
-    equal = {"published": dt.date(2025, 4, 30), "updated": dt.date(2025, 4, 30)}
-    assert dump_flat(equal) == pyyaml(equal)  # equal but distinct: no alias
+                       {"date": day, "dates": [day]}, {"a": [nested], "b": [nested]}):
+        assert "&id" in yaml.dump(properties, Dumper=yaml.CSafeDumper)
+        written = dump_properties(properties)
+        assert "&id" not in written and "*id" not in written
+        assert yaml.safe_load(written.strip("-\n")) == properties
+    assert dump_flat({"published": day, "updated": day}) == "published: 2025-04-30\n" \
+        "updated: 2025-04-30\n"
 
 
 def test_what_the_flat_writer_leaves_to_pyyaml() -> None:

@@ -18,6 +18,10 @@ import re
 import yaml
 from yaml.resolver import Resolver
 
+try:  # the C emitter is many times faster; the output is the same
+    _DUMPER: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _DUMPER = yaml.SafeDumper
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = Resolver()
 # The first characters the resolver looks further at (a plain word starting otherwise is text).
@@ -76,24 +80,27 @@ def _scalar(value: object) -> str | None:
     return None
 
 
-def _first_time(value: object, seen: set[int]) -> bool:
-    """False for a list or date met before in the map: PyYAML writes the same object twice as
-    an anchor and an alias (``&id001``, ``*id001``); left to it."""
-    if not isinstance(value, (list, dt.date)):
+class _NoAliasDumper(_DUMPER):  # type: ignore[misc, valid-type]
+    """PyYAML's dumper, never writing a value met twice as an anchor and an alias (equal
+    dates read from a note are one object; Obsidian's properties know no anchors)."""
+
+    def ignore_aliases(self, data: object) -> bool:
         return True
-    if id(value) in seen:
-        return False
-    seen.add(id(value))
-    return True
+
+
+def dump_pyyaml(properties: dict[str, object]) -> str:
+    """The YAML block map of ``properties`` by PyYAML (keys in order, unicode kept, no
+    folding, no anchors)."""
+    return yaml.dump(properties, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=1_000_000)
 
 
 def dump_flat(properties: dict[str, object]) -> str | None:
-    """The YAML block map PyYAML's ``dump`` writes for ``properties`` (keys in order, unicode
-    kept, no folding), or None when a key or value is not of the flat kinds this knows."""
+    """The YAML block map ``dump_pyyaml`` writes for ``properties``, or None when a key or
+    value is not of the flat kinds this knows."""
     lines: list[str] = []
-    seen: set[int] = set()
     for key, value in properties.items():
-        if type(key) is not str or not _plain_key(key) or not _first_time(value, seen):
+        if type(key) is not str or not _plain_key(key):
             return None
         if isinstance(value, list):
             if not value:
@@ -101,7 +108,7 @@ def dump_flat(properties: dict[str, object]) -> str | None:
                 continue
             lines.append(f"{key}:")
             for item in value:
-                written = _scalar(item) if _first_time(item, seen) else None
+                written = _scalar(item)
                 if written is None:
                     return None
                 lines.append(f"- {written}")

@@ -16,11 +16,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-import yaml
-
 from . import code_digest
 from .arxiv_ids import find_refs
-from .flat_yaml import dump_flat
+from .flat_yaml import dump_flat, dump_pyyaml
 from .model import ArxivRecord, Entry, Library, Note, Paper, text_digest
 from .names import NameRegistry, safe_name, short_title, tag_note_name, tex_to_text
 
@@ -29,19 +27,12 @@ INDEX_NAME = "Index"
 USER_MARKER = "%% vaultgen: your notes go below this line; rebuilds keep them %%"
 USER_SECTION = f"{USER_MARKER}\n## My notes\n"
 
-try:  # the C emitter is many times faster; the output is the same
-    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Dumper = yaml.SafeDumper
-
-
 def dump_properties(properties: dict[str, object]) -> str:
-    """YAML frontmatter as PyYAML's emitter writes it: keys in the given order, LF, unicode
-    kept (the flat shape by ``flat_yaml``, to the same text; anything else by PyYAML)."""
+    """YAML frontmatter as PyYAML's emitter writes it (keys in the given order, LF, unicode
+    kept, no anchors): the flat shape by ``flat_yaml``, to the same text; the rest by PyYAML."""
     body = dump_flat(properties)
     if body is None:
-        body = yaml.dump(properties, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                         default_flow_style=False, width=1_000_000)
+        body = dump_pyyaml(properties)
     return f"---\n{body}---\n"
 
 
