@@ -81,7 +81,8 @@ class RecordSource(Protocol):
     A source may also offer what lets a build skip work, used when present (see
     ``ArxivSource``): ``state()``, what its answers depend on (None: cannot tell);
     ``still_valid(recheck_on)`` and ``recheck_on()``, whether answers a build used still stand;
-    ``release()``, to free its answers once the library holds them.
+    ``release()``, to free its answers once the library holds them;
+    ``summaries(ids)``, the summaries of the records it gave without them (``summary_digest``).
     """
 
     def match_titles(self, entries: Sequence[Entry]) -> dict[int, ArxivRecord]:
