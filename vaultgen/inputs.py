@@ -6,7 +6,6 @@ a rebuild parses only the posts that changed (``VAULT/.vaultgen/parsed/``).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -88,24 +87,19 @@ class ParseCache:
             found["result"] = result
         return result
 
-    def put(self, name: str, stat: os.stat_result, result: ParseResult) -> ParseResult:
-        """Keep a file's result (its entries given their digests, as returned), unless the
-        file changed too recently for its mtime to tell a later change apart (the "racy"
-        files of git's index)."""
-        result = ParseResult(tuple(dataclasses.replace(e, digest=entry_digest(e))
-                                   for e in result.entries), result.diagnostics)
+    def put(self, name: str, stat: os.stat_result, result: ParseResult,
+            texts: dict[int, EntryText]) -> None:
+        """Keep a file's result (entries without their text, as ``EntryTexts.keep`` gives
+        them) and its texts by line, unless the file changed too recently for its mtime to
+        tell a later change apart (the "racy" files of git's index)."""
         if stat.st_mtime_ns > time.time_ns() - RACY_NS:
             if self.files.pop(name, None) is not None:
                 self.dirty.add(self.shard_of(name))
-            return result
+            return
         self.used.add(name)
         self.dirty.add(self.shard_of(name))
-        self.files[name] = {
-            "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "result": ParseResult(tuple(e.without_text() for e in result.entries),
-                                  result.diagnostics),
-            "texts": {e.source.line: e.text for e in result.entries}}
-        return result
+        self.files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                            "result": result, "texts": texts}
 
     def has_abstract(self, entry: Entry) -> bool:
         """Whether a cached entry (text not held) has an abstract."""
@@ -220,17 +214,16 @@ class EntryTexts:
         self._cache = cache
         self._held: dict[tuple[str, int], EntryText] = {}
 
-    def keep(self, entries: Iterable[Entry]) -> list[Entry]:
-        """The entries without their text, which is kept here."""
+    def keep(self, entries: Iterable[Entry]) -> tuple[tuple[Entry, ...], dict[int, EntryText]]:
+        """Parsed entries without their text, each given its digest (which stands for the
+        text in its note's inputs), and their texts by line, which are kept here."""
         apart = []
+        texts: dict[int, EntryText] = {}
         for entry in entries:
-            if entry.text_held:
-                if not entry.digest:  # what stands for its text in its note's inputs
-                    entry = dataclasses.replace(entry, digest=entry_digest(entry))
-                self._held[(entry.source.path, entry.source.line)] = entry.text
-                entry = entry.without_text()
-            apart.append(entry)
-        return apart
+            texts[entry.source.line] = self._held[(entry.source.path, entry.source.line)] = \
+                entry.text
+            apart.append(entry.without_text(entry_digest(entry)))
+        return tuple(apart), texts
 
     def has_abstract(self, entry: Entry) -> bool:
         if entry.text_held:
@@ -322,10 +315,11 @@ def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
             stat = None
         cached = cache.get(name, stat) if stat is not None else None
         if cached is None:
-            cached = _parse_file(file, name)
+            parsed = _parse_file(file, name)
+            entries, held = texts.keep(parsed.entries)
+            cached = ParseResult(entries, parsed.diagnostics)
             if stat is not None:
-                cached = cache.put(name, stat, cached)
-            cached = ParseResult(tuple(texts.keep(cached.entries)), cached.diagnostics)
+                cache.put(name, stat, cached, held)
         results.append(cached)
     return merge_results(results), texts
 

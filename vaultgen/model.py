@@ -65,10 +65,11 @@ class Entry:
     def text(self) -> EntryText:
         return EntryText(self.abstract, self.comment_ko, self.comment_en)
 
-    def without_text(self) -> Entry:
-        """The entry with its abstract and commentary left out (``text_held`` False)."""
+    def without_text(self, digest: str) -> Entry:
+        """The entry with its abstract and commentary left out (``text_held`` False) and
+        ``digest``, of the whole entry, standing for them."""
         return Entry(self.date, self.title, self.authors, "", None, None, self.tags,
-                     self.cites, self.source, self.digest, False)
+                     self.cites, self.source, digest, False)
 
     def with_text(self, text: EntryText) -> Entry:
         return Entry(self.date, self.title, self.authors, text.abstract, text.comment_ko,
