@@ -113,16 +113,21 @@ class ArxivCache:
     def record(self, arxiv_id: str) -> ArxivRecord | None:
         return self.records.get(arxiv_id)
 
-    def summaries(self, ids: Iterable[str]) -> dict[str, str]:
+    def summaries(self, ids: Iterable[str], *, all_of: bool = False) -> dict[str, str]:
         """The summaries of the given records as the cache file holds them (records are read
         without: tens of thousands of abstracts the notes seldom show), read in one pass
-        that decodes only their lines."""
+        that decodes only their lines. ``all_of``: each must be there (else ``InputError``:
+        the file changed since the records were read)."""
         wanted = set(ids)
-        if self.path is None or not wanted or not self.path.exists():
-            return {}
-        found = read_keyed_entries(self.path, "records", wanted)
-        return {key: value.get("summary", "") for key, value in found.items()
-                if isinstance(value, dict)}
+        found: dict[str, object] = {}
+        if self.path is not None and wanted and self.path.exists():
+            found = read_keyed_entries(self.path, "records", wanted)
+        summaries = {key: value.get("summary", "") for key, value in found.items()
+                     if isinstance(value, dict)}
+        if all_of and wanted - summaries.keys():
+            raise InputError(str(self.path), "records read at the start of the build are gone",
+                             hint="it changed while vaultgen was building; build again")
+        return summaries
 
     def _hold_summaries(self) -> None:
         """Read the summaries of the records read without them (once a run: a save follows
@@ -130,10 +135,8 @@ class ArxivCache:
         apart = [key for key, record in self.records.items() if record.summary_digest]
         if not apart:
             return
-        summaries = self.summaries(apart)
+        summaries = self.summaries(apart, all_of=True)
         for key in apart:
-            if key not in summaries:
-                raise ValueError(f"{self.path}: the record of {key} is no longer in the file")
             self.records[key] = dataclasses.replace(self.records[key], summary=summaries[key],
                                                     summary_digest="")
 
@@ -315,12 +318,7 @@ class ArxivSource:
 
     def summaries(self, ids: Iterable[str]) -> dict[str, str]:
         """Summaries of cached records, which are held without them (``ArxivCache``)."""
-        wanted = set(ids)
-        found = self.cache.summaries(wanted)
-        if wanted - found.keys():
-            raise InputError(str(self.cache.path), "records read at the start of the build are "
-                             "gone", hint="it changed while vaultgen was building; build again")
-        return found
+        return self.cache.summaries(ids, all_of=True)
 
     def still_valid(self, recheck_on: str | None) -> bool:
         """Whether the answers a build used still stand today: offline, or no answer "not
