@@ -32,6 +32,9 @@ def test_keyed_lines_are_json_and_read_back(head: dict, sections: dict) -> None:
     assert json.loads(text) == {**head, **sections} or set(head) & set(sections)
     read_head, read_sections = read_keyed_lines(io.StringIO(text, newline="\n"))
     assert read_head == head and read_sections == sections
+    _, texts = read_keyed_lines(io.StringIO(text, newline="\n"), decode=False)
+    assert {name: {k: json.loads(v) for k, v in entries.items()}  # type: ignore[arg-type]
+            for name, entries in texts.items()} == sections
 
 
 @pytest.mark.parametrize("text", [
@@ -71,3 +74,33 @@ def test_the_arxiv_cache_reads_the_old_layout_and_writes_the_new(tmp_path: Path)
     assert again.summaries(["2401.00001"]) == {"2401.00001": "S."}
     path.write_text("not json", encoding="utf-8")
     assert ArxivCache.load(path).records == {}  # unreadable: a new cache, not a crash
+
+
+@given(st.dictionaries(st.text(), st.text() | st.lists(st.text(), max_size=2), max_size=6),
+       st.dictionaries(st.text(), st.text(), max_size=4), st.sets(st.text(), max_size=3))
+@settings(max_examples=200, deadline=None)
+def test_answers_read_lazily_are_saved_as_a_full_read_saves_them(
+        titles: dict, changes: dict, removed: set) -> None:  # type: ignore[type-arg]
+    """The arXiv cache read lazily (``AnswersAsRead``), changed and saved, is the file the
+    cache read whole would save after the same changes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cache.json"
+        ArxivCache(path, {}, {k: {"asked": "2025-01-01", "ids": v} for k, v in
+                              titles.items()}).save()
+        whole, lazy = ArxivCache.load(path), ArxivCache.load(path)
+        assert lazy.read_lazily()
+        for cache in (whole, lazy):
+            for key, day in changes.items():
+                cache.titles[key] = {"asked": day, "ids": []}
+            for key in removed:
+                cache.titles.pop(key, None)
+        assert sorted(lazy.titles) == sorted(whole.titles)
+        assert all(lazy.titles[k] == whole.titles[k] for k in whole.titles)
+        whole.save()
+        expected = path.read_text("utf-8")
+        lazy.save()
+        assert path.read_text("utf-8") == expected
+        assert sorted(lazy.negative_days()) == sorted(
+            day for key, day in changes.items() if key not in removed)

@@ -16,14 +16,14 @@ import logging
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from .errors import InputError
-from .keyed_json import keyed_lines, read_keyed_entries, read_keyed_file
+from .keyed_json import keyed_lines, read_keyed_entries, read_keyed_file, read_keyed_texts
 from .model import ArxivRecord, Entry, names_once, one_copy, text_digest
 from .resolve import accept_match, title_key
 
@@ -45,6 +45,57 @@ Progress = Callable[[int], None]
 
 
 # --- Cache ----------------------------------------------------------------------------------
+
+class AnswersAsRead(MutableMapping[str, Any]):
+    """One section of the cache file read without decoding its entries: an answer is decoded
+    when first looked up, and the answers set or removed since are known (``changed``), so
+    that a save writes every other line back as it was read."""
+
+    def __init__(self, texts: dict[str, str], decode: Callable[[Any], Any]) -> None:
+        self.texts = texts  # key → the answer's JSON text, as read
+        self._decode = decode
+        self._values: dict[str, Any] = {}
+        self.changed: set[str] = set()  # set or removed, not saved yet
+        self.given: set[str] = set()  # set or removed since read
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        value = self._values[key] = self._decode(json.loads(self.texts[key]))
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._values[key] = value
+        self.changed.add(key)
+        self.given.add(key)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._values.pop(key, None)
+        self.texts.pop(key, None)
+        self.changed.add(key)
+        self.given.add(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values or key in self.texts
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.texts
+        yield from (key for key in self._values if key not in self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts) + sum(1 for key in self._values if key not in self.texts)
+
+    def lines(self, as_json: Callable[[Any], str]) -> list[tuple[str, str]]:
+        """(key, JSON text) of every answer, by key: those changed made anew, and held as
+        read from now on (``changed`` is emptied)."""
+        for key in self.changed:
+            if key in self:
+                self.texts[key] = as_json(self[key])
+        self.changed.clear()
+        return [(key, self.texts[key]) for key in sorted(self.texts)]
+
 
 class ArxivCache:
     """Answers arXiv gave: records by id, title searches and missing ids with the day asked.
@@ -92,10 +143,44 @@ class ArxivCache:
         if self.path is not None:
             self._data = None
 
+    def read_lazily(self) -> bool:
+        """Read the file's answers without decoding them (``AnswersAsRead``): for a build
+        that looks up a few of them. False when the file is not laid out one answer a line
+        (it is then read whole when first looked up)."""
+        if self._data is not None or self.path is None:
+            return self._data is not None and isinstance(self._data[0], AnswersAsRead)
+        if not self.path.exists():
+            return False
+        try:
+            head, sections = read_keyed_texts(self.path)
+        except (OSError, ValueError):
+            return False
+        if head.get("version") != _CACHE_VERSION:
+            return False
+        self._data = (AnswersAsRead(sections.get("records", {}), record_from_dict),
+                      AnswersAsRead(sections.get("titles", {}), _as_is),
+                      AnswersAsRead(sections.get("missing", {}), _as_is))
+        return True
+
+    def negative_days(self) -> list[str]:
+        """The days on which arXiv answered "not found" (a title, an id); of a cache read
+        lazily, only of the answers given since it was read."""
+        _, titles, missing = self._loaded()
+        if isinstance(titles, AnswersAsRead) and isinstance(missing, AnswersAsRead):
+            asked = [titles[key].get("asked", "") for key in titles.given
+                     if key in titles and not titles[key].get("ids")]
+            return asked + [missing[key] for key in missing.given if key in missing]
+        asked = [a.get("asked", "") for a in titles.values() if not a.get("ids")]
+        return asked + list(missing.values())
+
     def save(self) -> None:
         if self.path is None or self._data is None:
             return
         from .write import atomic_write
+
+        if isinstance(self._data[0], AnswersAsRead):
+            self._save_lazily(*self._data)  # type: ignore[arg-type]
+            return
 
         def as_text(values: dict[str, object]) -> Iterable[tuple[str, str]]:
             return ((key, json.dumps(values[key], ensure_ascii=False)) for key in sorted(values))
@@ -108,6 +193,21 @@ class ArxivCache:
             "missing": as_text(self.missing)}))  # type: ignore[arg-type]
         if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
             return
+        atomic_write(self.path, text.encode("utf-8"), sync=True)
+
+    def _save_lazily(self, records: AnswersAsRead, titles: AnswersAsRead,
+                     missing: AnswersAsRead) -> None:
+        """Save a cache read lazily: the answers not changed written back as read."""
+        from .write import atomic_write
+
+        if not (records.changed or titles.changed or missing.changed):
+            return
+        assert self.path is not None
+        text = "".join(keyed_lines({"version": _CACHE_VERSION}, {
+            "records": records.lines(lambda r: json.dumps(record_to_dict(r),
+                                                          ensure_ascii=False)),
+            "titles": titles.lines(lambda v: json.dumps(v, ensure_ascii=False)),
+            "missing": missing.lines(lambda v: json.dumps(v, ensure_ascii=False))}))
         atomic_write(self.path, text.encode("utf-8"), sync=True)
 
     def record(self, arxiv_id: str) -> ArxivRecord | None:
@@ -157,6 +257,10 @@ def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], di
         return {}, {}, {}
     return (sections.get("records", {}), sections.get("titles", {}),  # type: ignore[return-value]
             sections.get("missing", {}))
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def record_from_dict(raw: dict, *, hold_summary: bool = True) -> ArxivRecord:
@@ -297,8 +401,8 @@ class ArxivSource:
     def state(self) -> dict[str, object] | None:
         """What this source's answers depend on (the cache file as it is, offline or not), for
         a build to tell that nothing changed; None when it cannot tell (``refresh``)."""
-        if self.refresh:
-            return None
+        if self.refresh or self.stats.warnings:
+            return None  # a failed request: what it left unasked is asked again next time
         path = self.cache.path
         try:
             stat = path.stat() if path is not None else None
@@ -316,6 +420,11 @@ class ArxivSource:
                 self.cache.save()
             self.cache.unload()
 
+    def expect_few_lookups(self) -> None:
+        """A build is about to look up the answers for a few entries of tens of thousands:
+        the cache is read without decoding its answers (``ArxivCache.read_lazily``)."""
+        self.cache.read_lazily()
+
     def summaries(self, ids: Iterable[str]) -> dict[str, str]:
         """Summaries of cached records, which are held without them (``ArxivCache``)."""
         return self.cache.summaries(ids, all_of=True)
@@ -327,8 +436,7 @@ class ArxivSource:
 
     def recheck_on(self) -> str | None:
         """The first day on which a cached "not found" will be asked again; None if never."""
-        asked = [a.get("asked", "") for a in self.cache.titles.values() if not a.get("ids")]
-        asked += list(self.cache.missing.values())
+        asked = self.cache.negative_days()
         if not asked:
             return None
         try:

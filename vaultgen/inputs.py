@@ -51,10 +51,19 @@ class ParseCache:
         self.dirty: set[int] = set()  # shards to write
         self._no_abstract: set[tuple[str, int]] = set()  # cached entries without an abstract
         self._text_shards: dict[int, dict[str, dict]] = {}  # read when first needed
+        # The shards read, when not all of them (``load(..., shards=)``): a save then keeps
+        # the files of the others, and files not looked at this run.
+        self.partial: set[int] | None = None
 
     @classmethod
-    def load(cls, path: Path | None) -> ParseCache:
+    def load(cls, path: Path | None, shards: Iterable[int] | None = None) -> ParseCache:
+        """The cache in folder ``path``; ``shards``: only those shards (``shard_of``), for a
+        build that reads a few posts (``read_shards`` reads more)."""
         cache = cls(path)
+        if shards is not None:
+            cache.partial = set()
+            cache.read_shards(shards)
+            return cache
         if path is None or not path.is_dir():
             return cache  # none yet: everything is parsed
         for shard in sorted(path.glob("[0-9][0-9].json")):
@@ -62,6 +71,16 @@ class ParseCache:
             if data is not None:
                 cache.files.update(data.get("files", {}))
         return cache
+
+    def read_shards(self, shards: Iterable[int]) -> None:
+        """Read these shards too (of a cache loaded with some)."""
+        assert self.partial is not None, "a cache loaded whole has every shard"
+        for number in sorted(set(shards) - self.partial):
+            self.partial.add(number)
+            data = _read_shard(self.path / f"{number:02d}.json") if self.path else None
+            if data is not None:
+                for name, found in data.get("files", {}).items():
+                    self.files.setdefault(name, found)
 
     @classmethod
     def shard_of(cls, name: str) -> int:
@@ -92,6 +111,8 @@ class ParseCache:
         """Keep a file's result (entries without their text, as ``EntryTexts.keep`` gives
         them) and its texts by line, unless the file changed too recently for its mtime to
         tell a later change apart (the "racy" files of git's index)."""
+        if self.partial is not None:
+            self.read_shards([self.shard_of(name)])  # a save rewrites the shard whole
         if stat.st_mtime_ns > time.time_ns() - RACY_NS:
             if self.files.pop(name, None) is not None:
                 self.dirty.add(self.shard_of(name))
@@ -135,9 +156,10 @@ class ParseCache:
             return
         from .write import atomic_write
 
-        for name in set(self.files) - self.used:
-            del self.files[name]
-            self.dirty.add(self.shard_of(name))
+        if self.partial is None:
+            for name in set(self.files) - self.used:
+                del self.files[name]
+                self.dirty.add(self.shard_of(name))
         shards: dict[int, list[str]] = {number: [] for number in self.dirty}
         for name in self.files:
             number = self.shard_of(name)
@@ -213,6 +235,11 @@ class EntryTexts:
     def __init__(self, cache: ParseCache | None = None) -> None:
         self._cache = cache
         self._held: dict[tuple[str, int], EntryText] = {}
+
+    @property
+    def cache(self) -> ParseCache | None:
+        """The parse cache the texts of cached posts are read from."""
+        return self._cache
 
     def keep(self, entries: Iterable[Entry]) -> tuple[tuple[Entry, ...], dict[int, EntryText]]:
         """Parsed entries without their text, each given its digest (which stands for the

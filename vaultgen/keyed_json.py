@@ -55,11 +55,12 @@ def keyed_lines(head: Mapping[str, object],
 
 
 def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
-                     select: Select | None = None,
+                     select: Select | None = None, *, decode: bool = True,
                      ) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """(head fields, section → key → entry) of a document laid out by ``keyed_lines``, each
     entry passed through ``convert`` (kept as read by default) as it is read; with
-    ``select``, only the entries it selects. Raises ``NotKeyedLines`` for any other layout,
+    ``select``, only the entries it selects; without ``decode``, each entry is its JSON text
+    (not decoded, not converted). Raises ``NotKeyedLines`` for any other layout,
     ``ValueError`` for a bad entry."""
     convert = convert or _as_read
     iterator = iter(lines)
@@ -100,7 +101,7 @@ def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
             if select is not None and not select(name, key):
                 continue
             value = text[end + 2:]
-            section[key] = convert(name, json.loads(value), value)
+            section[key] = convert(name, json.loads(value), value) if decode else value
     if not ended:
         raise NotKeyedLines("the document does not end")
     return head, sections
@@ -126,6 +127,14 @@ def read_keyed_file(path: Path, convert: Convert | None = None, select: Select |
                        if select is None or select(name, key)}
                 for name, entries in data.items() if isinstance(entries, dict)}
     return head, sections
+
+
+def read_keyed_texts(path: Path) -> tuple[dict[str, object], dict[str, dict[str, str]]]:
+    """(head fields, section → key → the entry's JSON text) of a file laid out one entry a
+    line, read without decoding a single entry (for a reader that looks at a few of tens of
+    thousands). Raises ``NotKeyedLines`` for another layout, ``OSError``, ``ValueError``."""
+    with path.open(encoding="utf-8") as handle:
+        return read_keyed_lines(handle, decode=False)  # type: ignore[return-value]
 
 
 def read_keyed_entries(path: Path, section: str, keys: Container[str]) -> dict[str, object]:

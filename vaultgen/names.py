@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _SYMBOLS = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
@@ -134,8 +135,13 @@ def tag_note_name(tag: str) -> str:
 class NameRegistry:
     """Hands out note names unique across the vault regardless of case and folder."""
 
-    def __init__(self) -> None:
-        self._taken: dict[str, str] = {}
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        """``taken``: keys (``name_key``) of names already handed out (``keys``)."""
+        self._taken: dict[str, str] = {key: key for key in taken}
+
+    def keys(self) -> list[str]:
+        """The keys of every name handed out, in order."""
+        return list(self._taken)
 
     def take(self, *candidates: str) -> str:
         """The first candidate name still free; else the last one with a number appended."""

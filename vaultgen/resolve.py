@@ -82,7 +82,8 @@ class RecordSource(Protocol):
     ``ArxivSource``): ``state()``, what its answers depend on (None: cannot tell);
     ``still_valid(recheck_on)`` and ``recheck_on()``, whether answers a build used still stand;
     ``release()``, to free its answers once the library holds them;
-    ``summaries(ids)``, the summaries of the records it gave without them (``summary_digest``).
+    ``summaries(ids)``, the summaries of the records it gave without them (``summary_digest``);
+    ``expect_few_lookups()``, told before a build looks up a few entries of a large vault.
     """
 
     def match_titles(self, entries: Sequence[Entry]) -> dict[int, ArxivRecord]:
@@ -128,7 +129,7 @@ def group_papers(entries: Sequence[Entry], records: dict[int, ArxivRecord]) -> l
     return [Paper(tuple(g.entries), g.record) for g in groups]
 
 
-def _as_shown(paper: Paper, texts: EntryTextSource | None) -> Paper:
+def as_shown(paper: Paper, texts: EntryTextSource | None) -> Paper:
     """The paper with its record as its note shows it: the note gives the post's abstract
     when there is one, so the record's summary (as long, for each of tens of thousands of
     papers) is not kept."""
@@ -148,7 +149,7 @@ def build_library(entries: Sequence[Entry], source: RecordSource | None = None,
     """Papers from entries, with records from ``source`` when given, and the ids they cite.
     ``texts``: where the entries' text is, when they hold none."""
     records = source.match_titles(entries) if source else {}
-    papers = [_as_shown(paper, texts) for paper in group_papers(entries, records)]
+    papers = [as_shown(paper, texts) for paper in group_papers(entries, records)]
     own_ids = {p.arxiv_id for p in papers if p.arxiv_id}
     cited: dict[str, None] = {}
     for paper in papers:

@@ -24,12 +24,12 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafePathError
-from .keyed_json import keyed_lines, read_keyed_file
+from .keyed_json import keyed_lines, read_keyed_file, read_keyed_texts
 from .model import Note, one_copy
 from .notes import read_frontmatter
 from .render import CITED, PAPERS, USER_MARKER, NotePlan, dump_properties, graph_color_groups
@@ -175,16 +175,57 @@ def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
     return sections.get("files", {})  # type: ignore[return-value]
 
 
+class ManifestTexts(Mapping[str, ManifestEntry]):
+    """A manifest read without decoding its entries: each becomes a ``ManifestEntry`` when
+    first looked up (a build of one new post looks at a few of tens of thousands)."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.texts = texts  # path → the entry's JSON text, as read
+        self._entries: dict[str, ManifestEntry] = {}
+
+    def __getitem__(self, path: str) -> ManifestEntry:
+        entry = self._entries.get(path)
+        if entry is None:
+            text = self.texts[path]
+            entry = self._entries[path] = _manifest_entry("files", json.loads(text), text)
+        return entry
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.texts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def read_manifest_texts(vault: Path) -> ManifestTexts | None:
+    """The manifest as ``ManifestTexts``; None when it is missing, of another version or not
+    laid out one entry a line (the full reader, ``load_manifest``, reads any layout)."""
+    try:
+        head, sections = read_keyed_texts(vault / MANIFEST)
+    except (OSError, ValueError):
+        return None
+    if head.get("version") != _MANIFEST_VERSION:
+        return None
+    return ManifestTexts(sections.get("files", {}))
+
+
 def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
     if not isinstance(value, dict):
         raise TypeError("a manifest entry is an object")
     return ManifestEntry(**value, as_read=text)
 
 
-def manifest_lines(entries: dict[str, ManifestEntry]) -> Iterable[bytes]:
+def manifest_lines(entries: Mapping[str, ManifestEntry],
+                   texts: Mapping[str, str] | None = None) -> Iterable[bytes]:
     """The manifest as JSON, one file a line (``keyed_json``), to be written a line at a time;
-    entries read and unchanged are written back as they were read."""
-    files = ((path, entries[path].to_json()) for path in sorted(entries))
+    entries read and unchanged are written back as they were read. ``texts``: entries kept
+    as read (JSON text), of the files not in ``entries``."""
+    paths = set(entries).union(texts) if texts is not None else entries
+    files = ((path, entries[path].to_json() if path in entries else texts[path])  # type: ignore[index]
+             for path in sorted(paths))
     return (line.encode("utf-8") for line in keyed_lines(_MANIFEST_HEAD, {"files": files}))
 
 
@@ -251,12 +292,21 @@ class VaultWriter:
 
     def __init__(self, vault: Path, *, force: bool = False, dry_run: bool = False,
                  now: dt.datetime | None = None,
-                 manifest: dict[str, ManifestEntry] | None = None) -> None:
+                 manifest: dict[str, ManifestEntry] | None = None,
+                 partial: ManifestTexts | None = None, links_before: int = 0) -> None:
+        """``partial``: write only the notes staged and leave every other file of the
+        manifest (read as ``ManifestTexts``) as it is, recorded as it was — for a build that
+        plans only the notes new posts change; ``links_before``: the links its manifest
+        records (``recorded_links`` counts from there)."""
         self.vault = vault
         self.force = force
         self.dry_run = dry_run
         self.now = now or dt.datetime.now(dt.UTC)
-        self.manifest = dict(manifest) if manifest is not None else load_manifest(vault)
+        self.partial = partial
+        self._links_before = links_before
+        self.manifest: dict[str, ManifestEntry] | ManifestTexts = \
+            partial if partial is not None else \
+            dict(manifest) if manifest is not None else load_manifest(vault)
         self._by_key: dict[str, list[str]] | None = None  # key → manifest paths, when needed
         self.report = WriteReport(dry_run=dry_run)
         self._new_manifest: dict[str, ManifestEntry] = {}
@@ -323,12 +373,25 @@ class VaultWriter:
                 folders.add(folder)
             os.replace(temp, target)
         self._staged.clear()
+        if self.partial is not None:
+            self._commit_partial(self.partial)
+            return self.report
         self._remove_stale()
         if not self.dry_run and (self._new_manifest != self.manifest or not
                                  (self.vault / MANIFEST).exists()):
             atomic_write(self.vault / MANIFEST, manifest_lines(self._new_manifest),
                          sync=True)
         return self.report
+
+    def _commit_partial(self, manifest: ManifestTexts) -> None:
+        """The manifest of a partial write: the entries staged, the others as read."""
+        changed = any(entry.to_json() != manifest.texts.get(path)
+                      for path, entry in self._new_manifest.items())
+        self.report.unchanged += [path for path in manifest.texts
+                                  if path.casefold() not in self._seen]
+        if changed and not self.dry_run:
+            atomic_write(self.vault / MANIFEST,
+                         manifest_lines(self._new_manifest, manifest.texts), sync=True)
 
     def abort(self) -> None:
         """Drop what was staged; the vault stays as it was (a vault this run would have
@@ -342,13 +405,26 @@ class VaultWriter:
             if not leftovers:
                 shutil.rmtree(self.vault, ignore_errors=True)
 
+    def recorded_paths(self) -> list[str]:
+        """Every file the manifest records, as written (after ``commit``)."""
+        if self.partial is None:
+            return list(self._new_manifest)
+        return [*self.partial.texts, *(p for p in self._new_manifest
+                                       if p not in self.partial.texts)]
+
     def recorded_links(self) -> int:
         """Links between notes of the vault as written (after ``write_all``)."""
-        return sum(entry.links for entry in self._new_manifest.values())
+        if self.partial is None:
+            return sum(entry.links for entry in self._new_manifest.values())
+        return self._links_before + sum(
+            entry.links - (self.partial[path].links if path in self.partial else 0)
+            for path, entry in self._new_manifest.items())
 
     def _adopt_moved(self, note: Note | NotePlan) -> None:
-        """Carry the manifest entry of a note the user moved over to where it is now."""
-        if note.path in self.manifest or note.kind not in ("paper", "cited"):
+        """Carry the manifest entry of a note the user moved over to where it is now (a
+        partial write is made only while no note was moved: see ``increment``)."""
+        if note.path in self.manifest or note.kind not in ("paper", "cited") or \
+                self.partial is not None:
             return
         if self._by_key is None:
             self._by_key = {}
