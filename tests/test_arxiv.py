@@ -230,3 +230,52 @@ def test_summaries_are_read_from_the_cache_for_the_notes_that_show_them(
     assert "Summary of hyperfitting." in papers["The Hyperfitting Phenomenon.md"]
     assert "Summary of DeepSeek-V2." not in papers["DeepSeek-V2.md"]
     assert "The post's own abstract." in papers["DeepSeek-V2.md"]
+
+
+def test_an_incremental_build_asks_only_for_the_new_post_and_saves_the_same_cache(
+        server: MirrorServer, tmp_path: Path) -> None:
+    """The cache read lazily (answers decoded when looked up) takes the new answers and is
+    saved as a full build saves it; the vault and its record are the same too."""
+    import json
+    import shutil
+
+    from vaultgen.build import build_vault
+    from vaultgen.increment import SNAPSHOT
+
+    from .conftest import tree
+    from .test_incremental import write_post
+
+    posts = tmp_path / "input"
+    posts.mkdir()
+    write_post(posts / "2025-05-01.txt",
+               "2025-05-01\nTensor Programs V: Tuning Large Neural Networks via Zero-Shot "
+               "Hyperparameter Transfer\n(Greg Yang, Edward J. Hu)\nAbstract.\n"
+               "코멘트. Hyperfitting (https://arxiv.org/abs/2412.04318)\n#llm\n")
+
+    def build(vault: Path, cache: Path):  # type: ignore[no-untyped-def]
+        online = ArxivSource(ArxivCache.load(cache), base_url=server.base_url, delay=0,
+                             timeout=2, today=dt.date(2025, 6, 1))
+        return build_vault([posts], vault, source=online)
+
+    build(tmp_path / "vault", tmp_path / "cache.json")
+    shutil.copytree(tmp_path / "vault", tmp_path / "full")
+    (tmp_path / "full" / SNAPSHOT).unlink()
+    shutil.copy(tmp_path / "cache.json", tmp_path / "full-cache.json")
+    write_post(posts / "2025-05-02.txt",
+               "2025-05-02\nS$^2$R: Teaching LLMs to Self-verify and Self-correct via "
+               "Reinforcement Learning\n(Ruotian Ma)\nAbstract.\n"
+               "코멘트. (https://arxiv.org/abs/2404.19737) (https://arxiv.org/abs/2409.00000)\n"
+               "A Title arXiv Does Not Know\n(Nobody)\nAbstract.\n#rl\n")
+    server.requests.clear()
+    result = build(tmp_path / "vault", tmp_path / "cache.json")
+    assert result.incremental
+    assert len(server.requests) == 2  # the two new titles, then the two new ids
+    full = build(tmp_path / "full", tmp_path / "full-cache.json")
+    assert not full.incremental
+    assert tree(tmp_path / "vault") == tree(tmp_path / "full")
+    cache = (tmp_path / "cache.json").read_text("utf-8")
+    assert cache == (tmp_path / "full-cache.json").read_text("utf-8")
+    assert '"2409.00000": "2025-06-01"' in cache  # remembered as not found
+    states = [json.loads((tmp_path / v / ".vaultgen" / "build.json").read_text("utf-8"))
+              for v in ("vault", "full")]
+    assert states[0]["recheck_on"] == states[1]["recheck_on"] == "2025-07-01"

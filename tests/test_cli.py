@@ -86,7 +86,7 @@ def test_build_refuses_a_vault_with_broken_links(posts: Path, tmp_path: Path,
     import vaultgen.build
 
     note = Note("papers/A.md", "[[Missing]]\n", "paper", "a")
-    monkeypatch.setattr(vaultgen.build, "plan_vault", lambda library, locations=None: [
+    monkeypatch.setattr(vaultgen.build, "plan_notes", lambda context: [
         NotePlan(note.path, note.kind, note.key, "x", lambda: note)])
     code, _, err = run("build", str(posts), "-o", str(tmp_path / "v"), "--offline")
     assert code == 1 and "broken link [[Missing]]" in err and "Hint:" in err

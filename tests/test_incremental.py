@@ -264,7 +264,7 @@ def test_a_post_changed_while_a_build_runs_is_read_by_the_next(
     import vaultgen.build
 
     vault = tmp_path / "vault"
-    planned = vaultgen.build.plan_vault
+    planned = vaultgen.build.plan_notes
 
     def plan_then_change(*args, **kwargs):  # type: ignore[no-untyped-def]
         if change == "add":
@@ -273,9 +273,9 @@ def test_a_post_changed_while_a_build_runs_is_read_by_the_next(
             write_post(posts / "2025-05-01.txt", DAY1 + "\n" + DAY2.split("\n", 1)[1])
         return planned(*args, **kwargs)
 
-    monkeypatch.setattr(vaultgen.build, "plan_vault", plan_then_change)
+    monkeypatch.setattr(vaultgen.build, "plan_notes", plan_then_change)
     first = build_vault([posts], vault, source=CountingSource())
-    monkeypatch.setattr(vaultgen.build, "plan_vault", planned)
+    monkeypatch.setattr(vaultgen.build, "plan_notes", planned)
     assert first.counts.papers == 2
     second = build_vault([posts], vault, source=CountingSource())
     assert not second.skipped and second.counts.papers == 3

@@ -331,19 +331,19 @@ def test_a_broken_link_leaves_the_vault_as_it_was(posts: Path, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import vaultgen.build
     from vaultgen.errors import BrokenVaultError
-    from vaultgen.render import plan_vault
+    from vaultgen.render import plan_notes
 
     vault = tmp_path / "vault"
     build(posts, vault)
     before = snapshot(vault)
     (posts / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")
 
-    def with_a_broken_note(library, locations=None):  # type: ignore[no-untyped-def]
-        plans = plan_vault(library, locations)
+    def with_a_broken_note(context):  # type: ignore[no-untyped-def]
+        plans = plan_notes(context)
         bad = Note("papers/Zeta.md", "[[Nowhere]]\n", "paper", "zeta")
         return [*plans, NotePlan(bad.path, bad.kind, bad.key, "x", lambda: bad)]
 
-    monkeypatch.setattr(vaultgen.build, "plan_vault", with_a_broken_note)
+    monkeypatch.setattr(vaultgen.build, "plan_notes", with_a_broken_note)
     with pytest.raises(BrokenVaultError):
         build(posts, vault)
     assert snapshot(vault) == before

@@ -14,6 +14,7 @@ sure:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Sequence
@@ -24,10 +25,19 @@ from . import code_digest
 from .check import LinkChecker
 from .errors import BrokenVaultError, InputError, UnsafePathError
 from .gcpause import paused_gc
+from .increment import (
+    Declined,
+    fingerprint_digest,
+    folders_of,
+    forget_snapshot,
+    plan_increment,
+    save_snapshot,
+    snapshot_of,
+)
 from .inputs import RACY_NS, ParseCache, find_input_files, read_posts_apart
 from .model import Diagnostic, Library, Note
 from .notes import Frontmatter
-from .render import plan_vault, settings_notes
+from .render import NotePlan, plan_notes, settings_notes, settle_names
 from .resolve import RecordSource, build_library
 from .write import (
     MANIFEST,
@@ -38,6 +48,8 @@ from .write import (
     note_locations,
     safe_target,
 )
+
+log = logging.getLogger(__name__)
 
 PARSE_CACHE = ".vaultgen/parsed"
 BUILD_STATE = ".vaultgen/build.json"
@@ -61,13 +73,14 @@ class BuildResult:
     """What a build read, made and wrote. ``notes`` are the notes it rendered (on a first
     build, all of them; later, those whose inputs changed), when asked to keep them.
     ``library`` and ``notes`` are None when the build found nothing changed since the last one
-    and skipped the pipeline."""
+    and skipped the pipeline; an incremental build's ``library`` holds the papers it planned."""
 
     diagnostics: tuple[Diagnostic, ...]
     counts: BuildCounts
     write: WriteReport
     library: Library | None = None
     notes: tuple[Note, ...] | None = None
+    incremental: bool = False  # planned only the notes new posts change (``increment``)
 
     @property
     def skipped(self) -> bool:
@@ -102,6 +115,12 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     unchanged = _unchanged_since_last_build(vault, fingerprint, source)
     if unchanged is not None:
         return unchanged
+    if not dry_run and not force and fingerprint is not None:
+        increment = _build_increment(vault, found, fingerprint, source, keep_notes)
+        if increment is not None:
+            return increment
+    if not dry_run:
+        forget_snapshot(vault)  # a build that fails or saves no record leaves none behind
     cache = ParseCache.load(_inside(vault, PARSE_CACHE))
     parsed, texts = read_posts_apart(inputs, cache, found)
     if not parsed.entries:
@@ -118,9 +137,33 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     if release is not None:
         release()  # the arXiv answers are in the library now: freed before the manifest is read
     manifest = load_manifest(vault)
-    plans = plan_vault(library, note_locations(vault, manifest) if vault.exists() else None)
+    context = settle_names(library, note_locations(vault, manifest) if vault.exists() else None)
+    plans = plan_notes(context)
     writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
     checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
+    rendered = _write_notes(plans, writer, checker, library, source, keep_notes)
+    written = writer.commit()
+    counts = BuildCounts(
+        entries=len(parsed.entries), papers=len(library.papers),
+        unresolved=len(library.unresolved), cited=len(library.cited),
+        tags=sum(1 for p in plans if p.kind == "tag"),
+        days=sum(1 for p in plans if p.kind == "day"), links=writer.recorded_links())
+    if not dry_run and not written.kept and fingerprint is not None:
+        saved = _save_state(vault, found, fingerprint, counts, parsed.diagnostics, source,
+                            recheck_on)
+        if saved is not None:
+            recorded = writer.recorded_paths()
+            del plans, writer, checker, manifest  # freed before the snapshot is made
+            save_snapshot(vault, snapshot_of(context, saved, counts.entries, counts.links,
+                                             vault, recorded))
+    return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
+
+
+def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, checker: LinkChecker,
+                 library: Library, source: RecordSource | None, keep_notes: bool) -> list[Note]:
+    """Render the plans whose notes changed, check their links and stage them (the vault is
+    left as it was, ``BrokenVaultError``, if a link is broken); the notes rendered, when
+    ``keep_notes``."""
     pending = {plan.path for plan in writer.pending(plans)}
     _read_summaries(library, source, [p.key for p in plans if p.path in pending])
     rendered: list[Note] = []
@@ -143,15 +186,52 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     except BaseException:
         writer.abort()
         raise
+    return rendered
+
+
+def _build_increment(vault: Path, found: tuple[list[Path], list[Diagnostic]],
+                     fingerprint: str, source: RecordSource | None,
+                     keep_notes: bool) -> BuildResult | None:
+    """The build of the posts added since the last build, touching only the notes they
+    change (``increment``); None when it must be a full build."""
+    state = _read_state(vault)
+    cache = _inside(vault, PARSE_CACHE)
+    still_valid = getattr(source, "still_valid", None)
+    if state is None or cache is None or \
+            (still_valid is not None and not still_valid(state.get("recheck_on"))):
+        return None
+    try:
+        increment = plan_increment(vault, found, fingerprint, source, state, cache)
+    except Declined as why:
+        log.info("a full build: %s", why)
+        release = getattr(source, "release", None)
+        if release is not None:
+            release()
+        return None
+    forget_snapshot(vault)
+    snapshot = increment.snapshot
+    writer = VaultWriter(vault, partial=increment.manifest, links_before=snapshot.links)
+    checker = LinkChecker([*(p for p in increment.manifest if p.endswith(".md")),
+                           *(p.path for p in increment.plans if p.path.endswith(".md") and
+                             p.path not in increment.manifest)])
+    library = increment.context.library
+    rendered = _write_notes(increment.plans, writer, checker, library, source, keep_notes)
     written = writer.commit()
-    counts = BuildCounts(
-        entries=len(parsed.entries), papers=len(library.papers),
-        unresolved=len(library.unresolved), cited=len(library.cited),
-        tags=sum(1 for p in plans if p.kind == "tag"),
-        days=sum(1 for p in plans if p.kind == "day"), links=writer.recorded_links())
-    if not dry_run and not written.kept and fingerprint is not None:
-        _save_state(vault, found, fingerprint, counts, parsed.diagnostics, source, recheck_on)
-    return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
+    counts = BuildCounts(entries=increment.entries, papers=increment.papers,
+                         unresolved=increment.unresolved, cited=increment.cited,
+                         tags=increment.tags, days=increment.days,
+                         links=writer.recorded_links())
+    if not written.kept:
+        saved = _save_state(vault, found, fingerprint, counts, increment.diagnostics, source,
+                            increment.recheck_on)
+        if saved is not None:
+            snapshot.fingerprint = fingerprint_digest(saved)
+            snapshot.links = counts.links
+            snapshot.folders, snapshot.root_files = folders_of(vault,
+                                                               writer.recorded_paths())
+            save_snapshot(vault, snapshot)
+    return BuildResult(increment.diagnostics, counts, written, library, tuple(rendered),
+                       incremental=True)
 
 
 def _read_summaries(library: Library, source: RecordSource | None, keys: list[str]) -> None:
@@ -204,14 +284,8 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
     """The last build's result, when it read exactly what this one would and every file it
     wrote is still as it left it; None otherwise. (The manifest is read only when the inputs
     are those of the last build.)"""
-    path = _inside(vault, BUILD_STATE)
-    if fingerprint is None or path is None:
-        return None
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if state.get("fingerprint") != fingerprint:
+    state = _read_state(vault) if fingerprint is not None else None
+    if state is None or state.get("fingerprint") != fingerprint:
         return None
     still_valid = getattr(source, "still_valid", None)
     if still_valid is not None and not still_valid(state.get("recheck_on")):
@@ -232,9 +306,19 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
     return BuildResult(diagnostics, BuildCounts(**state["counts"]), report)
 
 
+def _read_state(vault: Path) -> dict | None:  # type: ignore[type-arg]
+    """What the last build recorded (``_save_state``), if it can be read."""
+    path = _inside(vault, BUILD_STATE)
+    try:
+        state = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
 def _save_state(vault: Path, found: tuple[list[Path], list[Diagnostic]], before: str,
                 counts: BuildCounts, diagnostics: Sequence[Diagnostic],
-                source: RecordSource | None, recheck_on: str | None) -> None:
+                source: RecordSource | None, recheck_on: str | None) -> str | None:
     """Record what this build read. The manifest and the arXiv cache are taken as the build
     left them; if an input changed while it ran, nothing is recorded (the next build runs).
     The files found are stat'ed again, not looked for again: a post added meanwhile is not in
@@ -242,13 +326,13 @@ def _save_state(vault: Path, found: tuple[list[Path], list[Diagnostic]], before:
     path = _inside(vault, BUILD_STATE)
     after = _fingerprint(found, vault, source)
     if path is None or after is None:
-        return
+        return None
     read = json.loads(after)["inputs"]
     if read != json.loads(before)["inputs"]:
-        return
+        return None
     racy = time.time_ns() - RACY_NS
     if any(stat and stat[1] > racy for _, stat in read):
-        return  # an input changed too recently for its mtime to tell the next change apart
+        return None  # an input changed too recently for its mtime to tell the next change apart
     state = {
         "fingerprint": after,
         "recheck_on": recheck_on,
@@ -256,3 +340,4 @@ def _save_state(vault: Path, found: tuple[list[Path], list[Diagnostic]], before:
         "diagnostics": [d.as_row() for d in diagnostics],
     }
     atomic_write(path, (json.dumps(state, ensure_ascii=False, indent=1) + "\n").encode())
+    return after

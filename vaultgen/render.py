@@ -20,7 +20,7 @@ from . import code_digest
 from .arxiv_ids import find_refs
 from .flat_yaml import dump_flat, dump_pyyaml
 from .model import ArxivRecord, Entry, Library, Note, Paper, text_digest
-from .names import NameRegistry, safe_name, short_title, tag_note_name, tex_to_text
+from .names import NameRegistry, name_key, safe_name, short_title, tag_note_name, tex_to_text
 
 PAPERS, CITED, TAGS, DAYS = "papers", "cited", "tags", "days"
 INDEX_NAME = "Index"
@@ -91,6 +91,9 @@ class VaultContext:
     days: tuple[dt.date, ...]  # every posting day, ascending
     cited_by: dict[str, tuple[str, ...]]  # note name → names of the papers citing it
     paths: dict[str, str]  # note key → vault path, for notes the user moved or renamed
+    # Names handed out that no note has: a day's name a note had taken, a second note the
+    # user gave one name (see ``names_taken``).
+    extra_names: tuple[str, ...] = ()
 
     def paper_items(self) -> Iterable[tuple[Paper, str]]:
         return zip(self.library.papers, self.paper_names, strict=True)
@@ -111,48 +114,45 @@ def settle_names(library: Library, locations: Mapping[str, str] | None = None) -
     locations = locations or {}
     registry = NameRegistry()
     registry.take(INDEX_NAME)
+    extra: list[str] = []  # names handed out that no note has
+
+    def take_as(name: str) -> None:
+        taken = registry.take(name)
+        if taken != name:
+            extra.append(taken)
     paths: dict[str, str] = {}  # note key → vault path, for notes already in the vault
     for paper in library.papers:
         for key in (f"paper:{paper_key(paper)}", f"paper:title:{paper.first.title}",
                     f"any:{paper_key(paper)}"):
             if key in locations:
                 paths[paper_key(paper)] = locations[key]
-                registry.take(_name_of(locations[key]))
+                take_as(_name_of(locations[key]))
                 break
     for arxiv_id in library.cited:
         for key in (f"cited:{arxiv_id}", f"any:{arxiv_id}"):
             if key in locations:
                 paths[arxiv_id] = locations[key]
-                registry.take(_name_of(locations[key]))
+                take_as(_name_of(locations[key]))
                 break
     days = sorted({e.date for p in library.papers for e in p.entries})
     for day in days:
-        registry.take(day.isoformat())
+        take_as(day.isoformat())
     tags = sorted({t for p in library.papers for e in p.entries for t in e.tags},
-                  key=str.casefold)
+                  key=tag_order)
     tag_names = {tag: registry.take(tag_note_name(tag)) for tag in tags}
     paper_names = []
     for paper in library.papers:
         if paper_key(paper) in paths:
             paper_names.append(_name_of(paths[paper_key(paper)]))
             continue
-        title = paper.first.title
-        fallback = paper.arxiv_id or paper.first.date.isoformat()
-        paper_names.append(registry.take(
-            short_title(title), tex_to_text(title), f"{short_title(title)} ({fallback})"))
+        paper_names.append(registry.take(*paper_name_candidates(paper)))
     cited_names = {}
     for arxiv_id in library.cited:
         if arxiv_id in paths:
             cited_names[arxiv_id] = _name_of(paths[arxiv_id])
             continue
-        record = library.records.get(arxiv_id)
-        id_name = f"arXiv {safe_name(arxiv_id)}"
-        if record:
-            cited_names[arxiv_id] = registry.take(
-                short_title(record.title), tex_to_text(record.title),
-                f"{short_title(record.title)} ({arxiv_id})", id_name)
-        else:
-            cited_names[arxiv_id] = registry.take(id_name)
+        cited_names[arxiv_id] = registry.take(
+            *cited_name_candidates(arxiv_id, library.records.get(arxiv_id)))
     id_targets = dict(cited_names)
     for paper, name in zip(library.papers, paper_names, strict=True):
         if paper.arxiv_id:
@@ -172,7 +172,39 @@ def settle_names(library: Library, locations: Mapping[str, str] | None = None) -
         days=tuple(days),
         cited_by={k: tuple(v) for k, v in cited_by.items()},
         paths=paths,
+        extra_names=tuple(extra),
     )
+
+
+def tag_order(tag: str) -> tuple[str, str]:
+    """The order in which tags are given hub names: by case-folded name, then as written
+    (``#LLM`` before ``#llm``, whatever order they came in)."""
+    return tag.casefold(), tag
+
+
+def names_taken(context: VaultContext) -> list[str]:
+    """The keys (``name_key``) of every name ``settle_names`` handed out: the notes' and the
+    extra ones, sorted."""
+    names = [INDEX_NAME, *context.paper_names, *context.cited_names.values(),
+             *context.tag_names.values(), *(day.isoformat() for day in context.days),
+             *context.extra_names]
+    return sorted(set(map(name_key, names)))
+
+
+def paper_name_candidates(paper: Paper) -> tuple[str, ...]:
+    """The names a paper's note may take, the first free one taken (``NameRegistry.take``)."""
+    title = paper.first.title
+    fallback = paper.arxiv_id or paper.first.date.isoformat()
+    return short_title(title), tex_to_text(title), f"{short_title(title)} ({fallback})"
+
+
+def cited_name_candidates(arxiv_id: str, record: ArxivRecord | None) -> tuple[str, ...]:
+    """The names the note of a paper only cited may take."""
+    id_name = f"arXiv {safe_name(arxiv_id)}"
+    if record is None:
+        return (id_name,)
+    return (short_title(record.title), tex_to_text(record.title),
+            f"{short_title(record.title)} ({arxiv_id})", id_name)
 
 
 def _name_of(path: str) -> str:
@@ -387,15 +419,20 @@ def tag_hubs(context: VaultContext) -> list[NotePlan]:
         for tag in tags:
             papers_by_tag[tag].append((max(e.date for e in paper.entries), name))
             together[tag].update(t for t in tags if t != tag)
-    plans = []
-    for tag, hub in context.tag_names.items():
-        items = sorted(papers_by_tag[tag], key=lambda item: (-item[0].toordinal(), item[1]))
-        common = [(context.tag_names[t], t, n) for t, n in
-                  sorted(together[tag].items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
-        path = f"{TAGS}/{hub}.md"
-        plans.append(NotePlan(path, "tag", tag, inputs_digest(path, tag, items, common),
-                              _tag_renderer(path, tag, hub, items, common)))
-    return plans
+    return [tag_hub_plan(tag, hub, papers_by_tag[tag], together[tag], context.tag_names)
+            for tag, hub in context.tag_names.items()]
+
+
+def tag_hub_plan(tag: str, hub: str, papers: list[tuple[dt.date, str]],
+                 together: Counter[str], tag_names: Mapping[str, str]) -> NotePlan:
+    """The hub note of one tag named ``hub``: ``papers`` (the latest day each was posted, its
+    note's name) carrying the tag, and how often each other tag goes with it."""
+    items = sorted(papers, key=lambda item: (-item[0].toordinal(), item[1]))
+    common = [(tag_names[t], t, n) for t, n in
+              sorted(together.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
+    path = f"{TAGS}/{hub}.md"
+    return NotePlan(path, "tag", tag, inputs_digest(path, tag, items, common),
+                    _tag_renderer(path, tag, hub, items, common))
 
 
 def _tag_renderer(path: str, tag: str, hub: str, items: list[tuple[dt.date, str]],
@@ -430,11 +467,16 @@ def day_notes(context: VaultContext) -> list[NotePlan]:
                  sorted(by_day[day], key=lambda item: item[0].source)]
         before = days[position - 1] if position > 0 else None
         after = days[position + 1] if position + 1 < len(days) else None
-        path = f"{DAYS}/{day.isoformat()}.md"
-        plans.append(NotePlan(path, "day", day.isoformat(),
-                              inputs_digest(path, day, before, after, items),
-                              _day_renderer(path, day, before, after, items)))
+        plans.append(day_plan(day, before, after, items))
     return plans
+
+
+def day_plan(day: dt.date, before: dt.date | None, after: dt.date | None,
+             items: list[tuple[str, str]]) -> NotePlan:
+    """The note of one posting day: ``items`` (note name, title as posted) in post order."""
+    path = f"{DAYS}/{day.isoformat()}.md"
+    return NotePlan(path, "day", day.isoformat(), inputs_digest(path, day, before, after, items),
+                    _day_renderer(path, day, before, after, items))
 
 
 def _day_renderer(path: str, day: dt.date, before: dt.date | None, after: dt.date | None,
@@ -459,42 +501,60 @@ def _day_renderer(path: str, day: dt.date, before: dt.date | None, after: dt.dat
     return render
 
 
+@dataclass(frozen=True)
+class IndexCounts:
+    """What the index note shows: papers by tag, entries by day, and the totals."""
+
+    papers: int
+    cited: int
+    tag_papers: Mapping[str, int]  # tag → papers carrying it
+    day_entries: Mapping[dt.date, int]  # posting day → entries posted that day
+
+
 def index_note(context: VaultContext) -> list[NotePlan]:
     """The map of content: counts, tags by size, days by month (always rendered: one note)."""
-    path = f"{INDEX_NAME}.md"
-    note = render_index(context)
-    return [NotePlan(path, "index", "index", inputs_digest(path, note.text), lambda: note)]
-
-
-def render_index(context: VaultContext) -> Note:
-    """The index note."""
     library = context.library
-    tag_counts: Counter[str] = Counter()
-    day_counts: Counter[dt.date] = Counter()
+    tag_papers: Counter[str] = Counter()
+    day_entries: Counter[dt.date] = Counter()
     for paper in library.papers:
-        tag_counts.update(properties_tags(paper))
-        day_counts.update(e.date for e in paper.entries)
+        tag_papers.update(properties_tags(paper))
+        day_entries.update(e.date for e in paper.entries)
+    counts = IndexCounts(len(library.papers), len(library.cited), tag_papers, day_entries)
+    return [index_plan(counts, context.tag_names, context.days)]
+
+
+def index_plan(counts: IndexCounts, tag_names: Mapping[str, str],
+               days: tuple[dt.date, ...]) -> NotePlan:
+    """The index note, rendered now (one note: its text is its inputs)."""
+    path = f"{INDEX_NAME}.md"
+    note = render_index(counts, tag_names, days)
+    return NotePlan(path, "index", "index", inputs_digest(path, note.text), lambda: note)
+
+
+def render_index(counts: IndexCounts, tag_names: Mapping[str, str],
+                 days: tuple[dt.date, ...]) -> Note:
+    """The index note."""
     properties: dict[str, object] = {
-        "type": "index", "papers": len(library.papers), "cited": len(library.cited),
-        "tags": len(context.tag_names), "days": len(context.days),
+        "type": "index", "papers": counts.papers, "cited": counts.cited,
+        "tags": len(tag_names), "days": len(days),
     }
     lines = ["# Paper index", ""]
-    span = f" from {context.days[0]} to {context.days[-1]}" if context.days else ""
-    lines += [f"{len(library.papers)} papers on {len(context.days)} days{span}; "
-              f"{len(library.cited)} more papers cited; {len(context.tag_names)} tags.", ""]
-    if tag_counts:
+    span = f" from {days[0]} to {days[-1]}" if days else ""
+    lines += [f"{counts.papers} papers on {len(days)} days{span}; "
+              f"{counts.cited} more papers cited; {len(tag_names)} tags.", ""]
+    if counts.tag_papers:
         lines += ["## Tags", ""]
-        for tag, count in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"- {wikilink(context.tag_names[tag], f'#{tag}')} ({count})")
+        for tag, count in sorted(counts.tag_papers.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"- {wikilink(tag_names[tag], f'#{tag}')} ({count})")
         lines.append("")
-    if context.days:
+    if days:
         lines += ["## Days", ""]
         month = ""
-        for day in reversed(context.days):
+        for day in reversed(days):
             if day.strftime("%Y-%m") != month:
                 month = day.strftime("%Y-%m")
                 lines += ([""] if lines[-1] != "" else []) + [f"### {month}", ""]
-            lines.append(f"- {wikilink(day.isoformat())} ({day_counts[day]})")
+            lines.append(f"- {wikilink(day.isoformat())} ({counts.day_entries[day]})")
         lines.append("")
     return generated_note(f"{INDEX_NAME}.md", "index", "index", properties, lines)
 
@@ -540,13 +600,21 @@ def settings_notes() -> list[Note]:
 def plan_vault(library: Library, locations: Mapping[str, str] | None = None) -> list[NotePlan]:
     """Every note of the vault, not yet rendered, in a fixed order: papers, cited papers, hubs,
     settings. ``locations``: where the user moved generated notes (see ``settle_names``)."""
-    context = settle_names(library, locations)
+    return plan_notes(settle_names(library, locations))
+
+
+def plan_notes(context: VaultContext) -> list[NotePlan]:
+    """Every note of the vault named by ``context``, in ``plan_vault``'s order."""
     plans = [paper_plan(paper, name, context) for paper, name in context.paper_items()]
     plans += [cited_plan(arxiv_id, context.cited_names[arxiv_id], context)
-              for arxiv_id in library.cited]
+              for arxiv_id in context.library.cited]
     for generator in HUB_GENERATORS:
         plans += generator(context)
-    plans += [NotePlan(n.path, n.kind, n.key, inputs_digest(n.text), lambda n=n: n)
-              for n in settings_notes()]
-    return plans
+    return plans + settings_plans()
+
+
+def settings_plans() -> list[NotePlan]:
+    """The plans of the ``.obsidian/`` settings notes (the writer creates what is missing)."""
+    return [NotePlan(n.path, n.kind, n.key, inputs_digest(n.text), lambda n=n: n)
+            for n in settings_notes()]
 
