@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vaultgen.arxiv_client import ArxivCache
-from vaultgen.keyed_json import NotKeyedLines, keyed_lines, read_keyed_lines
+from vaultgen.keyed_json import (
+    NotKeyedLines,
+    keyed_lines,
+    raw_document,
+    raw_line,
+    raw_value,
+    read_keyed_lines,
+    read_keyed_raw,
+    read_sorted_sections,
+)
 from vaultgen.model import ArxivRecord, text_digest
 
 _VALUES = st.recursive(
@@ -32,9 +42,18 @@ def test_keyed_lines_are_json_and_read_back(head: dict, sections: dict) -> None:
     assert json.loads(text) == {**head, **sections} or set(head) & set(sections)
     read_head, read_sections = read_keyed_lines(io.StringIO(text, newline="\n"))
     assert read_head == head and read_sections == sections
-    _, texts = read_keyed_lines(io.StringIO(text, newline="\n"), decode=False)
-    assert {name: {k: json.loads(v) for k, v in entries.items()}  # type: ignore[arg-type]
-            for name, entries in texts.items()} == sections
+    with tempfile.TemporaryDirectory() as folder:  # read as raw lines, and written back
+        path = Path(folder) / "document.json"
+        path.write_bytes(text.encode("utf-8"))
+        raw_head, raw = read_keyed_raw(path)
+    assert raw_head == head
+    assert {name: {k: json.loads(raw_value(line)) for k, line in lines.items()}
+            for name, lines in raw.items()} == sections
+    assert raw_document(head, {name: list(lines.values()) for name, lines in raw.items()}) \
+        == text.encode("utf-8")
+    assert raw_document(head, {name: [raw_line(k, json.dumps(v, ensure_ascii=False))
+                                      for k, v in entries.items()]
+                               for name, entries in sections.items()}) == text.encode("utf-8")
 
 
 @pytest.mark.parametrize("text", [
@@ -43,9 +62,12 @@ def test_keyed_lines_are_json_and_read_back(head: dict, sections: dict) -> None:
     '{"version": 1,\n"files": {\n "a": 1,\n',  # cut short
     "",
 ])
-def test_other_layouts_are_told_apart(text: str) -> None:
+def test_other_layouts_are_told_apart(text: str, tmp_path: Path) -> None:
     with pytest.raises(NotKeyedLines):
         read_keyed_lines(io.StringIO(text, newline="\n"))
+    (tmp_path / "document.json").write_text(text, encoding="utf-8")
+    with pytest.raises(NotKeyedLines):
+        read_keyed_raw(tmp_path / "document.json")
 
 
 def test_the_arxiv_cache_reads_the_old_layout_and_writes_the_new(tmp_path: Path) -> None:
@@ -83,8 +105,6 @@ def test_answers_read_lazily_are_saved_as_a_full_read_saves_them(
         titles: dict, changes: dict, removed: set) -> None:  # type: ignore[type-arg]
     """The arXiv cache read lazily (``AnswersAsRead``), changed and saved, is the file the
     cache read whole would save after the same changes."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cache.json"
         ArxivCache(path, {}, {k: {"asked": "2025-01-01", "ids": v} for k, v in
@@ -104,3 +124,28 @@ def test_answers_read_lazily_are_saved_as_a_full_read_saves_them(
         assert path.read_text("utf-8") == expected
         assert sorted(lazy.negative_days()) == sorted(
             day for key, day in changes.items() if key not in removed)
+
+
+@given(_HEAD, st.dictionaries(st.text(), st.dictionaries(st.text(), _VALUES, max_size=12),
+                              min_size=1, max_size=3),
+       st.lists(st.text(), max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_sorted_sections_find_what_a_full_read_finds(head: dict, sections: dict,  # type: ignore[type-arg]
+                                                     others: list) -> None:  # type: ignore[type-arg]
+    """A binary search over a sorted document's bytes finds every entry a full read does,
+    and no other."""
+    text = "".join(keyed_lines(head, {name: [(k, json.dumps(entries[k], ensure_ascii=False))
+                                             for k in sorted(entries)]
+                                      for name, entries in sections.items()}))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "document.json"
+        path.write_bytes(text.encode("utf-8"))
+        read_head, found = read_sorted_sections(path)
+    assert read_head == head and set(found) == set(sections)
+    for name, entries in sections.items():
+        section = found[name]
+        assert len(section) == len(entries) and list(section) == sorted(entries)
+        for key, value in entries.items():
+            line = section.line(key)
+            assert line is not None and json.loads(raw_value(line)) == value
+        assert all(section.line(key) is None for key in others if key not in entries)

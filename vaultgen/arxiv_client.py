@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from .errors import InputError
-from .keyed_json import keyed_lines, read_keyed_entries, read_keyed_file, read_keyed_texts
+from .keyed_json import (
+    SortedSection,
+    keyed_lines,
+    raw_document,
+    raw_line,
+    raw_value,
+    read_keyed_entries,
+    read_keyed_file,
+    read_sorted_sections,
+)
 from .model import ArxivRecord, Entry, names_once, one_copy, text_digest
 from .resolve import accept_match, title_key
 
@@ -47,54 +56,59 @@ Progress = Callable[[int], None]
 # --- Cache ----------------------------------------------------------------------------------
 
 class AnswersAsRead(MutableMapping[str, Any]):
-    """One section of the cache file read without decoding its entries: an answer is decoded
-    when first looked up, and the answers set or removed since are known (``changed``), so
-    that a save writes every other line back as it was read."""
+    """One section of the cache file, its answers found by binary search over the file's
+    bytes (``keyed_json.SortedSection``) and decoded when first looked up; the answers set or
+    removed since are kept apart, so that a save writes every other line back as read."""
 
-    def __init__(self, texts: dict[str, str], decode: Callable[[Any], Any]) -> None:
-        self.texts = texts  # key → the answer's JSON text, as read
+    def __init__(self, read: SortedSection, decode: Callable[[Any], Any]) -> None:
+        self.read = read
         self._decode = decode
         self._values: dict[str, Any] = {}
-        self.changed: set[str] = set()  # set or removed, not saved yet
+        self._removed: set[str] = set()
+        self.changed = False  # set or removed since last saved
         self.given: set[str] = set()  # set or removed since read
 
     def __getitem__(self, key: str) -> Any:
         if key in self._values:
             return self._values[key]
-        value = self._values[key] = self._decode(json.loads(self.texts[key]))
+        line = None if key in self._removed else self.read.line(key)
+        if line is None:
+            raise KeyError(key)
+        value = self._values[key] = self._decode(json.loads(raw_value(line)))
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._values[key] = value
-        self.changed.add(key)
+        self._removed.discard(key)
+        self.changed = True
         self.given.add(key)
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
         self._values.pop(key, None)
-        self.texts.pop(key, None)
-        self.changed.add(key)
+        self._removed.add(key)
+        self.changed = True
         self.given.add(key)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._values or key in self.texts
+        return key in self._values or (key not in self._removed and key in self.read)
 
     def __iter__(self) -> Iterator[str]:
-        yield from self.texts
-        yield from (key for key in self._values if key not in self.texts)
+        read = [key for key in self.read if key not in self._removed]
+        yield from read
+        yield from set(self._values).difference(read)
 
     def __len__(self) -> int:
-        return len(self.texts) + sum(1 for key in self._values if key not in self.texts)
+        return sum(1 for _ in self)
 
-    def lines(self, as_json: Callable[[Any], str]) -> list[tuple[str, str]]:
-        """(key, JSON text) of every answer, by key: those changed made anew, and held as
-        read from now on (``changed`` is emptied)."""
-        for key in self.changed:
-            if key in self:
-                self.texts[key] = as_json(self[key])
-        self.changed.clear()
-        return [(key, self.texts[key]) for key in sorted(self.texts)]
+    def saved_lines(self, as_json: Callable[[Any], str]) -> list[bytes]:
+        """The line of every answer, by key: those given since read made anew."""
+        lines = {key: line for key, line in self.read.lines() if key not in self.given}
+        lines.update((key, raw_line(key, as_json(self[key])))
+                     for key in self.given if key in self)
+        self.changed = False
+        return [lines[key] for key in sorted(lines)]
 
 
 class ArxivCache:
@@ -152,14 +166,15 @@ class ArxivCache:
         if not self.path.exists():
             return False
         try:
-            head, sections = read_keyed_texts(self.path)
+            head, sections = read_sorted_sections(self.path)
         except (OSError, ValueError):
             return False
         if head.get("version") != _CACHE_VERSION:
             return False
-        self._data = (AnswersAsRead(sections.get("records", {}), record_from_dict),
-                      AnswersAsRead(sections.get("titles", {}), _as_is),
-                      AnswersAsRead(sections.get("missing", {}), _as_is))
+        none = SortedSection(b"", 0, 0)
+        self._data = (AnswersAsRead(sections.get("records", none), record_from_dict),
+                      AnswersAsRead(sections.get("titles", none), _as_is),
+                      AnswersAsRead(sections.get("missing", none), _as_is))
         return True
 
     def negative_days(self) -> list[str]:
@@ -201,14 +216,14 @@ class ArxivCache:
         from .write import atomic_write
 
         if not (records.changed or titles.changed or missing.changed):
-            return
+            return  # nothing new since read or last saved
         assert self.path is not None
-        text = "".join(keyed_lines({"version": _CACHE_VERSION}, {
-            "records": records.lines(lambda r: json.dumps(record_to_dict(r),
-                                                          ensure_ascii=False)),
-            "titles": titles.lines(lambda v: json.dumps(v, ensure_ascii=False)),
-            "missing": missing.lines(lambda v: json.dumps(v, ensure_ascii=False))}))
-        atomic_write(self.path, text.encode("utf-8"), sync=True)
+        atomic_write(self.path, raw_document({"version": _CACHE_VERSION}, {
+            "records": records.saved_lines(lambda r: json.dumps(record_to_dict(r),
+                                                                ensure_ascii=False)),
+            "titles": titles.saved_lines(lambda v: json.dumps(v, ensure_ascii=False)),
+            "missing": missing.saved_lines(lambda v: json.dumps(v, ensure_ascii=False))}),
+            sync=True)
 
     def record(self, arxiv_id: str) -> ArxivRecord | None:
         return self.records.get(arxiv_id)

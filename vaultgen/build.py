@@ -254,7 +254,7 @@ def _inside(vault: Path, relative: str) -> Path | None:
 
 def _stat_key(path: Path) -> list[int] | None:
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return [stat.st_size, stat.st_mtime_ns]

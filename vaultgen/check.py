@@ -302,16 +302,23 @@ class Resolver:
         # have one file, and a vault may have tens of thousands)
         self.by_path: dict[str, str | list[str]] = {}
         self.by_name: dict[str, str | list[str]] = {}
+        by_path, by_name = self.by_path, self.by_name
         for file in files:
             # One key a file: NFC and case folding act within a name, never across a "/" or
-            # on ".md", so the name's key and the key without ".md" are slices of it.
+            # on ".md", so the name's key and the key without ".md" are slices of it. A key
+            # is new for almost every file: setdefault stores it in one call.
             key = _key(file)
             name = key.rpartition("/")[2]
-            _index(self.by_path, key, file)
-            _index(self.by_name, name, file)
+            if by_path.setdefault(key, file) is not file:
+                _index(by_path, key, file)
+            if by_name.setdefault(name, file) is not file:
+                _index(by_name, name, file)
             if key.endswith(".md"):
-                _index(self.by_path, key[:-3], file)
-                _index(self.by_name, name[:-3], file)
+                stem, name_stem = key[:-3], name[:-3]
+                if by_path.setdefault(stem, file) is not file:
+                    _index(by_path, stem, file)
+                if by_name.setdefault(name_stem, file) is not file:
+                    _index(by_name, name_stem, file)
 
     def resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
         """(the file a link points to, or None; every candidate when it is ambiguous)."""
@@ -360,10 +367,9 @@ class Resolver:
 
 
 def _index(index: dict[str, str | list[str]], key: str, file: str) -> None:
-    held = index.get(key)
-    if held is None:
-        index[key] = file
-    elif isinstance(held, str):
+    """Add ``file`` under a key that another file holds already."""
+    held = index[key]
+    if isinstance(held, str):
         index[key] = [held, file]
     else:
         held.append(file)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -85,6 +86,10 @@ class LibrarySnapshot:
     links: int  # links between notes, as the manifest records them
     folders: dict[str, int]  # folder holding generated notes → its mtime (ns) after the build
     root_files: dict[str, list[int]]  # generated file at the vault's root → [size, mtime]
+    # The first rows of ``papers`` as read: their number, and their JSON text (written back
+    # as it is).
+    papers_read: int = 0
+    papers_text: bytes = b""
 
 
 def fingerprint_digest(fingerprint: str) -> str:
@@ -162,29 +167,42 @@ def folders_of(vault: Path, written: Iterable[str],
 
 
 def save_snapshot(vault: Path, snapshot: LibrarySnapshot) -> None:
-    """Write the snapshot as JSON, a paper's row a line (made and written one at a time)."""
+    """Write the snapshot as JSON, a paper's row a line: the rows read from the last
+    snapshot (``papers_as_read``) written back as they were, the others made one at a time."""
     def lines() -> Iterable[bytes]:
-        head = {"version": _VERSION}
+        head: dict[str, object] = {"version": _VERSION}
         head.update((f.name, getattr(snapshot, f.name)) for f in dataclasses.fields(snapshot)
-                    if f.name != "papers")
-        yield json.dumps(head, ensure_ascii=False)[:-1].encode("utf-8")
-        yield b', "papers": [\n'
-        comma = b""
-        for row in snapshot.papers:
+                    if f.name not in ("papers", "papers_read", "papers_text"))
+        head["papers"] = []
+        text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+        yield text[:-2].encode("utf-8") + b"\n"  # up to the rows' "["
+        yield snapshot.papers_text
+        comma = b",\n" if snapshot.papers_text else b""
+        for row in itertools.islice(snapshot.papers, snapshot.papers_read, None):
             yield comma + json.dumps(row, ensure_ascii=False).encode("utf-8")
             comma = b",\n"
-        yield b"\n]}\n"
+        yield _END
 
     atomic_write(vault / SNAPSHOT, lines())
 
 
+_END = b"\n]}\n"
+
+
 def load_snapshot(vault: Path) -> LibrarySnapshot | None:
-    """The snapshot the last build saved, if it can be read."""
+    """The snapshot the last build saved, if it can be read (its rows kept as read too)."""
     try:
-        data = json.loads((vault / SNAPSHOT).read_bytes())
-        if not isinstance(data, dict) or data.pop("version", None) != _VERSION:
+        data = (vault / SNAPSHOT).read_bytes()
+        head_end = data.index(b"\n")
+        if not data.endswith(_END):
             return None
-        return LibrarySnapshot(**data)
+        head = json.loads(data[:head_end] + b"]}")
+        body = data[head_end + 1:len(data) - len(_END)]
+        if not isinstance(head, dict) or head.pop("version", None) != _VERSION:
+            return None
+        head["papers"] = json.loads(b"[" + body + b"]")
+        head["papers_read"], head["papers_text"] = len(head["papers"]), body
+        return LibrarySnapshot(**head)
     except (OSError, ValueError, TypeError):
         return None
 

@@ -298,12 +298,7 @@ def find_input_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic
     problems: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            found = []
-            for folder, dirs, names in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                found += [Path(folder, name) for name in names
-                          if not name.startswith(".") and name.lower().endswith(INPUT_SUFFIXES)
-                          and os.path.isfile(os.path.join(folder, name))]
+            found = [Path(name) for name in _posts_under(os.fspath(path))]
             if not found:
                 problems.append(Diagnostic(SourceRef(path.as_posix(), 0),
                                            "folder holds no .txt or .md posts"))
@@ -314,6 +309,26 @@ def find_input_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic
             problems.append(Diagnostic(SourceRef(path.as_posix(), 0), "no such file or folder",
                                        "error"))
     return files, problems
+
+
+def _posts_under(folder: str) -> Iterable[str]:
+    """The post files under a folder, hidden files and folders skipped (a file's type comes
+    with its directory entry, so most need no stat of their own)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):  # as os.walk: linked folders not walked
+                yield from _posts_under(entry.path)
+            elif name.lower().endswith(INPUT_SUFFIXES) and entry.is_file():
+                yield entry.path
+        except OSError:
+            continue
 
 
 def read_posts(paths: Iterable[Path],

@@ -17,7 +17,8 @@ megabytes — and write back the text of entries it did not change::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from json.encoder import encode_basestring  # json.dumps of a str, in C
 from pathlib import Path
 
 # (section, entry as read from JSON, its JSON text or "" when read from another layout) → entry
@@ -43,24 +44,23 @@ def keyed_lines(head: Mapping[str, object],
     yield (head_text[:-1] + ",\n") if head else "{\n"
     names = list(sections)
     for position, name in enumerate(names):
-        yield f"{json.dumps(name, ensure_ascii=False)}: {{\n"
+        yield f"{encode_basestring(name)}: {{\n"
         previous: str | None = None
         for key, text in sections[name]:
             if previous is not None:
                 yield previous + ",\n"
-            previous = f" {json.dumps(key, ensure_ascii=False)}: {text}"
+            previous = f" {encode_basestring(key)}: {text}"
         if previous is not None:
             yield previous + "\n"
         yield "}}\n" if position == len(names) - 1 else "},\n"
 
 
 def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
-                     select: Select | None = None, *, decode: bool = True,
+                     select: Select | None = None,
                      ) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
     """(head fields, section → key → entry) of a document laid out by ``keyed_lines``, each
     entry passed through ``convert`` (kept as read by default) as it is read; with
-    ``select``, only the entries it selects; without ``decode``, each entry is its JSON text
-    (not decoded, not converted). Raises ``NotKeyedLines`` for any other layout,
+    ``select``, only the entries it selects. Raises ``NotKeyedLines`` for any other layout,
     ``ValueError`` for a bad entry."""
     convert = convert or _as_read
     iterator = iter(lines)
@@ -92,16 +92,19 @@ def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
             section, ended = None, line == "}}\n"
         else:
             text = line[:-2] if line.endswith(",\n") else line.removesuffix("\n")
-            try:
-                key, end = _DECODER.raw_decode(text, 1)
-            except ValueError as err:
-                raise NotKeyedLines("no key") from err
-            if text[:1] != " " or not isinstance(key, str) or text[end:end + 2] != ": ":
-                raise NotKeyedLines("not a keyed entry")
+            end = text.find('": ', 2) + 1
+            key = text[2:end - 1]
+            if not end or text[:2] != ' "' or "\\" in key:  # not a key without escapes
+                try:
+                    key, end = _DECODER.raw_decode(text, 1)
+                except ValueError as err:
+                    raise NotKeyedLines("no key") from err
+                if text[:1] != " " or not isinstance(key, str) or text[end:end + 2] != ": ":
+                    raise NotKeyedLines("not a keyed entry")
             if select is not None and not select(name, key):
                 continue
             value = text[end + 2:]
-            section[key] = convert(name, json.loads(value), value) if decode else value
+            section[key] = convert(name, json.loads(value), value)
     if not ended:
         raise NotKeyedLines("the document does not end")
     return head, sections
@@ -129,12 +132,183 @@ def read_keyed_file(path: Path, convert: Convert | None = None, select: Select |
     return head, sections
 
 
-def read_keyed_texts(path: Path) -> tuple[dict[str, object], dict[str, dict[str, str]]]:
-    """(head fields, section → key → the entry's JSON text) of a file laid out one entry a
-    line, read without decoding a single entry (for a reader that looks at a few of tens of
-    thousands). Raises ``NotKeyedLines`` for another layout, ``OSError``, ``ValueError``."""
-    with path.open(encoding="utf-8") as handle:
-        return read_keyed_lines(handle, decode=False)  # type: ignore[return-value]
+def read_keyed_raw(path: Path) -> tuple[dict[str, object], dict[str, dict[str, bytes]]]:
+    """(head fields, section → key → the entry's line as bytes) of a file laid out by
+    ``keyed_lines``, read without decoding a single entry, nor the text to ``str``: for a
+    reader that looks at a few entries of tens of thousands and writes the others back as
+    they were (``raw_value``, ``raw_line``, ``raw_document``). Raises ``NotKeyedLines`` for
+    another layout, ``OSError``, ``ValueError``."""
+    with path.open("rb") as handle:
+        first = handle.readline()
+        if first == b"{\n":
+            head: object = {}
+        elif first.startswith(b"{") and first.endswith(b",\n"):
+            head = _loads(first[:-2].decode("utf-8") + "}")
+        else:
+            raise NotKeyedLines("no head line")
+        if not isinstance(head, dict):
+            raise NotKeyedLines("the head is not an object")
+        sections: dict[str, dict[str, bytes]] = {}
+        section: dict[str, bytes] | None = None
+        ended = False
+        for line in handle:
+            if ended:
+                raise NotKeyedLines("text after the end")
+            if section is None:
+                if not line.endswith(b": {\n"):
+                    raise NotKeyedLines("no section opening")
+                name = _loads(line[:-4].decode("utf-8"))
+                if not isinstance(name, str) or name in sections:
+                    raise NotKeyedLines("a bad section name")
+                section = sections[name] = {}
+            elif line in (b"},\n", b"}}\n"):
+                section, ended = None, line == b"}}\n"
+            else:
+                entry = line[:-2] if line.endswith(b",\n") else line.removesuffix(b"\n")
+                section[_entry_key(entry)] = entry
+    if not ended:
+        raise NotKeyedLines("the document does not end")
+    return head, sections
+
+
+def _raw_key(entry: bytes) -> str:
+    text = entry.decode("utf-8")
+    try:
+        key, end = _DECODER.raw_decode(text, 1)
+    except ValueError as err:
+        raise NotKeyedLines("no key") from err
+    if text[:1] != " " or not isinstance(key, str) or text[end:end + 2] != ": ":
+        raise NotKeyedLines("not a keyed entry")
+    return key
+
+
+class SortedSection(Mapping[str, bytes]):
+    """One section of a document laid out by ``keyed_lines`` with its keys in sorted order
+    (as vaultgen writes them), looked up by binary search over the document's bytes: a
+    lookup reads a few lines, not the section. Values are entry lines (``raw_value``)."""
+
+    def __init__(self, data: bytes, start: int, end: int) -> None:
+        self._data, self._start, self._end = data, start, end  # the entry lines' span
+
+    def line(self, key: str) -> bytes | None:
+        """The entry line of ``key``, or None."""
+        data, lo, hi = self._data, self._start, self._end
+        while lo < hi:
+            middle = (lo + hi) // 2
+            start = data.rfind(b"\n", lo, middle) + 1 or lo
+            end = data.find(b"\n", start, self._end)
+            end = self._end if end < 0 else end
+            entry = data[start:end].removesuffix(b",")
+            found = _entry_key(entry)
+            if found == key:
+                return entry
+            if found < key:
+                lo = end + 1
+            else:
+                hi = start
+        return None
+
+    def __getitem__(self, key: str) -> bytes:
+        entry = self.line(key)
+        if entry is None:
+            raise KeyError(key)
+        return entry
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.line(key) is not None
+
+    def lines(self) -> Iterator[tuple[str, bytes]]:
+        """(key, entry line) of every entry, in order (a pass over the whole section)."""
+        if self._start >= self._end:
+            return
+        for line in self._data[self._start:self._end].split(b"\n"):
+            entry = line.removesuffix(b",")
+            yield _entry_key(entry), entry
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _ in self.lines())
+
+    def __len__(self) -> int:
+        return 0 if self._start >= self._end else \
+            self._data.count(b"\n", self._start, self._end) + 1
+
+
+def read_sorted_sections(path: Path) -> tuple[dict[str, object], dict[str, SortedSection]]:
+    """(head fields, section → ``SortedSection``) of a file laid out by ``keyed_lines`` whose
+    sections are sorted by key; the file is read once, its entries not at all. Raises
+    ``NotKeyedLines`` for another layout (a section out of order is not detected: vaultgen
+    writes them sorted), ``OSError``, ``ValueError``."""
+    data = path.read_bytes()
+    head_end = data.find(b"\n") + 1
+    first = data[:head_end]
+    if first == b"{\n":
+        head: object = {}
+    elif first.startswith(b"{") and first.endswith(b",\n"):
+        head = _loads(first[:-2].decode("utf-8") + "}")
+    else:
+        raise NotKeyedLines("no head line")
+    if not isinstance(head, dict):
+        raise NotKeyedLines("the head is not an object")
+    sections: dict[str, SortedSection] = {}
+    position = head_end
+    while True:
+        opening_end = data.find(b"\n", position) + 1
+        opening = data[position:opening_end]
+        if not opening.endswith(b": {\n"):
+            raise NotKeyedLines("no section opening")
+        name = _loads(opening[:-4].decode("utf-8"))
+        if not isinstance(name, str) or name in sections:
+            raise NotKeyedLines("a bad section name")
+        close = opening_end if data[opening_end:opening_end + 1] == b"}" else \
+            data.find(b"\n}", opening_end) + 1
+        if close <= 0 or data[close:close + 3] not in (b"},\n", b"}}\n"):
+            raise NotKeyedLines("a section does not end")
+        sections[name] = SortedSection(data, opening_end, max(opening_end, close - 1))
+        position = close + 3
+        if data[close:close + 3] == b"}}\n":
+            if position != len(data):
+                raise NotKeyedLines("text after the end")
+            return head, sections
+
+
+def _entry_key(entry: bytes) -> str:
+    end = entry.find(b'": ', 2) + 1
+    key = entry[2:end - 1]
+    if end and entry[:2] == b' "' and b"\\" not in key:
+        return key.decode("utf-8")
+    return _raw_key(entry)
+
+
+def raw_value(entry: bytes) -> str:
+    """The JSON text of the value of an entry line (as ``read_keyed_raw`` gives it)."""
+    text = entry.decode("utf-8")
+    end = text.find('": ', 2) + 1
+    if not end or "\\" in text[2:end - 1]:
+        _, end = _DECODER.raw_decode(text, 1)
+    if text[end:end + 2] != ": ":
+        raise NotKeyedLines("not a keyed entry")
+    return text[end + 2:]
+
+
+def raw_line(key: str, text: str) -> bytes:
+    """The entry line of ``key`` and its value's JSON ``text``, as ``keyed_lines`` lays it."""
+    return f" {encode_basestring(key)}: {text}".encode()
+
+
+def raw_document(head: Mapping[str, object], sections: Mapping[str, Iterable[bytes]]) -> bytes:
+    """The document of ``keyed_lines`` from entry lines (``raw_line``, or as read), in the
+    order given: the same bytes ``keyed_lines`` gives for the same entries."""
+    names = list(sections)
+    head_text = json.dumps(dict(head), ensure_ascii=False)
+    if not names:
+        return (head_text + "\n").encode("utf-8")
+    parts = [((head_text[:-1] + ",\n") if head else "{\n").encode("utf-8")]
+    for position, name in enumerate(names):
+        parts.append(f"{encode_basestring(name)}: {{\n".encode())
+        body = b",\n".join(sections[name])
+        parts.append(body + b"\n" if body else b"")
+        parts.append(b"}}\n" if position == len(names) - 1 else b"},\n")
+    return b"".join(parts)
 
 
 def read_keyed_entries(path: Path, section: str, keys: Container[str]) -> dict[str, object]:

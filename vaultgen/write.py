@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafePathError
-from .keyed_json import keyed_lines, read_keyed_file, read_keyed_texts
+from .keyed_json import (
+    keyed_lines,
+    raw_document,
+    raw_line,
+    raw_value,
+    read_keyed_file,
+    read_keyed_raw,
+)
 from .model import Note, one_copy
 from .notes import read_frontmatter
 from .render import CITED, PAPERS, USER_MARKER, NotePlan, dump_properties, graph_color_groups
@@ -177,34 +184,35 @@ def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
 
 class ManifestTexts(Mapping[str, ManifestEntry]):
     """A manifest read without decoding its entries: each becomes a ``ManifestEntry`` when
-    first looked up (a build of one new post looks at a few of tens of thousands)."""
+    first looked up (a build of one new post looks at a few of tens of thousands), the
+    others are written back as the bytes read (``manifest_lines``)."""
 
-    def __init__(self, texts: dict[str, str]) -> None:
-        self.texts = texts  # path → the entry's JSON text, as read
+    def __init__(self, lines: dict[str, bytes]) -> None:
+        self.lines = lines  # path → the entry's line, as read (``keyed_json.read_keyed_raw``)
         self._entries: dict[str, ManifestEntry] = {}
 
     def __getitem__(self, path: str) -> ManifestEntry:
         entry = self._entries.get(path)
         if entry is None:
-            text = self.texts[path]
+            text = raw_value(self.lines[path])
             entry = self._entries[path] = _manifest_entry("files", json.loads(text), text)
         return entry
 
     def __contains__(self, path: object) -> bool:
-        return path in self.texts
+        return path in self.lines
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.texts)
+        return iter(self.lines)
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.lines)
 
 
 def read_manifest_texts(vault: Path) -> ManifestTexts | None:
     """The manifest as ``ManifestTexts``; None when it is missing, of another version or not
     laid out one entry a line (the full reader, ``load_manifest``, reads any layout)."""
     try:
-        head, sections = read_keyed_texts(vault / MANIFEST)
+        head, sections = read_keyed_raw(vault / MANIFEST)
     except (OSError, ValueError):
         return None
     if head.get("version") != _MANIFEST_VERSION:
@@ -219,14 +227,16 @@ def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
 
 
 def manifest_lines(entries: Mapping[str, ManifestEntry],
-                   texts: Mapping[str, str] | None = None) -> Iterable[bytes]:
+                   read: Mapping[str, bytes] | None = None) -> Iterable[bytes]:
     """The manifest as JSON, one file a line (``keyed_json``), to be written a line at a time;
-    entries read and unchanged are written back as they were read. ``texts``: entries kept
-    as read (JSON text), of the files not in ``entries``."""
-    paths = set(entries).union(texts) if texts is not None else entries
-    files = ((path, entries[path].to_json() if path in entries else texts[path])  # type: ignore[index]
-             for path in sorted(paths))
-    return (line.encode("utf-8") for line in keyed_lines(_MANIFEST_HEAD, {"files": files}))
+    entries read and unchanged are written back as they were read. ``read``: the entry
+    lines of the files not in ``entries``, as read (``ManifestTexts.lines``)."""
+    if read is None:
+        files = ((path, entries[path].to_json()) for path in sorted(entries))
+        return (line.encode("utf-8") for line in keyed_lines(_MANIFEST_HEAD, {"files": files}))
+    merged = dict(read)  # as read: sorted, so sorting it with the new ones is near-linear
+    merged.update((path, raw_line(path, entry.to_json())) for path, entry in entries.items())
+    return [raw_document(_MANIFEST_HEAD, {"files": [merged[path] for path in sorted(merged)]})]
 
 
 # --- Safety ---------------------------------------------------------------------------------
@@ -385,13 +395,14 @@ class VaultWriter:
 
     def _commit_partial(self, manifest: ManifestTexts) -> None:
         """The manifest of a partial write: the entries staged, the others as read."""
-        changed = any(entry.to_json() != manifest.texts.get(path)
+        changed = any(path not in manifest.lines or
+                      entry.to_json() != raw_value(manifest.lines[path])
                       for path, entry in self._new_manifest.items())
-        self.report.unchanged += [path for path in manifest.texts
+        self.report.unchanged += [path for path in manifest.lines
                                   if path.casefold() not in self._seen]
         if changed and not self.dry_run:
             atomic_write(self.vault / MANIFEST,
-                         manifest_lines(self._new_manifest, manifest.texts), sync=True)
+                         manifest_lines(self._new_manifest, manifest.lines), sync=True)
 
     def abort(self) -> None:
         """Drop what was staged; the vault stays as it was (a vault this run would have
@@ -409,8 +420,8 @@ class VaultWriter:
         """Every file the manifest records, as written (after ``commit``)."""
         if self.partial is None:
             return list(self._new_manifest)
-        return [*self.partial.texts, *(p for p in self._new_manifest
-                                       if p not in self.partial.texts)]
+        return [*self.partial.lines, *(p for p in self._new_manifest
+                                       if p not in self.partial.lines)]
 
     def recorded_links(self) -> int:
         """Links between notes of the vault as written (after ``write_all``)."""
