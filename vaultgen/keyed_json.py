@@ -92,15 +92,7 @@ def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
             section, ended = None, line == "}}\n"
         else:
             text = line[:-2] if line.endswith(",\n") else line.removesuffix("\n")
-            end = text.find('": ', 2) + 1
-            key = text[2:end - 1]
-            if not end or text[:2] != ' "' or "\\" in key:  # not a key without escapes
-                try:
-                    key, end = _DECODER.raw_decode(text, 1)
-                except ValueError as err:
-                    raise NotKeyedLines("no key") from err
-                if text[:1] != " " or not isinstance(key, str) or text[end:end + 2] != ": ":
-                    raise NotKeyedLines("not a keyed entry")
+            key, end = _key_of(text)
             if select is not None and not select(name, key):
                 continue
             value = text[end + 2:]
@@ -139,15 +131,7 @@ def read_keyed_raw(path: Path) -> tuple[dict[str, object], dict[str, dict[str, b
     they were (``raw_value``, ``raw_line``, ``raw_document``). Raises ``NotKeyedLines`` for
     another layout, ``OSError``, ``ValueError``."""
     with path.open("rb") as handle:
-        first = handle.readline()
-        if first == b"{\n":
-            head: object = {}
-        elif first.startswith(b"{") and first.endswith(b",\n"):
-            head = _loads(first[:-2].decode("utf-8") + "}")
-        else:
-            raise NotKeyedLines("no head line")
-        if not isinstance(head, dict):
-            raise NotKeyedLines("the head is not an object")
+        head = _raw_head(handle.readline())
         sections: dict[str, dict[str, bytes]] = {}
         section: dict[str, bytes] | None = None
         ended = False
@@ -155,12 +139,7 @@ def read_keyed_raw(path: Path) -> tuple[dict[str, object], dict[str, dict[str, b
             if ended:
                 raise NotKeyedLines("text after the end")
             if section is None:
-                if not line.endswith(b": {\n"):
-                    raise NotKeyedLines("no section opening")
-                name = _loads(line[:-4].decode("utf-8"))
-                if not isinstance(name, str) or name in sections:
-                    raise NotKeyedLines("a bad section name")
-                section = sections[name] = {}
+                section = sections[_raw_section_name(line, sections)] = {}
             elif line in (b"},\n", b"}}\n"):
                 section, ended = None, line == b"}}\n"
             else:
@@ -171,15 +150,41 @@ def read_keyed_raw(path: Path) -> tuple[dict[str, object], dict[str, dict[str, b
     return head, sections
 
 
-def _raw_key(entry: bytes) -> str:
-    text = entry.decode("utf-8")
+def _raw_head(first: bytes) -> dict[str, object]:
+    """The head fields of a document's first line (as bytes)."""
+    if first == b"{\n":
+        return {}
+    if not (first.startswith(b"{") and first.endswith(b",\n")):
+        raise NotKeyedLines("no head line")
+    head = _loads(first[:-2].decode("utf-8") + "}")
+    if not isinstance(head, dict):
+        raise NotKeyedLines("the head is not an object")
+    return head
+
+
+def _raw_section_name(opening: bytes, taken: Container[str]) -> str:
+    """The name of a section from its opening line (as bytes), not one of ``taken``."""
+    if not opening.endswith(b": {\n"):
+        raise NotKeyedLines("no section opening")
+    name = _loads(opening[:-4].decode("utf-8"))
+    if not isinstance(name, str) or name in taken:
+        raise NotKeyedLines("a bad section name")
+    return name
+
+
+def _key_of(text: str) -> tuple[str, int]:
+    """The key of an entry line, and where it ends (after its closing quote)."""
+    end = text.find('": ', 2) + 1
+    key = text[2:end - 1]
+    if end and text[:2] == ' "' and "\\" not in key:  # a key without escapes: as it is
+        return key, end
     try:
         key, end = _DECODER.raw_decode(text, 1)
     except ValueError as err:
         raise NotKeyedLines("no key") from err
     if text[:1] != " " or not isinstance(key, str) or text[end:end + 2] != ": ":
         raise NotKeyedLines("not a keyed entry")
-    return key
+    return key, end
 
 
 class SortedSection(Mapping[str, bytes]):
@@ -240,25 +245,12 @@ def read_sorted_sections(path: Path) -> tuple[dict[str, object], dict[str, Sorte
     writes them sorted), ``OSError``, ``ValueError``."""
     data = path.read_bytes()
     head_end = data.find(b"\n") + 1
-    first = data[:head_end]
-    if first == b"{\n":
-        head: object = {}
-    elif first.startswith(b"{") and first.endswith(b",\n"):
-        head = _loads(first[:-2].decode("utf-8") + "}")
-    else:
-        raise NotKeyedLines("no head line")
-    if not isinstance(head, dict):
-        raise NotKeyedLines("the head is not an object")
+    head = _raw_head(data[:head_end])
     sections: dict[str, SortedSection] = {}
     position = head_end
     while True:
         opening_end = data.find(b"\n", position) + 1
-        opening = data[position:opening_end]
-        if not opening.endswith(b": {\n"):
-            raise NotKeyedLines("no section opening")
-        name = _loads(opening[:-4].decode("utf-8"))
-        if not isinstance(name, str) or name in sections:
-            raise NotKeyedLines("a bad section name")
+        name = _raw_section_name(data[position:opening_end], sections)
         close = opening_end if data[opening_end:opening_end + 1] == b"}" else \
             data.find(b"\n}", opening_end) + 1
         if close <= 0 or data[close:close + 3] not in (b"},\n", b"}}\n"):
@@ -276,18 +268,13 @@ def _entry_key(entry: bytes) -> str:
     key = entry[2:end - 1]
     if end and entry[:2] == b' "' and b"\\" not in key:
         return key.decode("utf-8")
-    return _raw_key(entry)
+    return _key_of(entry.decode("utf-8"))[0]
 
 
 def raw_value(entry: bytes) -> str:
     """The JSON text of the value of an entry line (as ``read_keyed_raw`` gives it)."""
     text = entry.decode("utf-8")
-    end = text.find('": ', 2) + 1
-    if not end or "\\" in text[2:end - 1]:
-        _, end = _DECODER.raw_decode(text, 1)
-    if text[end:end + 2] != ": ":
-        raise NotKeyedLines("not a keyed entry")
-    return text[end + 2:]
+    return text[_key_of(text)[1] + 2:]
 
 
 def raw_line(key: str, text: str) -> bytes:
