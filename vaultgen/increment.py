@@ -367,7 +367,7 @@ class _Planner:
         touched_papers = [old_names[name] for name in sorted(touched & old_names.keys())]
         cited_by = self._cited_by(touched, id_targets, new_papers, new_names)
 
-        old_papers = self._old_papers(touched_papers, files, texts)
+        old_papers = self._old_papers(touched_papers, texts)
         papers = old_papers + new_papers
         names = [row[NAME] for row in touched_papers] + new_names
         paths = {paper_key(p): row[PATH] for p, row in zip(old_papers, touched_papers,
@@ -434,7 +434,7 @@ class _Planner:
                     cited_by[target].append(name)
         return {name: tuple(citing) for name, citing in cited_by.items()}
 
-    def _old_papers(self, rows: Sequence[list], files: Sequence[Path],  # type: ignore[type-arg]
+    def _old_papers(self, rows: Sequence[list],  # type: ignore[type-arg]
                     texts: EntryTexts) -> list[Paper]:
         """The papers of these snapshot rows, from their posts as the parse cache holds them
         and their records as the source gives them."""
