@@ -115,7 +115,7 @@ ADDED = st.tuples(st.integers(0, 2), st.lists(ENTRY, min_size=0, max_size=3,
                                               unique_by=lambda e: e[0]))
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(ENTRY, min_size=1, max_size=3, unique_by=lambda e: e[0]),
        st.lists(ADDED, min_size=1, max_size=5))
