@@ -19,7 +19,6 @@ from vaultgen.keyed_json import (
     raw_line,
     raw_value,
     read_keyed_lines,
-    read_keyed_raw,
     read_sorted_sections,
 )
 from vaultgen.model import ArxivRecord, text_digest
@@ -45,11 +44,12 @@ def test_keyed_lines_are_json_and_read_back(head: dict, sections: dict) -> None:
     with tempfile.TemporaryDirectory() as folder:  # read as raw lines, and written back
         path = Path(folder) / "document.json"
         path.write_bytes(text.encode("utf-8"))
-        raw_head, raw = read_keyed_raw(path)
+        raw_head, raw = read_sorted_sections(path)
+    lines = {name: dict(section.lines()) for name, section in raw.items()}
     assert raw_head == head
-    assert {name: {k: json.loads(raw_value(line)) for k, line in lines.items()}
-            for name, lines in raw.items()} == sections
-    assert raw_document(head, {name: list(lines.values()) for name, lines in raw.items()}) \
+    assert {name: {k: json.loads(raw_value(line)) for k, line in entries.items()}
+            for name, entries in lines.items()} == sections
+    assert raw_document(head, {name: list(entries.values()) for name, entries in lines.items()}) \
         == text.encode("utf-8")
     assert raw_document(head, {name: [raw_line(k, json.dumps(v, ensure_ascii=False))
                                       for k, v in entries.items()]
@@ -67,7 +67,7 @@ def test_other_layouts_are_told_apart(text: str, tmp_path: Path) -> None:
         read_keyed_lines(io.StringIO(text, newline="\n"))
     (tmp_path / "document.json").write_text(text, encoding="utf-8")
     with pytest.raises(NotKeyedLines):
-        read_keyed_raw(tmp_path / "document.json")
+        read_sorted_sections(tmp_path / "document.json")
 
 
 def test_the_arxiv_cache_reads_the_old_layout_and_writes_the_new(tmp_path: Path) -> None:
@@ -149,3 +149,26 @@ def test_sorted_sections_find_what_a_full_read_finds(head: dict, sections: dict,
             line = section.line(key)
             assert line is not None and json.loads(raw_value(line)) == value
         assert all(section.line(key) is None for key in others if key not in entries)
+
+
+@given(st.dictionaries(st.text(), st.dictionaries(st.text(), _VALUES, max_size=8),
+                       min_size=1, max_size=3),
+       st.dictionaries(st.text(), _VALUES, max_size=5), st.integers(0, 2))
+@settings(max_examples=300, deadline=None)
+def test_lines_put_in_a_sorted_section_make_the_document_a_full_write_makes(
+        sections: dict, changes: dict, which: int) -> None:  # type: ignore[type-arg]
+    """Entry lines replaced or added in place give the bytes of the whole document written
+    anew with them."""
+    def document(of: dict) -> bytes:  # type: ignore[type-arg]
+        return raw_document({"version": 1}, {
+            name: [raw_line(k, json.dumps(entries[k], ensure_ascii=False))
+                   for k in sorted(entries)] for name, entries in of.items()})
+
+    name = sorted(sections)[which % len(sections)]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "document.json"
+        path.write_bytes(document(sections))
+        _, found = read_sorted_sections(path)
+    changed = found[name].document_with(
+        {k: raw_line(k, json.dumps(v, ensure_ascii=False)) for k, v in changes.items()})
+    assert changed == document({**sections, name: {**sections[name], **changes}})

@@ -124,32 +124,6 @@ def read_keyed_file(path: Path, convert: Convert | None = None, select: Select |
     return head, sections
 
 
-def read_keyed_raw(path: Path) -> tuple[dict[str, object], dict[str, dict[str, bytes]]]:
-    """(head fields, section → key → the entry's line as bytes) of a file laid out by
-    ``keyed_lines``, read without decoding a single entry, nor the text to ``str``: for a
-    reader that looks at a few entries of tens of thousands and writes the others back as
-    they were (``raw_value``, ``raw_line``, ``raw_document``). Raises ``NotKeyedLines`` for
-    another layout, ``OSError``, ``ValueError``."""
-    with path.open("rb") as handle:
-        head = _raw_head(handle.readline())
-        sections: dict[str, dict[str, bytes]] = {}
-        section: dict[str, bytes] | None = None
-        ended = False
-        for line in handle:
-            if ended:
-                raise NotKeyedLines("text after the end")
-            if section is None:
-                section = sections[_raw_section_name(line, sections)] = {}
-            elif line in (b"},\n", b"}}\n"):
-                section, ended = None, line == b"}}\n"
-            else:
-                entry = line[:-2] if line.endswith(b",\n") else line.removesuffix(b"\n")
-                section[_entry_key(entry)] = entry
-    if not ended:
-        raise NotKeyedLines("the document does not end")
-    return head, sections
-
-
 def _raw_head(first: bytes) -> dict[str, object]:
     """The head fields of a document's first line (as bytes)."""
     if first == b"{\n":
@@ -197,21 +171,48 @@ class SortedSection(Mapping[str, bytes]):
 
     def line(self, key: str) -> bytes | None:
         """The entry line of ``key``, or None."""
+        start, end, found = self._locate(key)
+        return self._data[start:end].removesuffix(b",") if found else None
+
+    def _locate(self, key: str) -> tuple[int, int, bool]:
+        """(start, end, True) of the line of ``key``; else (where it would go, that, False)."""
         data, lo, hi = self._data, self._start, self._end
         while lo < hi:
             middle = (lo + hi) // 2
             start = data.rfind(b"\n", lo, middle) + 1 or lo
             end = data.find(b"\n", start, self._end)
             end = self._end if end < 0 else end
-            entry = data[start:end].removesuffix(b",")
-            found = _entry_key(entry)
+            found = _entry_key(data[start:end].removesuffix(b","))
             if found == key:
-                return entry
+                return start, end, True
             if found < key:
                 lo = end + 1
             else:
                 hi = start
-        return None
+        lo = min(lo, self._end)
+        return lo, lo, False
+
+    def document_with(self, lines: Mapping[str, bytes]) -> bytes:
+        """The whole document read, with the entry line of each key in ``lines`` (``raw_line``)
+        put in this section in its sorted place, in place of the key's line if it has one."""
+        data = self._data
+        if self._start >= self._end:  # an empty section: the lines are all of it
+            body = b",\n".join(lines[key] for key in sorted(lines))
+            return data[:self._start] + (body + b"\n" if body else b"") + data[self._start:]
+        pieces: list[bytes] = []
+        position = 0
+        for key in sorted(lines):
+            start, end, found = self._locate(key)
+            pieces.append(data[position:start])
+            if found:  # a line other than the last ends with a comma (a JSON value never does)
+                pieces.append(lines[key] + (b"," if data[end - 1:end] == b"," else b""))
+            elif start >= self._end:
+                pieces.append(b",\n" + lines[key])  # after the last line
+            else:
+                pieces.append(lines[key] + b",\n")
+            position = end
+        pieces.append(data[position:])
+        return b"".join(pieces)
 
     def __getitem__(self, key: str) -> bytes:
         entry = self.line(key)
@@ -272,7 +273,7 @@ def _entry_key(entry: bytes) -> str:
 
 
 def raw_value(entry: bytes) -> str:
-    """The JSON text of the value of an entry line (as ``read_keyed_raw`` gives it)."""
+    """The JSON text of the value of an entry line (as ``SortedSection`` gives it)."""
     text = entry.decode("utf-8")
     return text[_key_of(text)[1] + 2:]
 

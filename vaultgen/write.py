@@ -30,12 +30,12 @@ from pathlib import Path
 
 from .errors import UnsafePathError
 from .keyed_json import (
+    SortedSection,
     keyed_lines,
-    raw_document,
     raw_line,
     raw_value,
     read_keyed_file,
-    read_keyed_raw,
+    read_sorted_sections,
 )
 from .model import Note, one_copy
 from .notes import read_frontmatter
@@ -183,13 +183,15 @@ def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
 
 
 class ManifestTexts(Mapping[str, ManifestEntry]):
-    """A manifest read without decoding its entries: each becomes a ``ManifestEntry`` when
-    first looked up (a build of one new post looks at a few of tens of thousands), the
-    others are written back as the bytes read (``manifest_lines``)."""
+    """A manifest read without decoding its entries: each is found by binary search over the
+    file's bytes (``keyed_json.SortedSection``: the manifest is written sorted) and becomes a
+    ``ManifestEntry`` when first looked up — a build of one new post looks at a few of tens of
+    thousands; the others are written back as the bytes read (``manifest_lines``)."""
 
-    def __init__(self, lines: dict[str, bytes]) -> None:
-        self.lines = lines  # path → the entry's line, as read (``keyed_json.read_keyed_raw``)
+    def __init__(self, lines: SortedSection) -> None:
+        self.lines = lines
         self._entries: dict[str, ManifestEntry] = {}
+        self._paths: list[str] | None = None  # every path, once listed
 
     def __getitem__(self, path: str) -> ManifestEntry:
         entry = self._entries.get(path)
@@ -199,25 +201,27 @@ class ManifestTexts(Mapping[str, ManifestEntry]):
         return entry
 
     def __contains__(self, path: object) -> bool:
-        return path in self.lines
+        return path in self._entries or path in self.lines
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.lines)
+        if self._paths is None:
+            self._paths = list(self.lines)
+        return iter(self._paths)
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self._paths) if self._paths is not None else len(self.lines)
 
 
 def read_manifest_texts(vault: Path) -> ManifestTexts | None:
     """The manifest as ``ManifestTexts``; None when it is missing, of another version or not
     laid out one entry a line (the full reader, ``load_manifest``, reads any layout)."""
     try:
-        head, sections = read_keyed_raw(vault / MANIFEST)
+        head, sections = read_sorted_sections(vault / MANIFEST)
     except (OSError, ValueError):
         return None
-    if head.get("version") != _MANIFEST_VERSION:
+    if head.get("version") != _MANIFEST_VERSION or "files" not in sections:
         return None
-    return ManifestTexts(sections.get("files", {}))
+    return ManifestTexts(sections["files"])
 
 
 def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
@@ -227,16 +231,15 @@ def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
 
 
 def manifest_lines(entries: Mapping[str, ManifestEntry],
-                   read: Mapping[str, bytes] | None = None) -> Iterable[bytes]:
+                   read: SortedSection | None = None) -> Iterable[bytes]:
     """The manifest as JSON, one file a line (``keyed_json``), to be written a line at a time;
-    entries read and unchanged are written back as they were read. ``read``: the entry
-    lines of the files not in ``entries``, as read (``ManifestTexts.lines``)."""
+    entries read and unchanged are written back as they were read. ``read``: the manifest
+    as read (``ManifestTexts.lines``), which holds the files not in ``entries``."""
     if read is None:
         files = ((path, entries[path].to_json()) for path in sorted(entries))
         return (line.encode("utf-8") for line in keyed_lines(_MANIFEST_HEAD, {"files": files}))
-    merged = dict(read)  # as read: sorted, so sorting it with the new ones is near-linear
-    merged.update((path, raw_line(path, entry.to_json())) for path, entry in entries.items())
-    return [raw_document(_MANIFEST_HEAD, {"files": [merged[path] for path in sorted(merged)]})]
+    return [read.document_with({path: raw_line(path, entry.to_json())
+                                for path, entry in entries.items()})]
 
 
 # --- Safety ---------------------------------------------------------------------------------
@@ -398,7 +401,7 @@ class VaultWriter:
         changed = any(path not in manifest.lines or
                       entry.to_json() != raw_value(manifest.lines[path])
                       for path, entry in self._new_manifest.items())
-        self.report.unchanged += [path for path in manifest.lines
+        self.report.unchanged += [path for path in manifest
                                   if path.casefold() not in self._seen]
         if changed and not self.dry_run:
             atomic_write(self.vault / MANIFEST,
@@ -420,8 +423,7 @@ class VaultWriter:
         """Every file the manifest records, as written (after ``commit``)."""
         if self.partial is None:
             return list(self._new_manifest)
-        return [*self.partial.lines, *(p for p in self._new_manifest
-                                       if p not in self.partial.lines)]
+        return [*self.partial, *(p for p in self._new_manifest if p not in self.partial)]
 
     def recorded_links(self) -> int:
         """Links between notes of the vault as written (after ``write_all``)."""
