@@ -217,9 +217,9 @@ def _build_increment(vault: Path, found: tuple[list[Path], list[Diagnostic]],
     library = increment.context.library
     rendered = _write_notes(increment.plans, writer, checker, library, source, keep_notes)
     written = writer.commit()
-    counts = BuildCounts(entries=increment.entries, papers=increment.papers,
-                         unresolved=increment.unresolved, cited=increment.cited,
-                         tags=increment.tags, days=increment.days,
+    counts = BuildCounts(entries=snapshot.entries, papers=len(snapshot.papers),  # type: ignore[arg-type]
+                         unresolved=snapshot.unresolved, cited=len(snapshot.cited),
+                         tags=len(snapshot.tags), days=len(snapshot.days),
                          links=writer.recorded_links())
     if not written.kept:
         saved = _save_state(vault, found, fingerprint, counts, increment.diagnostics, source,

@@ -227,13 +227,7 @@ class Increment:
     plans: list[NotePlan]
     context: VaultContext
     manifest: ManifestTexts
-    snapshot: LibrarySnapshot
-    entries: int
-    papers: int
-    unresolved: int
-    cited: int
-    tags: int
-    days: int
+    snapshot: LibrarySnapshot  # of the vault as it will be (its counts are the build's)
     diagnostics: tuple[Diagnostic, ...]
     recheck_on: str | None  # the earliest day a "not found" answer is due again
 
@@ -401,9 +395,6 @@ class _Planner:
         due = [d for d in (state.get("recheck_on"), recheck() if recheck else None) if d]
         return Increment(
             plans=plans, context=context, manifest=self.manifest, snapshot=snapshot,
-            entries=snapshot.entries, papers=len(snapshot.papers),
-            unresolved=snapshot.unresolved, cited=len(snapshot.cited),
-            tags=len(snapshot.tags), days=len(snapshot.days),
             diagnostics=_diagnostics(state, problems, files, parsed.diagnostics),
             recheck_on=min(due) if due else None)  # type: ignore[type-var]
 
@@ -495,13 +486,13 @@ class _Planner:
             tag_papers[tag] = len(items[tag])
 
         day_entries = {day: count for day, count in snap.days}
-        name_of = {id(e): n for p, n in new_items for e in p.entries}
+        name_of = {e.source: n for p, n in new_items for e in p.entries}
         by_day: dict[dt.date, list[tuple[str, str, str, int]]] = defaultdict(list)
         if snap.last_day and new_entries:
             last_day = context.days[len(context.days) - len(new_days) - 1]
             by_day[last_day] = [(n, t, s, line) for n, t, s, line in snap.last_day]
         for entry in sorted(new_entries, key=lambda e: e.source):
-            by_day[entry.date].append((name_of[id(entry)], entry.title, entry.source.path,
+            by_day[entry.date].append((name_of[entry.source], entry.title, entry.source.path,
                                        entry.source.line))
             day_entries[entry.date.isoformat()] = day_entries.get(entry.date.isoformat(), 0) + 1
         days = context.days
