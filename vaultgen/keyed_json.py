@@ -37,6 +37,12 @@ def keyed_lines(head: Mapping[str, object],
                 sections: Mapping[str, Iterable[tuple[str, str]]]) -> Iterable[str]:
     """The document's lines (each ending in a newline): ``head`` fields first, then each
     section's (key, entry as JSON text) pairs in the order given."""
+    return _framed(head, {name: (_entry_line(key, text) for key, text in pairs)
+                          for name, pairs in sections.items()})
+
+
+def _framed(head: Mapping[str, object], sections: Mapping[str, Iterable[str]]) -> Iterator[str]:
+    """The lines of a document whose sections hold the given entry lines (``_entry_line``)."""
     head_text = json.dumps(dict(head), ensure_ascii=False)
     if not sections:
         yield head_text + "\n"
@@ -46,13 +52,17 @@ def keyed_lines(head: Mapping[str, object],
     for position, name in enumerate(names):
         yield f"{encode_basestring(name)}: {{\n"
         previous: str | None = None
-        for key, text in sections[name]:
+        for line in sections[name]:
             if previous is not None:
                 yield previous + ",\n"
-            previous = f" {encode_basestring(key)}: {text}"
+            previous = line
         if previous is not None:
             yield previous + "\n"
         yield "}}\n" if position == len(names) - 1 else "},\n"
+
+
+def _entry_line(key: str, text: str) -> str:
+    return f" {encode_basestring(key)}: {text}"
 
 
 def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
@@ -64,15 +74,7 @@ def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
     ``ValueError`` for a bad entry."""
     convert = convert or _as_read
     iterator = iter(lines)
-    first = next(iterator, "")
-    if first == "{\n":
-        head: object = {}
-    elif first.startswith("{") and first.endswith(",\n"):
-        head = _loads(first[:-2] + "}")
-    else:
-        raise NotKeyedLines("no head line")
-    if not isinstance(head, dict):
-        raise NotKeyedLines("the head is not an object")
+    head = _head_of(next(iterator, ""))
     sections: dict[str, dict[str, object]] = {}
     section: dict[str, object] | None = None
     name = ""
@@ -81,13 +83,8 @@ def read_keyed_lines(lines: Iterable[str], convert: Convert | None = None,
         if ended:
             raise NotKeyedLines("text after the end")
         if section is None:
-            if not line.endswith(": {\n"):
-                raise NotKeyedLines("no section opening")
-            opened = _loads(line[:-4])
-            if not isinstance(opened, str) or opened in sections:
-                raise NotKeyedLines("a bad section name")
-            name, section = opened, {}
-            sections[name] = section
+            name = _section_name(line, sections)
+            section = sections[name] = {}
         elif line in ("},\n", "}}\n"):
             section, ended = None, line == "}}\n"
         else:
@@ -124,23 +121,23 @@ def read_keyed_file(path: Path, convert: Convert | None = None, select: Select |
     return head, sections
 
 
-def _raw_head(first: bytes) -> dict[str, object]:
-    """The head fields of a document's first line (as bytes)."""
-    if first == b"{\n":
+def _head_of(first: str) -> dict[str, object]:
+    """The head fields of a document's first line."""
+    if first == "{\n":
         return {}
-    if not (first.startswith(b"{") and first.endswith(b",\n")):
+    if not (first.startswith("{") and first.endswith(",\n")):
         raise NotKeyedLines("no head line")
-    head = _loads(first[:-2].decode("utf-8") + "}")
+    head = _loads(first[:-2] + "}")
     if not isinstance(head, dict):
         raise NotKeyedLines("the head is not an object")
     return head
 
 
-def _raw_section_name(opening: bytes, taken: Container[str]) -> str:
-    """The name of a section from its opening line (as bytes), not one of ``taken``."""
-    if not opening.endswith(b": {\n"):
+def _section_name(opening: str, taken: Container[str]) -> str:
+    """The name of a section from its opening line, not one of ``taken``."""
+    if not opening.endswith(": {\n"):
         raise NotKeyedLines("no section opening")
-    name = _loads(opening[:-4].decode("utf-8"))
+    name = _loads(opening[:-4])
     if not isinstance(name, str) or name in taken:
         raise NotKeyedLines("a bad section name")
     return name
@@ -246,12 +243,12 @@ def read_sorted_sections(path: Path) -> tuple[dict[str, object], dict[str, Sorte
     writes them sorted), ``OSError``, ``ValueError``."""
     data = path.read_bytes()
     head_end = data.find(b"\n") + 1
-    head = _raw_head(data[:head_end])
+    head = _head_of(data[:head_end].decode("utf-8"))
     sections: dict[str, SortedSection] = {}
     position = head_end
     while True:
         opening_end = data.find(b"\n", position) + 1
-        name = _raw_section_name(data[position:opening_end], sections)
+        name = _section_name(data[position:opening_end].decode("utf-8"), sections)
         close = opening_end if data[opening_end:opening_end + 1] == b"}" else \
             data.find(b"\n}", opening_end) + 1
         if close <= 0 or data[close:close + 3] not in (b"},\n", b"}}\n"):
@@ -280,23 +277,14 @@ def raw_value(entry: bytes) -> str:
 
 def raw_line(key: str, text: str) -> bytes:
     """The entry line of ``key`` and its value's JSON ``text``, as ``keyed_lines`` lays it."""
-    return f" {encode_basestring(key)}: {text}".encode()
+    return _entry_line(key, text).encode()
 
 
 def raw_document(head: Mapping[str, object], sections: Mapping[str, Iterable[bytes]]) -> bytes:
     """The document of ``keyed_lines`` from entry lines (``raw_line``, or as read), in the
     order given: the same bytes ``keyed_lines`` gives for the same entries."""
-    names = list(sections)
-    head_text = json.dumps(dict(head), ensure_ascii=False)
-    if not names:
-        return (head_text + "\n").encode("utf-8")
-    parts = [((head_text[:-1] + ",\n") if head else "{\n").encode("utf-8")]
-    for position, name in enumerate(names):
-        parts.append(f"{encode_basestring(name)}: {{\n".encode())
-        body = b",\n".join(sections[name])
-        parts.append(body + b"\n" if body else b"")
-        parts.append(b"}}\n" if position == len(names) - 1 else b"},\n")
-    return b"".join(parts)
+    return "".join(_framed(head, {name: (line.decode() for line in lines)
+                                  for name, lines in sections.items()})).encode()
 
 
 def read_keyed_entries(path: Path, section: str, keys: Container[str]) -> dict[str, object]:
