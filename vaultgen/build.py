@@ -112,11 +112,12 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
            dry_run: bool, keep_notes: bool) -> BuildResult:
     found = find_input_files(inputs)
     fingerprint = _fingerprint(found, vault, source)
-    unchanged = _unchanged_since_last_build(vault, fingerprint, source)
+    state = _read_state(vault) if fingerprint is not None else None  # the last build's record
+    unchanged = _unchanged_since_last_build(vault, fingerprint, source, state)
     if unchanged is not None:
         return unchanged
-    if not dry_run and not force and fingerprint is not None:
-        increment = _build_increment(vault, found, fingerprint, source, keep_notes)
+    if not dry_run and not force and fingerprint is not None and state is not None:
+        increment = _build_increment(vault, found, fingerprint, source, state, keep_notes)
         if increment is not None:
             return increment
     if not dry_run:
@@ -190,14 +191,13 @@ def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, checker: LinkCh
 
 
 def _build_increment(vault: Path, found: tuple[list[Path], list[Diagnostic]],
-                     fingerprint: str, source: RecordSource | None,
+                     fingerprint: str, source: RecordSource | None, state: dict,  # type: ignore[type-arg]
                      keep_notes: bool) -> BuildResult | None:
-    """The build of the posts added since the last build, touching only the notes they
-    change (``increment``); None when it must be a full build."""
-    state = _read_state(vault)
+    """The build of the posts added since the last build (``state``: its record), touching
+    only the notes they change (``increment``); None when it must be a full build."""
     cache = _inside(vault, PARSE_CACHE)
     still_valid = getattr(source, "still_valid", None)
-    if state is None or cache is None or \
+    if cache is None or \
             (still_valid is not None and not still_valid(state.get("recheck_on"))):
         return None
     try:
@@ -280,12 +280,12 @@ def _fingerprint(found: tuple[list[Path], list[Diagnostic]], vault: Path,
 
 
 def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
-                                source: RecordSource | None) -> BuildResult | None:
-    """The last build's result, when it read exactly what this one would and every file it
-    wrote is still as it left it; None otherwise. (The manifest is read only when the inputs
-    are those of the last build.)"""
-    state = _read_state(vault) if fingerprint is not None else None
-    if state is None or state.get("fingerprint") != fingerprint:
+                                source: RecordSource | None,
+                                state: dict | None) -> BuildResult | None:  # type: ignore[type-arg]
+    """The last build's result (``state``: its record), when it read exactly what this one
+    would and every file it wrote is still as it left it; None otherwise. (The manifest is
+    read only when the inputs are those of the last build.)"""
+    if fingerprint is None or state is None or state.get("fingerprint") != fingerprint:
         return None
     still_valid = getattr(source, "still_valid", None)
     if still_valid is not None and not still_valid(state.get("recheck_on")):
