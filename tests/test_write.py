@@ -303,7 +303,7 @@ def test_what_a_note_was_made_of_agrees_with_its_text(case: str, tmp_path: Path)
     """The writer and the check take a rendered note's properties and body as given instead of
     parsing its YAML; what they take must be what a later run reads back from the file."""
     from vaultgen.arxiv_client import ArxivCache, ArxivSource
-    from vaultgen.build import rendered_frontmatter
+    from vaultgen.check import rendered_frontmatter
     from vaultgen.notes import read_frontmatter
     from vaultgen.write import generated_hash, note_generated_hash
 
@@ -319,7 +319,8 @@ def test_what_a_note_was_made_of_agrees_with_its_text(case: str, tmp_path: Path)
         if note.properties is None:
             continue
         front = read_frontmatter(note.text)
-        assert rendered_frontmatter(note) == front, note.path
+        assert rendered_frontmatter(note.text, note.properties, note.body or "") == front, \
+            note.path
         assert note_generated_hash(note) == generated_hash(note.text, list(front.properties or {}))
         checked += 1
         dated = dated or "published" in front.properties  # type: ignore[operator]

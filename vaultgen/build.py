@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import code_digest
-from .check import LinkChecker
+from .check import NoteChecks, start_checking
 from .errors import BrokenVaultError, InputError, UnsafePathError
 from .gcpause import paused_gc
 from .increment import (
@@ -36,9 +36,9 @@ from .increment import (
 )
 from .inputs import RACY_NS, ParseCache, find_input_files, read_posts_apart
 from .model import Diagnostic, Library, Note
-from .notes import Frontmatter
 from .render import NotePlan, plan_notes, settings_notes, settle_names
 from .resolve import RecordSource, build_library
+from .workers import NOTES_WORTH_WORKERS, jobs_for, worker_pool
 from .write import (
     MANIFEST,
     VaultWriter,
@@ -87,29 +87,25 @@ class BuildResult:
         return self.library is None
 
 
-def rendered_frontmatter(note: Note) -> Frontmatter:
-    """The frontmatter of a note vaultgen rendered, from what it was made of."""
-    body = note.body or ""
-    return Frontmatter(dict(note.properties or {}), body,
-                       note.text.count("\n", 0, len(note.text) - len(body)) + 1)
-
-
 def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | None = None,
                 force: bool = False, dry_run: bool = False,
-                keep_notes: bool = False) -> BuildResult:
+                keep_notes: bool = False, jobs: int | None = 1) -> BuildResult:
     """Build (or update) ``vault`` from the digest posts under ``inputs``.
 
     Notes are rendered one at a time, their links checked, and staged under
     ``.vaultgen/staging``; only when every link resolves do they take their places (else
     ``BrokenVaultError`` and the vault is as it was). ``keep_notes``: return the rendered notes
-    in the result (they are otherwise not kept, to keep memory flat).
+    in the result (they are otherwise not kept, to keep memory flat). ``jobs``: processes a
+    full build parses posts and writes notes with (``workers.jobs_for``; None: one per CPU
+    when the input is large).
     """
     with paused_gc():
-        return _build(inputs, vault, source, force=force, dry_run=dry_run, keep_notes=keep_notes)
+        return _build(inputs, vault, source, force=force, dry_run=dry_run, keep_notes=keep_notes,
+                      jobs=jobs)
 
 
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
-           dry_run: bool, keep_notes: bool) -> BuildResult:
+           dry_run: bool, keep_notes: bool, jobs: int | None) -> BuildResult:
     found = find_input_files(inputs)
     fingerprint = _fingerprint(found, vault, source)
     state = _read_state(vault) if fingerprint is not None else None  # the last build's record
@@ -122,8 +118,17 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
             return increment
     if not dry_run:
         forget_snapshot(vault)  # a build that fails or saves no record leaves none behind
+    return _full_build(inputs, vault, source, found, fingerprint, force=force, dry_run=dry_run,
+                       keep_notes=keep_notes, jobs=jobs)
+
+
+def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
+                found: tuple[list[Path], list[Diagnostic]], fingerprint: str | None, *,
+                force: bool, dry_run: bool, keep_notes: bool, jobs: int | None) -> BuildResult:
+    """Every post read (those the parse cache holds from it), every note planned; only
+    those whose inputs changed rendered and written."""
     cache = ParseCache.load(_inside(vault, PARSE_CACHE))
-    parsed, texts = read_posts_apart(inputs, cache, found)
+    parsed, texts = read_posts_apart(inputs, cache, found, jobs)
     if not parsed.entries:
         problems = "; ".join(str(d) for d in parsed.diagnostics[:5]) or "no entries"
         raise InputError(", ".join(p.as_posix() for p in inputs),
@@ -141,8 +146,8 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     context = settle_names(library, note_locations(vault, manifest) if vault.exists() else None)
     plans = plan_notes(context)
     writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
-    checker = LinkChecker(p.path for p in plans if p.path.endswith(".md"))
-    rendered = _write_notes(plans, writer, checker, library, source, keep_notes)
+    rendered = _write_notes(plans, writer, [p.path for p in plans if p.path.endswith(".md")],
+                            library, source, keep_notes, jobs)
     written = writer.commit()
     counts = BuildCounts(
         entries=len(parsed.entries), papers=len(library.papers),
@@ -154,39 +159,46 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
                             recheck_on)
         if saved is not None:
             recorded = writer.recorded_paths()
-            del plans, writer, checker, manifest  # freed before the snapshot is made
+            del plans, writer, manifest  # freed before the snapshot is made
             save_snapshot(vault, snapshot_of(context, saved, counts.entries, counts.links,
                                              vault, recorded))
     return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
 
 
-def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, checker: LinkChecker,
-                 library: Library, source: RecordSource | None, keep_notes: bool) -> list[Note]:
-    """Render the plans whose notes changed, check their links and stage them (the vault is
-    left as it was, ``BrokenVaultError``, if a link is broken); the notes rendered, when
-    ``keep_notes``."""
+def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str],
+                 library: Library, source: RecordSource | None, keep_notes: bool,
+                 jobs: int | None) -> list[Note]:
+    """Render the plans whose notes changed, check their links (against ``paths``, the
+    vault's notes) and stage them (the vault is left as it was, ``BrokenVaultError``, if a
+    link is broken); the notes rendered, when ``keep_notes``. Worker processes check and
+    write the notes while the next are rendered (``jobs``: see ``workers.jobs_for``)."""
     pending = {plan.path for plan in writer.pending(plans)}
     _read_summaries(library, source, [p.key for p in plans if p.path in pending])
-    rendered: list[Note] = []
-    try:
-        for plan in plans:
-            if plan.path not in pending:
-                writer.stage(plan)
-                continue
-            note = plan.render()
-            links = 0
-            if note.path.endswith(".md"):
-                front = rendered_frontmatter(note) if note.properties is not None else None
-                links = checker.check(note.path, note.text, front)
-            if not checker.findings:
-                writer.stage(plan, note, links)
-            if keep_notes:
-                rendered.append(note)
-        if checker.findings:
-            raise BrokenVaultError([str(f) for f in checker.findings])
-    except BaseException:
-        writer.abort()
-        raise
+    with worker_pool(jobs_for(jobs, len(pending), NOTES_WORTH_WORKERS),
+                     initializer=start_checking, initargs=(paths,)) as pool:
+        writer.take_checks(pool)
+        checks = NoteChecks(paths, pool)
+        rendered: list[Note] = []
+        try:
+            for plan in plans:
+                if plan.path not in pending:
+                    writer.stage(plan)
+                    continue
+                note = plan.render()
+                if note.path.endswith(".md"):
+                    checks.check(note.path, note.text, note.properties, note.body)
+                writer.stage(plan, note)
+                if keep_notes:
+                    rendered.append(note)
+            checks.finish()
+            if checks.findings:
+                raise BrokenVaultError([str(f) for f in checks.findings])
+            writer.record_checks(checks)
+            writer.finish_staging()
+        except BaseException:
+            checks.abandon()
+            writer.abort()
+            raise
     return rendered
 
 
@@ -211,11 +223,11 @@ def _build_increment(vault: Path, found: tuple[list[Path], list[Diagnostic]],
     forget_snapshot(vault)
     snapshot = increment.snapshot
     writer = VaultWriter(vault, partial=increment.manifest, links_before=snapshot.links)
-    checker = LinkChecker([*(p for p in increment.manifest if p.endswith(".md")),
-                           *(p.path for p in increment.plans if p.path.endswith(".md") and
-                             p.path not in increment.manifest)])
+    paths = [*(p for p in increment.manifest if p.endswith(".md")),
+             *(p.path for p in increment.plans if p.path.endswith(".md") and
+               p.path not in increment.manifest)]
     library = increment.context.library
-    rendered = _write_notes(increment.plans, writer, checker, library, source, keep_notes)
+    rendered = _write_notes(increment.plans, writer, paths, library, source, keep_notes, 1)
     written = writer.commit()
     counts = BuildCounts(entries=snapshot.entries, papers=len(snapshot.papers),  # type: ignore[arg-type]
                          unresolved=snapshot.unresolved, cited=len(snapshot.cited),

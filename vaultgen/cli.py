@@ -11,6 +11,7 @@ import click
 from . import __version__
 from .errors import VaultgenError
 from .model import Diagnostic
+from .workers import NOTES_WORTH_WORKERS, POSTS_WORTH_WORKERS
 
 
 def _fail(err: VaultgenError) -> click.ClickException:
@@ -97,9 +98,13 @@ def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
               show_default=True, help="Base URL of an arXiv-compatible API (BASE/api/query).")
 @click.option("--arxiv-delay", envvar="VAULTGEN_ARXIV_DELAY", type=click.FloatRange(min=0),
               default=3.0, show_default=True, help="Seconds between requests to the API.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
+              help="Processes that parse posts, and check and write notes, side by side; 0: "
+                   f"one per CPU when there are {POSTS_WORTH_WORKERS} posts to parse or "
+                   f"{NOTES_WORTH_WORKERS} notes to write, else 1 [default: 0].")
 def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, strict: bool,
           offline: bool, cache_path: Path | None, refresh: bool, arxiv_url: str,
-          arxiv_delay: float) -> None:
+          arxiv_delay: float, jobs: int) -> None:
     """Build or update an Obsidian vault from digest posts.
 
     INPUTS are post files or folders of them (default: input/). Each entry is looked up on
@@ -120,7 +125,8 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
         source = ArxivSource(cache, base_url=arxiv_url, delay=arxiv_delay, offline=offline,
                              refresh=refresh, progress=progress)
         try:
-            result = build_vault(paths, vault, source=source, force=force, dry_run=dry_run)
+            result = build_vault(paths, vault, source=source, force=force, dry_run=dry_run,
+                                 jobs=jobs)
         except VaultgenError as err:
             raise _fail(err) from err
     _show_diagnostics(result.diagnostics)

@@ -6,18 +6,21 @@ a rebuild parses only the posts that changed (``VAULT/.vaultgen/parsed/``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 
 from . import code_digest
 from .errors import InputError
 from .model import Diagnostic, Entry, EntryText, ParseResult, SourceRef, names_once
 from .parse import merge_results, parse_post
+from .workers import POSTS_WORTH_WORKERS, jobs_for, worker_pool
 
 _CACHE_VERSION = 3
 RACY_NS = 2_000_000_000  # a file changed less than 2 s ago is parsed again next time
@@ -108,7 +111,7 @@ class ParseCache:
 
     def put(self, name: str, stat: os.stat_result, result: ParseResult,
             texts: dict[int, EntryText]) -> None:
-        """Keep a file's result (entries without their text, as ``EntryTexts.keep`` gives
+        """Keep a file's result (entries without their text, as ``parse_apart`` gives
         them) and its texts by line, unless the file changed too recently for its mtime to
         tell a later change apart (the "racy" files of git's index)."""
         if self.partial is not None:
@@ -241,16 +244,10 @@ class EntryTexts:
         """The parse cache the texts of cached posts are read from."""
         return self._cache
 
-    def keep(self, entries: Iterable[Entry]) -> tuple[tuple[Entry, ...], dict[int, EntryText]]:
-        """Parsed entries without their text, each given its digest (which stands for the
-        text in its note's inputs), and their texts by line, which are kept here."""
-        apart = []
-        texts: dict[int, EntryText] = {}
-        for entry in entries:
-            texts[entry.source.line] = self._held[(entry.source.path, entry.source.line)] = \
-                entry.text
-            apart.append(entry.without_text(entry_digest(entry)))
-        return tuple(apart), texts
+    def hold(self, name: str, texts: dict[int, EntryText]) -> None:
+        """Hold the texts of a post parsed this run (``parse_apart``), by line."""
+        for line, text in texts.items():
+            self._held[(name, line)] = text
 
     def has_abstract(self, entry: Entry) -> bool:
         if entry.text_held:
@@ -342,28 +339,57 @@ def read_posts(paths: Iterable[Path],
 
 def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
                      found: tuple[list[Path], list[Diagnostic]] | None = None,
-                     ) -> tuple[ParseResult, EntryTexts]:
+                     jobs: int | None = 1) -> tuple[ParseResult, EntryTexts]:
     """``read_posts`` for a build: the entries without their text (``Entry.text_held``
     False), and the texts apart. A file whose size and mtime are those ``cache`` holds is not
-    read again."""
+    read again; the others are parsed by worker processes when there are many (``jobs``:
+    see ``workers.jobs_for``)."""
     files, problems = found if found is not None else find_input_files(paths)
     texts = EntryTexts(cache)
-    results = [ParseResult((), tuple(problems))]
+    results: list[ParseResult] = [ParseResult((), tuple(problems))]
+    to_parse: list[tuple[int, Path, os.stat_result | None]] = []
     for file in files:
-        name = file.as_posix()
         try:
             stat = file.stat()
         except OSError:
             stat = None
-        cached = cache.get(name, stat) if stat is not None else None
+        cached = cache.get(file.as_posix(), stat) if stat is not None else None
         if cached is None:
-            parsed = _parse_file(file, name)
-            entries, held = texts.keep(parsed.entries)
-            cached = ParseResult(entries, parsed.diagnostics)
-            if stat is not None:
-                cache.put(name, stat, cached, held)
+            to_parse.append((len(results), file, stat))
+            cached = ParseResult((), ())  # in its place once parsed
         results.append(cached)
+    with worker_pool(jobs_for(jobs, len(to_parse), POSTS_WORTH_WORKERS)) as pool:
+        parsed = parse_post_files([file for _, file, _ in to_parse], pool)
+        for (position, file, stat), (result, held) in zip(to_parse, parsed, strict=True):
+            if pool is not None:  # as a worker sent them: the author names held once again
+                result = ParseResult(tuple(dataclasses.replace(e, authors=names_once(e.authors))
+                                           for e in result.entries), result.diagnostics)
+            name = file.as_posix()
+            texts.hold(name, held)
+            if stat is not None:
+                cache.put(name, stat, result, held)
+            results[position] = result
     return merge_results(results), texts
+
+
+def parse_post_files(files: list[Path], pool: Executor | None, chunk: int = 16,
+                     ) -> Iterator[tuple[ParseResult, dict[int, EntryText]]]:
+    """``parse_apart`` of each file, in order: in the pool's worker processes, or here."""
+    if pool is None:
+        return (parse_apart(file) for file in files)
+    return pool.map(parse_apart, files, chunksize=chunk)
+
+
+def parse_apart(file: Path) -> tuple[ParseResult, dict[int, EntryText]]:
+    """A post parsed for a build: its entries without their text, each given its digest
+    (which stands for the text in its note's inputs), and their texts by line."""
+    parsed = _parse_file(file, file.as_posix())
+    entries = []
+    texts: dict[int, EntryText] = {}
+    for entry in parsed.entries:
+        texts[entry.source.line] = entry.text
+        entries.append(entry.without_text(entry_digest(entry)))
+    return ParseResult(tuple(entries), parsed.diagnostics), texts
 
 
 def _parse_file(file: Path, name: str) -> ParseResult:

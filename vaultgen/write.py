@@ -25,8 +25,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISLNK
+from typing import TYPE_CHECKING
 
 from .errors import UnsafePathError
 from .keyed_json import (
@@ -40,6 +43,10 @@ from .keyed_json import (
 from .model import Note, one_copy
 from .notes import read_frontmatter
 from .render import CITED, PAPERS, USER_MARKER, NotePlan, dump_properties, graph_color_groups
+from .workers import FileBatches
+
+if TYPE_CHECKING:
+    from .check import NoteChecks
 
 MANIFEST = ".vaultgen/manifest.json"
 BACKUP_DIR = ".vaultgen/backup"
@@ -106,11 +113,17 @@ def _generated_hash(properties: dict[str, object] | None, body: str,
 
 def note_generated_hash(note: Note) -> str:
     """``generated_hash`` of a rendered note, from what it was made of (no YAML to parse)."""
-    if note.properties is None or note.body is None:
-        return generated_hash(note.text, _owned_keys(note.text))
-    marker = note.body.find(USER_MARKER)
-    body = note.body if marker == -1 else note.body[:marker]
-    return _generated_hash(note.properties, body, note.properties)
+    return rendered_generated_hash(note.text, note.properties, note.body)
+
+
+def rendered_generated_hash(text: str, properties: dict[str, object] | None,
+                            body: str | None) -> str:
+    """``note_generated_hash`` of a note rendered as ``text`` from ``properties`` and
+    ``body``."""
+    if properties is None or body is None:
+        return generated_hash(text, _owned_keys(text))
+    marker = body.find(USER_MARKER)
+    return _generated_hash(properties, body if marker == -1 else body[:marker], properties)
 
 
 def merge_user_parts(new_text: str, existing_text: str, owned_before: Iterable[str] = ()) -> str:
@@ -247,6 +260,12 @@ def manifest_lines(entries: Mapping[str, ManifestEntry],
 def safe_target(vault: Path, relative: str, checked: set[str] | None = None) -> Path:
     """The file for a vault-relative path; refuses to leave the vault or follow a symlink.
     ``checked``: folders already found to be no symlinks (a writer's, filled as it goes)."""
+    return Path(_safe_file(vault, relative, checked)[0])
+
+
+def _safe_file(vault: Path, relative: str,
+               checked: set[str] | None = None) -> tuple[str, os.stat_result | None]:
+    """``safe_target`` as a string, and the file's ``lstat`` (None: no such file)."""
     parts = [part for part in relative.split("/") if part and part != "."]
     if relative.startswith("/") or ".." in parts or not parts or "\\" in relative:
         raise UnsafePathError(relative, "path would leave the vault")
@@ -254,13 +273,21 @@ def safe_target(vault: Path, relative: str, checked: set[str] | None = None) -> 
     last = len(parts) - 1
     for position, part in enumerate(parts):
         current = os.path.join(current, part)
+        if position == last:
+            break
         if checked is not None and current in checked:
             continue
         if os.path.islink(current):
             raise UnsafePathError(relative, "passes through a symlink; not written through it")
-        if checked is not None and position < last:
+        if checked is not None:
             checked.add(current)
-    return Path(current)
+    try:
+        found: os.stat_result | None = os.lstat(current)
+    except OSError:
+        found = None
+    if found is not None and S_ISLNK(found.st_mode):
+        raise UnsafePathError(relative, "passes through a symlink; not written through it")
+    return current, found
 
 
 def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = False) -> None:
@@ -306,11 +333,13 @@ class VaultWriter:
     def __init__(self, vault: Path, *, force: bool = False, dry_run: bool = False,
                  now: dt.datetime | None = None,
                  manifest: dict[str, ManifestEntry] | None = None,
-                 partial: ManifestTexts | None = None, links_before: int = 0) -> None:
+                 partial: ManifestTexts | None = None, links_before: int = 0,
+                 pool: Executor | None = None) -> None:
         """``partial``: write only the notes staged and leave every other file of the
         manifest (read as ``ManifestTexts``) as it is, recorded as it was — for a build that
         plans only the notes new posts change; ``links_before``: the links its manifest
-        records (``recorded_links`` counts from there)."""
+        records (``recorded_links`` counts from there); ``pool``: worker processes that
+        create the staged files (``workers``), else they are written at once."""
         self.vault = vault
         self.force = force
         self.dry_run = dry_run
@@ -328,6 +357,11 @@ class VaultWriter:
         self._current: set[str] = set()  # paths ``pending`` found as last written
         # (staged file, its place in the vault), as strings: tens of thousands at a cold build
         self._staged: list[tuple[str, str]] = []
+        self._files = FileBatches(pool)
+        # The note each staged file is recorded for (None: not recorded), in the order staged:
+        # ``commit`` gives the manifest its size and mtime.
+        self._staged_for: list[str | None] = []
+        self._hashes_later = False  # see ``take_checks``
         self._staging: Path | None = None  # the staging folder, once made and checked
         self._checked: set[str] = set()  # folders found to be no symlinks
         self._created = not vault.exists()
@@ -376,8 +410,43 @@ class VaultWriter:
         except UnsafePathError as err:
             self.report.kept.append((path, str(err).split(": ", 1)[-1]))
 
+    def take_checks(self, pool: Executor | None) -> None:
+        """From now on (before anything is staged), have ``pool``'s worker processes create
+        the staged files, and take the hashes of the markdown notes staged as rendered, and
+        every note's links, from their checks (``record_checks``) instead of making them."""
+        assert not self._staged, "a writer's pool is chosen before it stages a file"
+        self._files = FileBatches(pool)
+        self._hashes_later = True
+
+    def record_checks(self, checked: NoteChecks) -> None:
+        """Record what the checks of the notes staged found: the number of notes each links
+        to and, for those staged as rendered, their hashes (a note kept as the user left it
+        keeps what it had)."""
+        kept = {path for path, _ in self.report.kept}
+        for path, links, source, generated in checked.answers():
+            entry = self._new_manifest.get(path)
+            if entry is None or path in kept:
+                continue
+            entry.links = links  # an entry made by this run (``_record``), not one read
+            if not entry.source:
+                entry.sha256 = entry.source = source
+                entry.generated = generated
+        self._hashes_later = False
+
+    def finish_staging(self) -> None:
+        """Wait until every staged file is written, and record each one's size and mtime
+        (which its rename into place keeps)."""
+        sizes, mtimes = self._files.finish()
+        for path, size, mtime in zip(self._staged_for, sizes, mtimes, strict=True):
+            if path is not None:
+                entry = self._new_manifest[path]  # made by ``_record`` for this file
+                entry.size, entry.mtime_ns = size, mtime
+        self._staged_for.clear()
+
     def commit(self) -> WriteReport:
         """Move every staged file into place, remove stale notes, write the manifest."""
+        self.finish_staging()
+        assert not self._hashes_later, "the checks of the notes staged are not recorded"
         folders: set[str] = set()
         for temp, target in self._staged:
             folder = os.path.dirname(target)
@@ -411,6 +480,8 @@ class VaultWriter:
         """Drop what was staged; the vault stays as it was (a vault this run would have
         created is not left behind)."""
         self._staged.clear()
+        self._staged_for.clear()
+        self._files.abandon()
         if self.dry_run:
             return
         shutil.rmtree(self.vault / STAGING, ignore_errors=True)
@@ -450,10 +521,10 @@ class VaultWriter:
                 return
 
     def _write_one(self, note: Note, path: str) -> None:
-        target = safe_target(self.vault, path, self._checked)
+        target, found = _safe_file(self.vault, path, self._checked)
         data = note.text
         if note.kind == "settings":
-            self._write_settings(note, target, path)
+            self._write_settings(note, Path(target), path)
             return
         recorded = self.manifest.get(path)
         if recorded and recorded.source == sha256(data) and _stat_matches(target, recorded):
@@ -463,10 +534,11 @@ class VaultWriter:
             self.report.unchanged.append(path)
             return
         owned = list(note.properties) if note.properties is not None else _owned_keys(note.text)
-        if not target.exists():
+        if found is None:
             self._put(path, target, data, note, owned)
             return
-        existing = target.read_text(encoding="utf-8", errors="surrogateescape")
+        with open(target, encoding="utf-8", errors="surrogateescape") as handle:
+            existing = handle.read()  # newlines read as ``Path.read_text`` reads them
         if recorded is None:
             if existing == data:  # the same bytes, from an earlier run that lost its manifest
                 self._record(path, target, data, note, owned)
@@ -505,48 +577,47 @@ class VaultWriter:
         else:
             self._put(path, target, merged, note, [], record=False)
 
-    def _put(self, path: str, target: Path, data: str, note: Note, owned: list[str], *,
+    def _put(self, path: str, target: str | Path, data: str, note: Note, owned: list[str], *,
              merged: bool = False, record: bool = True) -> None:
         staged = None
         if not self.dry_run:
             staged = self._stage_file(data.encode("utf-8"))
             self._staged.append((staged, os.fspath(target)))
+            self._staged_for.append(path if record else None)
         if record:
-            self._record(path, staged or target, data, note, owned)
+            self._record(path, target if staged is None else None, data, note, owned)
         (self.report.merged if merged else self.report.written).append(path)
 
     def _stage_file(self, data: bytes) -> str:
         """``data`` in a new file of the staging folder, named by its number: the folder is
         vaultgen's, emptied when a writer starts, so no random name is needed (``O_EXCL``
-        still refuses a file already there)."""
+        still refuses a file already there). Written at once or by a worker process, before
+        ``commit``."""
         if self._staging is None:
             self._staging = safe_target(self.vault, STAGING)
             self._staging.mkdir(parents=True, exist_ok=True)
         path = os.path.join(self._staging, f"{len(self._staged)}.tmp")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        self._files.write(path, data)
         return path
 
-    def _record(self, path: str, file: str | Path, data: str, note: Note,
+    def _record(self, path: str, file: str | Path | None, data: str, note: Note,
                 owned: list[str]) -> None:
-        """Record a note in the manifest; ``file``: where its bytes are (staged or in place:
-        a rename keeps size and mtime)."""
+        """Record a note in the manifest; ``file``: where its bytes are, for their size and
+        mtime (None: a staged file, whose are filled in by ``commit``)."""
         size, mtime = 0, 0
-        if not self.dry_run:
+        if file is not None and not self.dry_run:
             try:
                 stat = os.stat(file)
                 size, mtime = stat.st_size, stat.st_mtime_ns
             except OSError:
                 pass  # not there (yet): recorded with no size, so never taken as untouched
         as_rendered = data == note.text
-        source = sha256(note.text)
         inputs, links = self._facts.get(path, ("", 0))
+        if as_rendered and self._hashes_later and path.endswith(".md"):
+            self._new_manifest[path] = ManifestEntry(  # hashed by its check: ``take_checks``
+                "", "", "", note.kind, note.key, tuple(owned), size, mtime, inputs, links)
+            return
+        source = sha256(note.text)
         self._new_manifest[path] = ManifestEntry(
             sha256=source if as_rendered else sha256(data), source=source,
             generated=note_generated_hash(note) if as_rendered else generated_hash(data, owned),
