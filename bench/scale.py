@@ -5,13 +5,16 @@
 For each size, a synthetic corpus (``synth_corpus.py``, made under ``bench/out/`` when
 missing) is built offline by the ``vaultgen`` command in a child process, and measured:
 
-- cold build, against the floor: the same files written by a plain Python loop;
+- cold build (with its worker processes, one per CPU), against the floor: the same files
+  written by a plain Python loop (twice, before and after the steps below: the faster);
 - rebuild with no change, against the cold build (and that it wrote nothing);
 - one new day added (the corpus's last day, held back from the cold build), against the cold
   build; the vault it makes (an incremental build) is compared with a full build of the same
   posts from the same vault (every note's bytes, the manifest but for mtimes);
 - ``vaultgen check`` on the vault, against the cold build;
-- peak memory (maximum resident set size of the child) of the cold build;
+- the same cold build in one process (``-j 1``), against the cold build with its workers;
+- peak memory of the cold build: of the vaultgen process, and of it and its worker processes
+  summed (sampled from ``/proc``); of ``check``;
 - time per entry, to see that it stays about constant as the corpus grows.
 """
 
@@ -22,27 +25,87 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from corpus_args import corpus_parser, load_truth
 from synth_corpus import generate, profile
 
+from vaultgen.workers import available_cpus
+
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def run(*args: str) -> tuple[float, float, str, float]:
-    """Run ``vaultgen ARGS`` in a child; (seconds, peak MB, its stderr, CPU seconds)."""
+class Run(NamedTuple):
+    seconds: float
+    peak_mb: float  # the vaultgen process's own peak resident set
+    tree_peak_mb: float  # the peak of the resident sets of it and its worker processes, summed
+    stderr: str
+    cpu: float  # CPU seconds of it and its workers
+
+
+def run(*args: str) -> Run:
+    """Run ``vaultgen ARGS`` in a child, watching it and its worker processes."""
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", "from vaultgen.cli import main; main()",
                               *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True)
+    watch = _TreeWatch(child.pid)
+    watcher = threading.Thread(target=watch.run, daemon=True)
+    watcher.start()
     assert child.stderr is not None
     err = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
+    watch.done = True
+    watcher.join()
     child.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, err, usage.ru_utime + usage.ru_stime
+    own_cpu = usage.ru_utime + usage.ru_stime
+    workers_cpu = sum(cpu for pid, cpu in watch.cpu.items() if pid != child.pid)
+    return Run(seconds, usage.ru_maxrss / 1024, max(watch.peak_mb, usage.ru_maxrss / 1024),
+               err, own_cpu + workers_cpu)
+
+
+class _TreeWatch:
+    """Samples a process and its descendants (``/proc``, every 50 ms): the peak of their
+    summed resident sets, and each one's CPU time as last seen."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.done = False
+        self.peak_mb = 0.0
+        self.cpu: dict[int, float] = {}
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self) -> None:
+        while not self.done:
+            total = 0
+            for pid, fields in self._tree().items():
+                total += int(fields[21]) * self._page  # rss, in pages
+                self.cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+            time.sleep(0.05)
+
+    def _tree(self) -> dict[int, list[str]]:
+        stats: dict[int, list[str]] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    text = Path(f"/proc/{name}/stat").read_text()
+                except OSError:
+                    continue
+                stats[int(name)] = text[text.rindex(")") + 2:].split()  # fields from state on
+        tree, grew = {self.root}, True
+        while grew:
+            grew = False
+            for pid, fields in stats.items():
+                if pid not in tree and int(fields[1]) in tree:  # its parent is in the tree
+                    tree.add(pid)
+                    grew = True
+        return {pid: stats[pid] for pid in tree if pid in stats}
 
 
 def floor(vault: Path, target: Path) -> tuple[float, float]:
@@ -88,30 +151,39 @@ def measure(size: int, corpus_dir: Path) -> dict[str, float]:
         shutil.rmtree(vault, ignore_errors=True)
         os.sync()  # the removed vault's blocks are released before the clock starts
         build = ("build", str(inputs), "-o", str(vault), "--offline")
-        cold, peak, _, cold_cpu = run(*build)
-        base, base_cpu = floor(vault, folder / "floor")
-        again, _, said, _ = run(*build)
-        assert "nothing changed" in said, said
-        check, check_peak, _, _ = run("check", str(vault))
+        cold = run(*build)
+        floors = [floor(vault, folder / "floor")]
+        again = run(*build)
+        assert "nothing changed" in again.stderr, again.stderr
+        check = run("check", str(vault))
         full = folder / "vault-full"
         shutil.rmtree(full, ignore_errors=True)
         shutil.copytree(vault, full, symlinks=True)
         (full / ".vaultgen" / "library.json").unlink()  # no snapshot: the full way
         shutil.move(held, last)
         os.sync()  # the copy written out before the clock starts, as for the cold build
-        new_day, _, said, _ = run(*build)
-        assert "nothing changed" not in said, said
+        new_day = run(*build)
+        assert "nothing changed" not in new_day.stderr, new_day.stderr
         run("build", str(inputs), "-o", str(full), "--offline")
         same = same_vault(vault, full)
         shutil.rmtree(full)
+        floors.append(floor(vault, folder / "floor"))  # the disk's speed drifts: taken twice
+        shutil.rmtree(vault)
+        os.sync()
+        alone = run(*build, "-j", "1")  # the same cold build in one process
     finally:
         if held.exists():
             shutil.move(held, last)
-    return {"entries": size, "cold_s": cold, "floor_s": base, "cold/floor": cold / base,
-            "cold/floor cpu": cold_cpu / base_cpu,
-            "rebuild/cold": again / cold, "new_day/cold": new_day / cold,
-            "check/cold": check / cold, "peak_mb": peak, "check_peak_mb": check_peak,
-            "ms_per_entry": 1000 * cold / size, "same": same}
+    base, base_cpu = min(floors)
+    return {"entries": size, "cold_s": cold.seconds, "floor_s": base,
+            "cold/floor": cold.seconds / base, "floors": [f for f, _ in floors],
+            "cold/floor cpu": cold.cpu / base_cpu, "one process/cold": alone.seconds / cold.seconds,
+            "rebuild/cold": again.seconds / cold.seconds,
+            "new_day/cold": new_day.seconds / cold.seconds,
+            "check/cold": check.seconds / cold.seconds, "peak_mb": cold.peak_mb,
+            "tree_peak_mb": cold.tree_peak_mb, "one_process_peak_mb": alone.peak_mb,
+            "check_peak_mb": check.peak_mb, "ms_per_entry": 1000 * cold.seconds / size,
+            "same": same}
 
 
 def same_vault(vault: Path, other: Path) -> bool:
@@ -134,16 +206,21 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 50000])
     args = parser.parse_args()
     rows = [measure(size, args.corpus) for size in args.sizes]
-    print("| entries | cold ÷ floor (wall; CPU) | no-change rebuild ÷ cold | new day ÷ cold "
-          "(same vault as a full build) | check ÷ cold | peak MB (build, check) "
+    print(f"Workers: one per CPU ({available_cpus()}); floor: the faster of two runs.\n")
+    print("| entries | cold ÷ floor (wall; CPU of all processes) | one process ÷ cold "
+          "| no-change rebuild ÷ cold | new day ÷ cold (same vault as a full build) "
+          "| check ÷ cold | peak MB: build (with workers; one process), check "
           "| ms per entry (cold) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['entries']:,} | {r['cold/floor']:.2f}; {r['cold/floor cpu']:.2f} | "
-              f"{r['rebuild/cold']:.3f} | "
+              f"{r['one process/cold']:.2f} | {r['rebuild/cold']:.3f} | "
               f"{r['new_day/cold']:.3f} ({'yes' if r['same'] else 'NO'}) | "
-              f"{r['check/cold']:.2f} | "
-              f"{r['peak_mb']:.0f}, {r['check_peak_mb']:.0f} | {r['ms_per_entry']:.2f} |")
+              f"{r['check/cold']:.2f} | {r['peak_mb']:.0f} ({r['tree_peak_mb']:.0f}; "
+              f"{r['one_process_peak_mb']:.0f}), {r['check_peak_mb']:.0f} | "
+              f"{r['ms_per_entry']:.2f} |")
+    print("\nfloor runs (s): " + "; ".join(
+        f"{r['entries']:,}: " + ", ".join(f"{f:.1f}" for f in r["floors"]) for r in rows))
     return 0
 
 

@@ -257,14 +257,15 @@ def manifest_lines(entries: Mapping[str, ManifestEntry],
 
 # --- Safety ---------------------------------------------------------------------------------
 
-def safe_target(vault: Path, relative: str, checked: set[str] | None = None) -> Path:
+def safe_target(vault: Path, relative: str, folders: dict[str, bool] | None = None) -> Path:
     """The file for a vault-relative path; refuses to leave the vault or follow a symlink.
-    ``checked``: folders already found to be no symlinks (a writer's, filled as it goes)."""
-    return Path(_safe_file(vault, relative, checked)[0])
+    ``folders``: folders already looked at (none a symlink), and whether each is there (a
+    writer's, filled as it goes: nothing it looked at is made before it commits)."""
+    return Path(_safe_file(vault, relative, folders)[0])
 
 
 def _safe_file(vault: Path, relative: str,
-               checked: set[str] | None = None) -> tuple[str, os.stat_result | None]:
+               folders: dict[str, bool] | None = None) -> tuple[str, os.stat_result | None]:
     """``safe_target`` as a string, and the file's ``lstat`` (None: no such file)."""
     parts = [part for part in relative.split("/") if part and part != "."]
     if relative.startswith("/") or ".." in parts or not parts or "\\" in relative:
@@ -275,19 +276,24 @@ def _safe_file(vault: Path, relative: str,
         current = os.path.join(current, part)
         if position == last:
             break
-        if checked is not None and current in checked:
-            continue
-        if os.path.islink(current):
-            raise UnsafePathError(relative, "passes through a symlink; not written through it")
-        if checked is not None:
-            checked.add(current)
+        there = folders.get(current) if folders is not None else None
+        if there is None:
+            there = _lstat_no_link(current, relative) is not None
+            if folders is not None:
+                folders[current] = there
+        if not there:  # nor is anything in it (a cold build's notes: no lstat each)
+            return os.path.join(current, *parts[position + 1:]), None
+    return current, _lstat_no_link(current, relative)
+
+
+def _lstat_no_link(path: str, relative: str) -> os.stat_result | None:
     try:
-        found: os.stat_result | None = os.lstat(current)
+        found = os.lstat(path)
     except OSError:
-        found = None
-    if found is not None and S_ISLNK(found.st_mode):
+        return None
+    if S_ISLNK(found.st_mode):
         raise UnsafePathError(relative, "passes through a symlink; not written through it")
-    return current, found
+    return found
 
 
 def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = False) -> None:
@@ -363,7 +369,7 @@ class VaultWriter:
         self._staged_for: list[str | None] = []
         self._hashes_later = False  # see ``take_checks``
         self._staging: Path | None = None  # the staging folder, once made and checked
-        self._checked: set[str] = set()  # folders found to be no symlinks
+        self._folders: dict[str, bool] = {}  # see ``safe_target``
         self._created = not vault.exists()
         if not dry_run:
             shutil.rmtree(vault / STAGING, ignore_errors=True)  # left by a killed build
@@ -521,7 +527,7 @@ class VaultWriter:
                 return
 
     def _write_one(self, note: Note, path: str) -> None:
-        target, found = _safe_file(self.vault, path, self._checked)
+        target, found = _safe_file(self.vault, path, self._folders)
         data = note.text
         if note.kind == "settings":
             self._write_settings(note, Path(target), path)
