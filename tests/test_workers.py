@@ -127,3 +127,20 @@ def test_the_command_line_takes_jobs(tmp_path: Path) -> None:
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
     refused = runner.invoke(cli, ["build", str(posts), "-j", "-1"])
     assert refused.exit_code == 2 and "-1" in refused.output
+
+
+def _stop_this_worker(batch: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
+    os._exit(1)  # as a worker killed by the system
+
+
+def test_a_worker_that_stops_fails_the_build_cleanly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vaultgen.workers
+    from vaultgen.errors import WorkerError
+
+    posts, vault = posts_folder(tmp_path), tmp_path / "vault"
+    monkeypatch.setattr(vaultgen.workers, "write_files", _stop_this_worker)
+    with pytest.raises(WorkerError, match="worker process stopped"):
+        build_vault([posts], vault, source=PaperSource(), jobs=2)
+    assert not (vault / ".vaultgen" / "staging").exists()
+    assert not (vault / "papers").exists()

@@ -48,3 +48,11 @@ class UnsafePathError(VaultgenError):
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
+
+
+class WorkerError(VaultgenError):
+    """A worker process of a build stopped (killed, or out of memory); nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"a worker process stopped: {message}; the vault is as it was",
+                         hint="build again; with -j 1 the build runs in one process")

@@ -58,10 +58,16 @@ def worker_pool(jobs: int, initializer: Callable[..., object] | None = None,
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .errors import WorkerError
+
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=initializer,
                                initargs=initargs)
     try:
         yield pool
+    except BrokenProcessPool as err:
+        raise WorkerError(str(err) or "the pool broke") from err
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
