@@ -55,13 +55,12 @@ def worker_pool(jobs: int, initializer: Callable[..., object] | None = None,
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     from concurrent.futures.process import BrokenProcessPool
 
     from .errors import WorkerError
 
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=initializer,
                                initargs=initargs)
     try:
@@ -109,6 +108,7 @@ class Batches(Generic[Item, Answer]):
         self._waiting: list[Future[list[Answer]]] = []
 
     def put(self, item: Item, size: int = 1) -> None:
+        """Add an item (of ``size``, counted toward ``batch_size``) to the batch under way."""
         self._batch.append(item)
         self._size += size
         if self.pool is None or self._size >= self.batch_size:
