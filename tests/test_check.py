@@ -220,3 +220,26 @@ def test_any_spelling_of_a_path_finds_its_note(parts: list[str], form: str, case
                 unicodedata.normalize("NFC", target).casefold():
             continue  # the case change made another name (e.g. "ß".upper() is "SS")
         assert resolver.resolve(spelled, "Other.md")[0] == path, spelled
+
+
+@given(st.lists(st.sampled_from(["Note.md", "a/Note.md", "b/note.md", "a/b/Note.md", "Note",
+                                 "a/Other.md", "Other.md", "c/NOTE.md", "Ünï.md", "a/Ünï.md",
+                                 "Ünï", "x/Note.md.md"]),
+                min_size=1, max_size=7, unique=True),
+       st.sampled_from(["Note", "note.md", "NOTE.MD", "Other", "Ünï", "Ünï.md", "Missing"]),
+       st.sampled_from(["x.md", "a/x.md", "b/x.md", "a/b/x.md"]))
+def test_a_name_alone_resolves_without_the_path_index(files: list[str], target: str,
+                                                      source: str) -> None:
+    """A target without "/" is answered from the name index alone: the files at the root of
+    that name are those the path index holds under it, in the same order (the path index is
+    made only for a target with a "/")."""
+    from vaultgen.check import _files, _key
+
+    resolver = Resolver(files)
+    answer = resolver.resolve(target, source)
+    assert resolver._by_path is None  # not needed
+    key = _key(target)
+    at_root = [file for file in _files(resolver.by_name, key) if "/" not in file]
+    assert at_root == _files(resolver.by_path, key)
+    assert resolver.resolve(target, source) == answer
+    assert resolver.resolve(f"a/{target}", source)[0] in (None, *files)

@@ -301,27 +301,38 @@ class Resolver:
     def __init__(self, files: Iterable[str]) -> None:
         # (target, linking note's folder) → answer: links to one note from one folder recur
         self._answers: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
+        self._paths = files if isinstance(files, list) else list(files)
         # key → its file, or its files when several share it (a list only then: most keys
         # have one file, and a vault may have tens of thousands)
-        self.by_path: dict[str, str | list[str]] = {}
+        self._by_path: dict[str, str | list[str]] | None = None  # made when first needed
         self.by_name: dict[str, str | list[str]] = {}
-        by_path, by_name = self.by_path, self.by_name
-        for file in files:
-            # One key a file: NFC and case folding act within a name, never across a "/" or
-            # on ".md", so the name's key and the key without ".md" are slices of it. A key
-            # is new for almost every file: setdefault stores it in one call.
-            key = _key(file)
-            name = key.rpartition("/")[2]
-            if by_path.setdefault(key, file) is not file:
-                _index(by_path, key, file)
+        by_name = self.by_name
+        for file in self._paths:
+            # NFC and case folding act within a name, never across a "/" or on ".md", so the
+            # name's key and the key without ".md" are slices of the path's. A key is new for
+            # almost every file: setdefault stores it in one call.
+            name = _key(file).rpartition("/")[2]
             if by_name.setdefault(name, file) is not file:
                 _index(by_name, name, file)
-            if key.endswith(".md"):
-                stem, name_stem = key[:-3], name[:-3]
-                if by_path.setdefault(stem, file) is not file:
-                    _index(by_path, stem, file)
+            if name.endswith(".md"):
+                name_stem = name[:-3]
                 if by_name.setdefault(name_stem, file) is not file:
                     _index(by_name, name_stem, file)
+
+    @property
+    def by_path(self) -> dict[str, str | list[str]]:
+        """Path key (with and without ".md") → file(s); needed only for targets with a "/"
+        (a target without one names a file at the root, which ``by_name`` holds too)."""
+        if self._by_path is None:
+            by_path: dict[str, str | list[str]] = {}
+            for file in self._paths:
+                key = _key(file)
+                if by_path.setdefault(key, file) is not file:
+                    _index(by_path, key, file)
+                if key.endswith(".md") and by_path.setdefault(key[:-3], file) is not file:
+                    _index(by_path, key[:-3], file)
+            self._by_path = by_path
+        return self._by_path
 
     def resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
         """(the file a link points to, or None; every candidate when it is ambiguous)."""
@@ -336,7 +347,10 @@ class Resolver:
         if not target:
             return "", []  # the linking note itself
         key = _key(target)
-        exact = _files(self.by_path, key)
+        if "/" in key:
+            exact = _files(self.by_path, key)
+        else:  # the files at the root of that name: the same list, in the same order
+            exact = [file for file in _files(self.by_name, key) if "/" not in file]
         if len(exact) == 1:
             return exact[0], exact
         if "/" in target and not exact:
