@@ -301,7 +301,7 @@ class Resolver:
     def __init__(self, files: Iterable[str]) -> None:
         # (target, linking note's folder) → answer: links to one note from one folder recur
         self._answers: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
-        self._paths = files if isinstance(files, list) else list(files)
+        self._paths = list(files)  # its own copy: the path index is made from it later
         # key → its file, or its files when several share it (a list only then: most keys
         # have one file, and a vault may have tens of thousands)
         self._by_path: dict[str, str | list[str]] | None = None  # made when first needed
