@@ -60,3 +60,10 @@ def test_registry_names_are_unique_regardless_of_case(names: list[str]) -> None:
 def test_long_korean_titles_are_cut_by_bytes_at_a_word() -> None:
     name = safe_name("한국어 제목 " * 60)
     assert len(name.encode()) <= 240 and name.endswith("…")
+
+
+def test_no_leading_dot_behind_a_space() -> None:
+    """Found by the property test above: the spaces between leading dots went after the dots
+    were stripped, leaving a hidden name (".0"), which Obsidian does not show."""
+    assert safe_name(". .0") == "0"
+    assert safe_name(" . . .hidden") == "hidden"

@@ -88,7 +88,7 @@ def safe_name(text: str, max_bytes: int = NAME_MAX_BYTES) -> str:
     name = _CONTROL.sub(" ", name)
     name = _FORBIDDEN.sub(lambda m: _REPLACEMENTS[m.group(0)], name)
     name = _SPACES.sub(" ", name).strip()
-    name = name.lstrip(".").strip()
+    name = name.lstrip(". ")  # ". .0" too: no leading dot once the spaces go
     name = _truncate_bytes(name, max_bytes)
     name = name.rstrip(". ")
     if not name:
