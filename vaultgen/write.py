@@ -339,13 +339,12 @@ class VaultWriter:
     def __init__(self, vault: Path, *, force: bool = False, dry_run: bool = False,
                  now: dt.datetime | None = None,
                  manifest: dict[str, ManifestEntry] | None = None,
-                 partial: ManifestTexts | None = None, links_before: int = 0,
-                 pool: Executor | None = None) -> None:
+                 partial: ManifestTexts | None = None, links_before: int = 0) -> None:
         """``partial``: write only the notes staged and leave every other file of the
         manifest (read as ``ManifestTexts``) as it is, recorded as it was — for a build that
         plans only the notes new posts change; ``links_before``: the links its manifest
-        records (``recorded_links`` counts from there); ``pool``: worker processes that
-        create the staged files (``workers``), else they are written at once."""
+        records (``recorded_links`` counts from there). Staged files are written at once,
+        or by worker processes after ``take_checks``."""
         self.vault = vault
         self.force = force
         self.dry_run = dry_run
@@ -363,7 +362,7 @@ class VaultWriter:
         self._current: set[str] = set()  # paths ``pending`` found as last written
         # (staged file, its place in the vault), as strings: tens of thousands at a cold build
         self._staged: list[tuple[str, str]] = []
-        self._files = FileBatches(pool)
+        self._files = FileBatches(None)
         # The note each staged file is recorded for (None: not recorded), in the order staged:
         # ``commit`` gives the manifest its size and mtime.
         self._staged_for: list[str | None] = []
