@@ -358,7 +358,9 @@ class VaultWriter:
         self.report = WriteReport(dry_run=dry_run)
         self._new_manifest: dict[str, ManifestEntry] = {}
         self._seen: set[str] = set()
-        self._facts: dict[str, tuple[str, int]] = {}  # path → (inputs digest, links)
+        # path → digest of its inputs; the links of a note are recorded from its check
+        # (``record_checks``)
+        self._inputs: dict[str, str] = {}
         self._current: set[str] = set()  # paths ``pending`` found as last written
         # (staged file, its place in the vault), as strings: tens of thousands at a cold build
         self._staged: list[tuple[str, str]] = []
@@ -394,7 +396,7 @@ class VaultWriter:
             self.stage(item)
         return self.commit()
 
-    def stage(self, item: Note | NotePlan, note: Note | None = None, links: int = 0) -> None:
+    def stage(self, item: Note | NotePlan, note: Note | None = None) -> None:
         """Prepare one note: what it needs is written to a file under ``.vaultgen/staging``,
         and takes its place in the vault only at ``commit``. A planned note ``pending`` found
         unchanged is left alone; another is rendered if ``note`` is not given."""
@@ -409,7 +411,7 @@ class VaultWriter:
             return
         if note is None:
             note = item if isinstance(item, Note) else item.render()
-        self._facts[path] = (item.inputs if isinstance(item, NotePlan) else "", links)
+        self._inputs[path] = item.inputs if isinstance(item, NotePlan) else ""
         try:
             self._write_one(note, path)
         except UnsafePathError as err:
@@ -534,8 +536,8 @@ class VaultWriter:
         recorded = self.manifest.get(path)
         if recorded and recorded.source == sha256(data) and _stat_matches(target, recorded):
             # Fast path: same output, file untouched (recorded anew: the inputs may be new).
-            inputs, links = self._facts.get(path, ("", 0))
-            self._new_manifest[path] = recorded.replace(inputs=inputs, links=links)
+            self._new_manifest[path] = recorded.replace(inputs=self._inputs.get(path, ""),
+                                                        links=0)
             self.report.unchanged.append(path)
             return
         owned = list(note.properties) if note.properties is not None else _owned_keys(note.text)
@@ -617,17 +619,18 @@ class VaultWriter:
             except OSError:
                 pass  # not there (yet): recorded with no size, so never taken as untouched
         as_rendered = data == note.text
-        inputs, links = self._facts.get(path, ("", 0))
+        inputs = self._inputs.get(path, "")
         if as_rendered and self._hashes_later and path.endswith(".md"):
             self._new_manifest[path] = ManifestEntry(  # hashed by its check: ``take_checks``
-                "", "", "", note.kind, note.key, tuple(owned), size, mtime, inputs, links)
+                sha256="", source="", generated="", kind=note.kind, key=note.key,
+                owned=tuple(owned), size=size, mtime_ns=mtime, inputs=inputs)
             return
         source = sha256(note.text)
         self._new_manifest[path] = ManifestEntry(
             sha256=source if as_rendered else sha256(data), source=source,
             generated=note_generated_hash(note) if as_rendered else generated_hash(data, owned),
             kind=note.kind, key=note.key, owned=tuple(owned), size=size, mtime_ns=mtime,
-            inputs=inputs, links=links)
+            inputs=inputs)
 
     def _backup(self, path: str, existing: str) -> None:
         stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
