@@ -82,6 +82,7 @@ def test_a_new_day_rewrites_only_what_changed(posts: Path, tmp_path: Path) -> No
     assert sorted(report.written) == sorted([
         "papers/Gamma.md", "cited/arXiv 2401.00001.md", "days/2025-05-02.md",
         "days/2025-05-01.md", "tags/rl (tag).md", "Index.md"])
+    assert not (vault / ".vaultgen" / "staging").exists()  # emptied into the vault, removed
 
 
 def test_user_section_and_properties_survive_rebuilds(posts: Path, tmp_path: Path) -> None:

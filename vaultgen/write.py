@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Executor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISLNK
@@ -462,6 +463,10 @@ class VaultWriter:
                 folders.add(folder)
             os.replace(temp, target)
         self._staged.clear()
+        if self._staging is not None:
+            with suppress(OSError):  # emptied (a file left in it by hand is left there)
+                os.rmdir(self._staging)
+            self._staging = None
         if self.partial is not None:
             self._commit_partial(self.partial)
             return self.report
