@@ -3,6 +3,7 @@ process parses and writes, and a build that fails with them leaves the vault as 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -43,6 +44,26 @@ def test_workers_parse_the_posts_as_the_build_does(tmp_path: Path) -> None:
     assert any("not UTF-8" in str(d) for d in spread.diagnostics)
     assert [spread_texts.full(e) for e in spread.entries] == \
         [alone_texts.full(e) for e in alone.entries]
+
+
+def test_the_parse_cache_rows_workers_make_are_those_made_here(tmp_path: Path) -> None:
+    posts = posts_folder(tmp_path)
+    saved = {}
+    for jobs in (1, 2):
+        cache = ParseCache.load(tmp_path / f"cache-{jobs}")
+        read_posts_apart([posts], cache, jobs=jobs)
+        cache.save()
+        saved[jobs] = {shard.name: json.loads(shard.read_bytes())
+                       for shard in sorted((tmp_path / f"cache-{jobs}").iterdir())}
+    assert saved[2] == saved[1]
+    rows = [row for name, shard in saved[1].items() if not name.endswith(".text.json")
+            for row in shard["files"].values()]
+    assert sum(len(row["entries"]) for row in rows) == 10
+    assert any("not UTF-8" in d[2] for row in rows for d in row["diagnostics"])
+    again = ParseCache.load(tmp_path / "cache-2")  # and read back, nothing parsed again
+    assert read_posts_apart([posts], again, jobs=2)[0].entries == \
+        read_posts_apart([posts], ParseCache(None))[0].entries
+    assert not again.dirty  # every post read from the cache, none parsed
 
 
 def test_a_build_with_workers_writes_what_one_process_writes(tmp_path: Path) -> None:

@@ -14,7 +14,9 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
+from json.encoder import encode_basestring
 from pathlib import Path
+from typing import NamedTuple
 
 from . import code_digest
 from .errors import InputError
@@ -110,10 +112,11 @@ class ParseCache:
         return result
 
     def put(self, name: str, stat: os.stat_result, result: ParseResult,
-            texts: dict[int, EntryText]) -> None:
+            texts: dict[int, EntryText], rows: CacheRows | None = None) -> None:
         """Keep a file's result (entries without their text, as ``parse_apart`` gives
         them) and its texts by line, unless the file changed too recently for its mtime to
-        tell a later change apart (the "racy" files of git's index)."""
+        tell a later change apart (the "racy" files of git's index). ``rows``: the file's
+        rows as JSON, when the worker that parsed it made them (``parse_for_build``)."""
         if self.partial is not None:
             self.read_shards([self.shard_of(name)])  # a save rewrites the shard whole
         if stat.st_mtime_ns > time.time_ns() - RACY_NS:
@@ -123,7 +126,7 @@ class ParseCache:
         self.used.add(name)
         self.dirty.add(self.shard_of(name))
         self.files[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                            "result": result, "texts": texts}
+                            "result": result, "texts": texts, "rows": rows}
 
     def has_abstract(self, entry: Entry) -> bool:
         """Whether a cached entry (text not held) has an abstract."""
@@ -168,23 +171,23 @@ class ParseCache:
             number = self.shard_of(name)
             if number in shards:
                 shards[number].append(name)
+        head = json.dumps({"version": _CACHE_VERSION, "vaultgen": code_digest()})[:-1]
         for number, names in sorted(shards.items()):
-            rows: dict[str, dict] = {}
-            texts: dict[str, dict] = {}
+            rows: list[str] = []  # '"name": {row}', in JSON
+            texts: list[str] = []
             for name in sorted(names):
                 found = self.files[name]
-                text = self._text_row(name, found)
+                text = self._text_json(name, found)
                 if text is None:  # its text is gone (a damaged cache): parsed again next time
                     continue
-                texts[name] = text
-                rows[name] = self._entry_rows(name, found)
+                key = encode_basestring(name)
+                texts.append(f"{key}: {text}")
+                rows.append(f"{key}: {self._entry_json(name, found)}")
             target = self.path / f"{number:02d}.json"
             if rows:
-                head = {"version": _CACHE_VERSION, "vaultgen": code_digest()}
-                atomic_write(self._text_path(number), json.dumps(
-                    {**head, "files": texts}, ensure_ascii=False).encode("utf-8"))
-                atomic_write(target, json.dumps(
-                    {**head, "files": rows}, ensure_ascii=False).encode("utf-8"))
+                atomic_write(self._text_path(number),
+                             f'{head}, "files": {{{", ".join(texts)}}}}}'.encode())
+                atomic_write(target, f'{head}, "files": {{{", ".join(rows)}}}}}'.encode())
             else:
                 target.unlink(missing_ok=True)
                 self._text_path(number).unlink(missing_ok=True)
@@ -192,13 +195,24 @@ class ParseCache:
         self.dirty.clear()
         for found in self.files.values():
             found.pop("texts", None)
+            found.pop("rows", None)
+
+    def _text_json(self, name: str, found: dict) -> str | None:
+        text = self._text_row(name, found)
+        return _ROW_ENCODER.encode(text) if text is not None else None
+
+    def _entry_json(self, name: str, found: dict) -> str:
+        rows: CacheRows | None = found.get("rows")
+        if rows is not None:
+            return f'{{"size": {found["size"]}, "mtime_ns": {found["mtime_ns"]}, ' \
+                   f'"entries": {rows.entries}, "diagnostics": {rows.diagnostics}}}'
+        return _ROW_ENCODER.encode(self._entry_rows(name, found))
 
     def _text_row(self, name: str, found: dict) -> dict | None:
         held = found.get("texts")
         if held is not None:
             return {"size": found["size"], "mtime_ns": found["mtime_ns"],
-                    "texts": {str(line): [t.abstract, t.comment_ko, t.comment_en]
-                              for line, t in held.items()}}
+                    "texts": texts_row(held)}
         old = self._texts_of(name)
         if old is None or old["size"] != found["size"] or old["mtime_ns"] != found["mtime_ns"]:
             return None
@@ -210,11 +224,29 @@ class ParseCache:
             return found  # not read this run: as the shard held it
         held = found.get("texts")
         return {"size": found["size"], "mtime_ns": found["mtime_ns"],
-                "entries": [[e.date.isoformat(), e.title, list(e.authors), list(e.tags),
-                             list(e.cites), e.source.line, e.digest,
-                             bool(held[e.source.line].abstract) if held is not None
-                             else self.has_abstract(e)] for e in result.entries],
+                "entries": [entry_row(e, bool(held[e.source.line].abstract) if held is not None
+                                      else self.has_abstract(e)) for e in result.entries],
                 "diagnostics": [d.as_row() for d in result.diagnostics]}
+
+
+def entry_row(entry: Entry, has_abstract: bool) -> list[object]:
+    """What a shard of the parse cache keeps of an entry (its text kept apart)."""
+    return [entry.date.isoformat(), entry.title, list(entry.authors), list(entry.tags),
+            list(entry.cites), entry.source.line, entry.digest, has_abstract]
+
+
+def texts_row(texts: dict[int, EntryText]) -> dict[str, list[str | None]]:
+    """What a text file of the parse cache keeps of a post's texts (by line)."""
+    return {str(line): [t.abstract, t.comment_ko, t.comment_en] for line, t in texts.items()}
+
+
+class CacheRows(NamedTuple):
+    """A post's rows in the parse cache, as JSON: made by the worker process that parsed
+    it, so that saving the cache of a cold build mostly joins them. (Its texts are not made
+    there: the build holds them already, and would hold them twice.)"""
+
+    entries: str
+    diagnostics: str
 
 
 def _read_shard(path: Path) -> dict | None:
@@ -360,24 +392,37 @@ def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
         results.append(cached)
     with worker_pool(jobs_for(jobs, len(to_parse), POSTS_WORTH_WORKERS)) as pool:
         parsed = parse_post_files([file for _, file, _ in to_parse], pool)
-        for (position, file, stat), (result, held) in zip(to_parse, parsed, strict=True):
+        for (position, file, stat), (result, held, rows) in zip(to_parse, parsed, strict=True):
             if pool is not None:  # as a worker sent them: the author names held once again
                 result = ParseResult(tuple(dataclasses.replace(e, authors=names_once(e.authors))
                                            for e in result.entries), result.diagnostics)
             name = file.as_posix()
             texts.hold(name, held)
             if stat is not None:
-                cache.put(name, stat, result, held)
+                cache.put(name, stat, result, held, rows)
             results[position] = result
     return merge_results(results), texts
 
 
 def parse_post_files(files: list[Path], pool: Executor | None, chunk: int = 16,
-                     ) -> Iterator[tuple[ParseResult, dict[int, EntryText]]]:
-    """``parse_apart`` of each file, in order: in the pool's worker processes, or here."""
+                     ) -> Iterator[tuple[ParseResult, dict[int, EntryText], CacheRows | None]]:
+    """``parse_apart`` of each file, in order: here (no cache rows made: the few posts
+    of a build without workers), or in the pool's worker processes (``parse_for_build``)."""
     if pool is None:
-        return (parse_apart(file) for file in files)
-    return pool.map(parse_apart, files, chunksize=chunk)
+        return ((*parse_apart(file), None) for file in files)
+    return pool.map(parse_for_build, files, chunksize=chunk)
+
+
+def parse_for_build(file: Path) -> tuple[ParseResult, dict[int, EntryText], CacheRows]:
+    """In a worker process: ``parse_apart`` of a post, and its rows for the parse cache."""
+    result, texts = parse_apart(file)
+    encode = _ROW_ENCODER.encode
+    return result, texts, CacheRows(
+        encode([entry_row(e, bool(texts[e.source.line].abstract)) for e in result.entries]),
+        encode([d.as_row() for d in result.diagnostics]))
+
+
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def parse_apart(file: Path) -> tuple[ParseResult, dict[int, EntryText]]:
