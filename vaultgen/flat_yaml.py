@@ -102,18 +102,18 @@ def dump_flat(properties: dict[str, object]) -> str | None:
     for key, value in properties.items():
         if type(key) is not str or not _plain_key(key):
             return None
-        if isinstance(value, list):
+        if type(value) is list:
             if not value:
                 lines.append(f"{key}: []")
                 continue
             lines.append(f"{key}:")
-            for item in value:
-                written = _scalar(item)
+            for item in value:  # (text mostly: ``_text`` called here, not through ``_scalar``)
+                written = _text(item) if type(item) is str else _scalar(item)
                 if written is None:
                     return None
-                lines.append(f"- {written}")
+                lines.append("- " + written)
             continue
-        written = _scalar(value)
+        written = _text(value) if type(value) is str else _scalar(value)
         if written is None:
             return None
         lines.append(f"{key}: {written}")
