@@ -259,6 +259,8 @@ def project_links(entries: Iterable[Entry]) -> list[str]:
     links: dict[str, None] = {}
     for entry in entries:
         for text in (entry.abstract, entry.comment_ko or "", entry.comment_en or ""):
+            if "http" not in text:
+                continue  # no URL (most texts): neither searched for one nor for arXiv ids
             arxiv_spans = [(r.start, r.end) for r in find_refs(text)]
             for match in _URL.finditer(text):
                 if any(s <= match.start() < e for s, e in arxiv_spans):
