@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vaultgen.check import Resolver, check_files, check_vault, parse_note
+from vaultgen.check import LinkChecker, Resolver, check_files, check_vault, link_targets, parse_note
 
 
 def kinds(report) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -198,6 +198,33 @@ def test_links_know_their_line_and_section(lines: list[str], front: bool) -> Non
             expected.append((number, section, match.group(0)))
     links = parse_note("A.md", text).links
     assert sorted((link.line, link.section, link.raw) for link in links) == sorted(expected)
+
+
+_PIECE = st.sampled_from([
+    "[[A]]", "![[B#h]]", "[[C|shown]]", "[[D#^blk]]", "`[[E]]`", "``", "%% [[F]] %%", "%%",
+    "%% plain %%", "```", "~~~", "[t](G.md)", "[t](<H I.md>)", "[t](https://x.org)", "[t](#)",
+    "[t](J%20K.md)", "# Head", "^id", "[", "]]", "\n", "\n\n", " ", "text", "|", "#tag",
+])
+
+
+@given(st.lists(_PIECE, max_size=25), st.sampled_from(
+    ["", "---\ntype: note\n---\n", '---\nup: "[[P]]"\nmore: ["[[Q]]", x]\n---\n',
+     "---\nbad: [\n---\n"]))
+@settings(max_examples=400, deadline=None)
+def test_link_targets_are_those_of_parse_note(pieces: list[str], front: str) -> None:
+    """The build's check reads targets alone: the same as the links a whole reading finds."""
+    text = front + "".join(pieces) + "\n"
+    assert sorted(link_targets("A.md", text)) == \
+        sorted(link.target for link in parse_note("A.md", text).links)
+
+
+def test_the_build_check_counts_notes_linked_and_finds_broken_links_with_lines() -> None:
+    checker = LinkChecker(["A.md", "dir/B.md", "C.md"])
+    assert checker.check("A.md", "[[B]] [[dir/B|b]] [[A]] [[C#x]]\n") == 2
+    assert checker.findings == []
+    assert checker.check("A.md", "[[B]]\n\n`[[Gone]]` [[Gone]]\n") == 1
+    [finding] = checker.findings
+    assert (finding.kind, finding.line, finding.message) == ("broken", 3, "broken link [[Gone]]")
 
 
 _NAME = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/\\#|^[]:"),

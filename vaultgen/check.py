@@ -189,19 +189,14 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
 
     ``front``: the note's frontmatter when the caller knows it already (a note it rendered).
     """
-    if front is None:
-        text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-        front = read_frontmatter(text)
+    front = _front_of(text, front)
     properties = front.properties or {}
     error = front.error
-    body, first_line = front.body, front.body_line
+    first_line = front.body_line
     links: list[Link] = []
     for value in properties.values():
         _property_links(value, path, links)
-    if "%%" in body and any(_MARKUP.search(m.group(0)) for m in _COMMENT.finditer(body)):
-        body = _mask(_COMMENT, body)  # else no comment holds anything a link or heading needs
-    if "```" in body or "~~~" in body:
-        body = _mask_fences(body)
+    body = _blank_comments_and_fences(front.body)
     # Headings and block ids first (on the text as written), then links (code spans blanked).
     heading_at: list[int] = []
     sections: list[str] = []
@@ -228,16 +223,64 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
         if "](" in body:
             place = _Placer(body, first_line, heading_at, sections)
             for match in _MDLINK.finditer(body):
-                url = match.group(2)
-                if _SCHEME.match(url) or url == "#":
+                split = _markdown_target(match)
+                if split is None:
                     continue
-                target, anchor, block_ref = _split_target(unquote(url))
+                target, anchor, block_ref = split
                 number, section = place(match.start())
                 links.append(Link(path, number, target, anchor, block_ref, "markdown",
                                   section, match.group(0)))
         links.sort(key=lambda link: link.line)
     return ParsedNote(path, properties, tuple(links), frozenset(headings), frozenset(blocks),
                       error)
+
+
+def link_targets(path: str, text: str, front: Frontmatter | None = None) -> list[str]:
+    """The targets of the links ``parse_note`` finds in a note, and only they (no lines,
+    sections, headings or block ids): what checking a note about to be written needs."""
+    front = _front_of(text, front)
+    targets: list[str] = []
+    if front.properties:
+        found: list[Link] = []
+        for value in front.properties.values():
+            _property_links(value, path, found)
+        targets += (link.target for link in found)
+    body = _blank_comments_and_fences(front.body)
+    if "[" in body:
+        if "`" in body:
+            body = _mask(_INLINE_CODE, body)
+        if "[[" in body:
+            targets += (_split_target(match.group(1))[0] for match in _WIKI.finditer(body))
+        if "](" in body:
+            for match in _MDLINK.finditer(body):
+                split = _markdown_target(match)
+                if split is not None:
+                    targets.append(split[0])
+    return targets
+
+
+def _front_of(text: str, front: Frontmatter | None) -> Frontmatter:
+    if front is not None:
+        return front
+    return read_frontmatter(text.removeprefix("\ufeff").replace("\r\n", "\n"))
+
+
+def _blank_comments_and_fences(body: str) -> str:
+    """The body with what no link or heading is read from blanked: comments holding
+    markup, fenced code."""
+    if "%%" in body and any(_MARKUP.search(m.group(0)) for m in _COMMENT.finditer(body)):
+        body = _mask(_COMMENT, body)  # else no comment holds anything a link or heading needs
+    if "```" in body or "~~~" in body:
+        body = _mask_fences(body)
+    return body
+
+
+def _markdown_target(match: re.Match[str]) -> tuple[str, str | None, str | None] | None:
+    """A markdown link's target, heading and block id; None for a URL or a bare "#"."""
+    url = match.group(2)
+    if _SCHEME.match(url) or url == "#":
+        return None
+    return _split_target(unquote(url))
 
 
 def parse_canvas(path: str, text: str) -> ParsedNote:
@@ -496,8 +539,16 @@ class LinkChecker:
         return resolved
 
     def check(self, path: str, text: str, front: Frontmatter | None = None) -> int:
-        """Check one note; the number of notes it links to."""
-        targets = {self.resolve(link) for link in parse_note(path, text, front).links}
+        """Check one note; the number of notes it links to. (Its links' targets are read
+        alone; only a note with a link that does not resolve is read whole, for where.)"""
+        resolver = self.resolver
+        targets = set()
+        for target in link_targets(path, text, front):
+            resolved = resolver.resolve(target, path)[0]
+            if resolved is None:
+                targets = {self.resolve(link) for link in parse_note(path, text, front).links}
+                break
+            targets.add(resolved)
         return len(targets - {None, path})
 
 
