@@ -106,10 +106,15 @@ def generated_hash(text: str, owned: Iterable[str]) -> str:
 
 def _generated_hash(properties: dict[str, object] | None, body: str,
                     owned: Iterable[str]) -> str:
-    owned = set(owned)
-    owned_properties = {k: v for k, v in (properties or {}).items() if k in owned}
-    canonical = json.dumps(owned_properties, sort_keys=True, default=str, ensure_ascii=False)
-    return sha256(canonical + "\0" + body)
+    properties = properties or {}
+    if owned is not properties:  # (a note as rendered owns all its properties)
+        owned = set(owned)
+        properties = {k: v for k, v in properties.items() if k in owned}
+    return sha256(_CANONICAL.encode(properties) + "\0" + body)
+
+
+# json.dumps(sort_keys=True, default=str, ensure_ascii=False), made once
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
 
 
 def note_generated_hash(note: Note) -> str:
