@@ -17,6 +17,7 @@ megabytes — and write back the text of entries it did not change::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring  # json.dumps of a str, in C
 from pathlib import Path
@@ -229,7 +230,14 @@ class SortedSection(Mapping[str, bytes]):
             yield _entry_key(entry), entry
 
     def __iter__(self) -> Iterator[str]:
-        return (key for key, _ in self.lines())
+        if self._start >= self._end:
+            return iter(())
+        # Every key in one pass of a regex over the bytes (a manifest of 70,000 lines: five
+        # times faster than line by line); line by line when a key holds an escape.
+        keys = _PLAIN_KEY_LINE.findall(self._data, self._start - 1, self._end)
+        if len(keys) != len(self):
+            return (key for key, _ in self.lines())
+        return (key.decode("utf-8") for key in keys)
 
     def __len__(self) -> int:
         return 0 if self._start >= self._end else \
@@ -259,6 +267,11 @@ def read_sorted_sections(path: Path) -> tuple[dict[str, object], dict[str, Sorte
             if position != len(data):
                 raise NotKeyedLines("text after the end")
             return head, sections
+
+
+# The key of an entry line that has no escapes in it (a line starts after the "\n" that ends
+# the one before: the section's first line too, after its opening line).
+_PLAIN_KEY_LINE = re.compile(rb'\n "([^"\\\n]*)": ')
 
 
 def _entry_key(entry: bytes) -> str:
