@@ -1,0 +1,91 @@
+"""Where one build's time goes: each stage of the pipeline timed in the build's own process.
+
+    python bench/phases.py build bench/out/synth-50k/input -o /tmp/vault --offline [-j N]
+
+Runs the ``vaultgen`` command given (any of its arguments) in this process, with a clock
+around each stage of ``vaultgen.build`` (parsing, resolving, naming, planning, rendering,
+writing, committing, saving the caches) and around each wait for a batch of the worker
+processes, then prints the wall time of each, the whole run's wall and CPU time and the
+process's peak resident set. A stage called inside another is counted in both (rendering
+is inside writing the notes). The workers' own CPU is not counted: ``bench/scale.py``
+measures it. Timing costs a few function calls a stage, not a profiler's overhead on every
+call, so the figures are those of a normal build (within this machine's drift).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+START = time.perf_counter()
+
+from vaultgen import build, check, increment, inputs, render, workers, write  # noqa: E402
+from vaultgen.cli import main as vaultgen_main  # noqa: E402
+
+SPENT: Counter[str] = Counter()
+
+STAGES: list[tuple[Any, str]] = [
+    (build, "find_input_files"), (build, "_fingerprint"), (build, "read_posts_apart"),
+    (inputs.ParseCache, "save"), (build, "build_library"), (build, "load_manifest"),
+    (build, "settle_names"), (build, "plan_notes"), (build, "plan_increment"),
+    (build, "_write_notes"), (write.VaultWriter, "pending"), (write.VaultWriter, "stage"),
+    (write.VaultWriter, "finish_staging"), (write.VaultWriter, "record_checks"),
+    (write.VaultWriter, "commit"), (build, "_save_state"), (build, "snapshot_of"),
+    (build, "save_snapshot"), (render, "render_paper"), (render, "render_cited"),
+    (check.LinkChecker, "check"), (increment, "load_snapshot"),
+]
+
+
+def timed(owner: Any, name: str) -> None:
+    """Replace ``owner.name`` by the same function with a clock around it."""
+    function: Callable[..., Any] = getattr(owner, name)
+    label = f"{getattr(owner, '__name__', owner)}.{name}".removeprefix("vaultgen.")
+
+    def clocked(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            SPENT[label] += time.perf_counter() - began
+
+    setattr(owner, name, clocked)
+
+
+def time_waits() -> None:
+    """Count the time the build waits for a batch of its worker processes, by function."""
+    collect = workers.Batches._collect
+
+    def waiting(self: workers.Batches[Any, Any]) -> None:
+        began = time.perf_counter()
+        self._waiting[0].result()
+        SPENT[f"waiting for {getattr(self.function, '__name__', 'workers')}"] += \
+            time.perf_counter() - began
+        collect(self)
+
+    workers.Batches._collect = waiting  # type: ignore[method-assign]
+
+
+def main() -> None:
+    for owner, name in STAGES:
+        timed(owner, name)
+    time_waits()
+    imported = time.perf_counter() - START
+    sys.argv = ["vaultgen", *sys.argv[1:]]
+    try:
+        vaultgen_main()
+    except SystemExit as stop:
+        if stop.code:
+            raise
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"\nwall {time.perf_counter() - START:.2f} s (importing {imported:.2f} s), "
+          f"CPU of this process {time.process_time():.2f} s, peak {peak:.0f} MB")
+    for label, seconds in SPENT.most_common():
+        print(f"  {label:40s} {seconds:7.2f} s")
+
+
+if __name__ == "__main__":  # (worker processes import this module again: they must not run it)
+    main()
