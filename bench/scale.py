@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -40,18 +41,39 @@ OUT = Path(__file__).resolve().parent / "out"
 
 class Run(NamedTuple):
     seconds: float
-    peak_mb: float  # the vaultgen process's own peak resident set
+    peak_mb: float  # the vaultgen process's own peak resident set (its ``VmHWM`` at exit)
     tree_peak_mb: float  # the peak of the resident sets of it and its worker processes, summed
     stderr: str
     cpu: float  # CPU seconds of it and its workers
 
 
+# The command in the child: ``vaultgen``, telling at exit its own peak resident set. Not the
+# ``ru_maxrss`` that ``wait4`` gives: Linux carries a parent's high-water mark into its child
+# across fork and exec, so a child of this script (which reads whole vaults into memory for
+# the floor and the comparison) would report at least this script's own peak.
+_CHILD = """
+import atexit, os
+
+def tell_peak():
+    with open("/proc/self/status") as status:  # VmHWM: of this process's memory, since exec
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["VAULTGEN_BENCH_PEAK"], "w") as out:
+        out.write(peak)
+
+atexit.register(tell_peak)
+from vaultgen.cli import main
+main()
+"""
+
+
 def run(*args: str) -> Run:
     """Run ``vaultgen ARGS`` in a child, watching it and its worker processes."""
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", "from vaultgen.cli import main; main()",
-                              *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True)
+    with tempfile.NamedTemporaryFile(suffix=".peak", delete=False) as peak_file:
+        peak_path = Path(peak_file.name)
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "VAULTGEN_BENCH_PEAK": str(peak_path)})
     watch = _TreeWatch(child.pid)
     watcher = threading.Thread(target=watch.run, daemon=True)
     watcher.start()
@@ -64,8 +86,9 @@ def run(*args: str) -> Run:
     child.returncode = os.waitstatus_to_exitcode(status)
     own_cpu = usage.ru_utime + usage.ru_stime
     workers_cpu = sum(cpu for pid, cpu in watch.cpu.items() if pid != child.pid)
-    return Run(seconds, usage.ru_maxrss / 1024, max(watch.peak_mb, usage.ru_maxrss / 1024),
-               err, own_cpu + workers_cpu)
+    peak_mb = int(peak_path.read_text() or 0) / 1024  # kB
+    peak_path.unlink()
+    return Run(seconds, peak_mb, max(watch.peak_mb, peak_mb), err, own_cpu + workers_cpu)
 
 
 class _TreeWatch:
