@@ -14,7 +14,6 @@ call, so the figures are those of a normal build (within this machine's drift).
 
 from __future__ import annotations
 
-import resource
 import sys
 import time
 from collections import Counter
@@ -69,6 +68,13 @@ def time_waits() -> None:
     workers.Batches._collect = waiting  # type: ignore[method-assign]
 
 
+def own_peak_mb() -> float:
+    """This process's peak resident set since it started (``VmHWM``; not ``ru_maxrss``,
+    which on Linux also counts the parent's peak, carried across fork and exec)."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+
+
 def main() -> None:
     for owner, name in STAGES:
         timed(owner, name)
@@ -80,7 +86,7 @@ def main() -> None:
     except SystemExit as stop:
         if stop.code:
             raise
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = own_peak_mb()
     print(f"\nwall {time.perf_counter() - START:.2f} s (importing {imported:.2f} s), "
           f"CPU of this process {time.process_time():.2f} s, peak {peak:.0f} MB")
     for label, seconds in SPENT.most_common():
