@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultgen.arxiv_ids import find_ids, find_refs, normalise_id
+from vaultgen.arxiv_ids import ARXIV_REF, find_ids, find_refs, normalise_id
 
 
 @pytest.mark.parametrize("text, ids", [
@@ -60,3 +60,28 @@ def test_every_new_style_url_round_trips(year: int, month: int, number: int, ver
                  f"https://arxiv.org/pdf/{arxiv_id}.pdf"):
         assert find_ids(f"see {form}.") == [arxiv_id]
         assert normalise_id(form) == arxiv_id
+
+
+
+_REFERENCES = st.builds(
+    "".join,
+    st.tuples(st.sampled_from(["", "https://", "http://", "HTTPS://"]),
+              st.sampled_from(["", "www.", "export."]),
+              st.sampled_from(["arxiv.org/abs/", "ARXIV.ORG/pdf/", "arXiv:", "arxiv: ",
+                               "alphaxiv.org/abs/", "huggingface.co/papers/",
+                               "arxiv-sanity-lite.com/abs/", "arxiv"]),
+              st.sampled_from(["2412.04318", "2412.04318v2", "hep-th/9901001",
+                               "math.GT/0309136", "1706.0376"]),
+              st.sampled_from(["", ".pdf", "#S3", "?x=1", "v", "."])))
+_JUNK = st.sampled_from(["/", ".", ",", " ", "\n", "(", ")", "a", "x", "arxiv", "İ", "ı",
+                         "K", "ſ", "논문"])
+
+
+@given(st.lists(st.one_of(_REFERENCES, _JUNK), max_size=20))
+def test_the_marker_shortcut_finds_what_a_full_scan_finds(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    full = [(m.start(), m.end()) for m in ARXIV_REF.finditer(text)]
+    found = [(r.start, r.end) for r in find_refs(text)]
+    # the spans of a full scan, each as find_refs widens a URL's by its fragment or query
+    assert [start for start, _ in found] == [start for start, _ in full]
+    assert all(end >= full_end for (_, end), (_, full_end) in zip(found, full, strict=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 # New-style ids (since 2007): YYMM.NNNN (until 2014) or YYMM.NNNNN, optional version.
@@ -52,14 +53,40 @@ _MARKERS = ("arxiv", "alphaxiv", "huggingface")
 _ODD_I = ("\u0130", "\u0131")
 
 
+# A reference starts at most this many characters before the marker it holds
+# ("https://export." before "arxiv").
+_MARKER_LEAD = 16
+_MARKER = re.compile("|".join(_MARKERS))
+
+
 @functools.lru_cache(maxsize=64)  # a note's commentary is read for links, then linked
 def find_refs(text: str) -> tuple[ArxivRef, ...]:
     """Every arXiv reference in ``text``, in order. Versions are dropped from the id."""
     lowered = text.lower()
-    if not any(m in lowered for m in _MARKERS) and not any(c in text for c in _ODD_I):
+    if any(c in text for c in _ODD_I) or len(lowered) != len(text):
+        return tuple(_refs_of(text, ARXIV_REF.finditer(text)))
+    if not any(m in lowered for m in _MARKERS):
         return ()  # most texts name no paper, and the full pattern is slow to rule that out
-    refs = []
-    for match in ARXIV_REF.finditer(text):
+    return tuple(_refs_of(text, _matches_near_markers(text, lowered)))
+
+
+def _matches_near_markers(text: str, lowered: str) -> Iterator[re.Match[str]]:
+    """``ARXIV_REF.finditer(text)``, its pattern tried only just before each marker: the
+    pattern finds no literal prefix to skip ahead by, so scanning a whole commentary with it
+    is slow. ``lowered``: the text in lower case, of the same length."""
+    position = 0
+    while (marker := _MARKER.search(lowered, position)) is not None:
+        # No reference starts between ``position`` and the lead before this marker, the
+        # first after ``position``: one that did would hold an earlier marker.
+        match = ARXIV_REF.search(text, max(position, marker.start() - _MARKER_LEAD))
+        if match is None:
+            return
+        yield match
+        position = match.end()
+
+
+def _refs_of(text: str, matches: Iterable[re.Match[str]]) -> Iterator[ArxivRef]:
+    for match in matches:
         end = match.end()
         if match.group("url"):
             # A URL may go on with a fragment or query (#S3, ?context=cs); a full stop or
@@ -67,8 +94,7 @@ def find_refs(text: str) -> tuple[ArxivRef, ...]:
             tail = _URL_TAIL.match(text, end)
             if tail:
                 end = tail.end()
-        refs.append(ArxivRef(_id_of(match), match.start(), end))
-    return tuple(refs)
+        yield ArxivRef(_id_of(match), match.start(), end)
 
 
 def find_ids(text: str) -> list[str]:
