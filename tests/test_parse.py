@@ -79,6 +79,20 @@ def test_date_headers(header: str, day: dt.date) -> None:
     assert parse_post(f"{header}\nT\n(A)\nabs\n", "x.txt").entries[0].date == day
 
 
+_SPACE = st.sampled_from(["", " ", "  ", "\t", "\u3000"])
+
+
+@given(st.sampled_from(["", "# ", "###### "]), st.lists(_SPACE, min_size=7, max_size=7),
+       st.sampled_from(["", "(수)", "(수요일)", "수"]), st.dates(dt.date(1900, 1, 1)))
+def test_korean_date_headers_spaced_out(heading: str, spaces: list[str], weekday: str,
+                                        day: dt.date) -> None:
+    """Every header the pattern takes, the widest too ("# 2025 년 4 월 30 일 (수)": the most
+    words a header has), is read as one."""
+    parts = [f"{day.year:04d}", "년", str(day.month), "월", str(day.day), "일", weekday]
+    line = heading + "".join(part + space for part, space in zip(parts, spaces, strict=True))
+    assert parse_date_header(line.strip()) == day
+
+
 @pytest.mark.parametrize("line", ["Attention Is All You Need", "2025 in review",
                                   "May the force be with you", "1024.5 tokens"])
 def test_not_date_headers(line: str) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .arxiv_ids import find_ids
 from .model import Diagnostic, Entry, ParseResult, SourceRef, names_once
@@ -50,11 +50,12 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(_HEADING + _WEEKDAY + r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})\s*",
                 re.IGNORECASE), "dmy"),
 )
+# No header has more words than "## 2025 년 4 월 30 일 (수)".
+_HEADER_WORDS = 8
 _FILENAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     number: int  # 1-based line number in the file
     text: str  # stripped
 
@@ -71,6 +72,8 @@ def parse_date_header(line: str) -> dt.date | None:
 
     Raises ``ValueError`` for a header-shaped line naming an impossible date (2025-02-30).
     """
+    if len(line.split(None, _HEADER_WORDS)) > _HEADER_WORDS:
+        return None  # a line of text: ruled out faster than by trying each pattern
     for pattern, order in _DATE_PATTERNS:
         match = pattern.fullmatch(line)
         if not match:
@@ -103,8 +106,12 @@ def date_from_filename(name: str) -> dt.date | None:
 
 def split_authors(inner: str) -> tuple[str, ...]:
     """Split an author list on commas outside parentheses: ``A (B, C), D`` → ``A (B, C)``, ``D``."""
+    return names_once(_author_names(inner))
+
+
+def _author_names(inner: str) -> list[str]:
     if "(" not in inner:  # the usual line: every comma splits
-        return names_once(name for part in inner.split(",") if (name := part.strip()))
+        return [name for part in inner.split(",") if (name := part.strip())]
     authors: list[str] = []
     depth = 0
     current: list[str] = []
@@ -119,7 +126,7 @@ def split_authors(inner: str) -> tuple[str, ...]:
         else:
             current.append(char)
     authors.append("".join(current).strip())
-    return names_once(a for a in authors if a)
+    return [a for a in authors if a]
 
 
 def _author_inner(line: str) -> str | None:
@@ -137,13 +144,15 @@ def looks_like_author_line(line: str) -> bool:
     # A sentence ends with a full stop; a name list only with an initial or "et al.".
     if inner[-1] in ".!?" and not re.search(r"(?:\bal|\b[A-Z]|\bJr|\bSr)\.$", inner):
         return False
-    return all(len(author.split()) <= 10 for author in split_authors(inner))
+    return all(len(author.split()) <= 10 for author in _author_names(inner))
 
 
 def parse_tag_line(line: str) -> tuple[list[str], list[str]] | None:
     """``(tags, rejected tokens)`` for a line made of ``#tag`` tokens only, else ``None``."""
+    if not line.lstrip().startswith("#"):
+        return None  # most lines: ruled out before they are split into words
     tokens = line.split()
-    if not tokens or not all(t.startswith("#") for t in tokens):
+    if not all(t.startswith("#") for t in tokens):
         return None
     tags: list[str] = []
     rejected: list[str] = []
@@ -168,8 +177,12 @@ def _is_title_candidate(line: str) -> bool:
         return False
 
 
+def _has_hangul(line: str) -> bool:
+    return not line.isascii() and _HANGUL.search(line) is not None  # isascii: no scan
+
+
 def _is_commentary_start(line: str) -> bool:
-    return bool(_HANGUL.search(line)) or bool(_BARE_URL.fullmatch(line))
+    return _has_hangul(line) or bool(_BARE_URL.fullmatch(line))
 
 
 class _PostParser:
@@ -178,9 +191,9 @@ class _PostParser:
     def __init__(self, text: str, path: str) -> None:
         self.path = path
         self.lines = [
-            _Line(number, raw.strip())
+            _Line(number, stripped)
             for number, raw in enumerate(normalise_text(text).split("\n"), start=1)
-            if raw.strip() and not _RULE.fullmatch(raw.strip())
+            if (stripped := raw.strip()) and not _RULE.fullmatch(stripped)
         ]
         self.entries: list[Entry] = []
         self.diagnostics: list[Diagnostic] = []
@@ -262,7 +275,7 @@ class _PostParser:
                           f"digits): {token}")
         texts = [line.text for line in text_lines]
         start = next((k for k, t in enumerate(texts) if _is_commentary_start(t)), len(texts))
-        hangul = [k for k, t in enumerate(texts) if _HANGUL.search(t)]
+        hangul = [k for k, t in enumerate(texts) if _has_hangul(t)]
         end = hangul[-1] + 1 if hangul else start
         # Bare URL lines (a project page) belong to the Korean commentary they stand beside.
         while end < len(texts) and _BARE_URL.fullmatch(texts[end]):
