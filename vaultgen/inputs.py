@@ -6,7 +6,6 @@ a rebuild parses only the posts that changed (``VAULT/.vaultgen/parsed/``).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -102,11 +101,7 @@ class ParseCache:
         result = found.get("result")
         if result is None:  # as read from the shard: made a result once, and held as one
             rows = found.pop("entries")
-            result = ParseResult(
-                tuple(Entry(dt.date.fromisoformat(e[0]), e[1], names_once(e[2]), "", None,
-                            None, tuple(e[3]), tuple(e[4]), SourceRef(name, e[5]), e[6], False)
-                      for e in rows),
-                tuple(Diagnostic.from_row(d) for d in found.pop("diagnostics")))
+            result = result_of_rows(name, rows, found.pop("diagnostics"))
             self._no_abstract.update((name, e[5]) for e in rows if not e[7])
             found["result"] = result
         return result
@@ -227,6 +222,15 @@ class ParseCache:
                 "entries": [entry_row(e, bool(held[e.source.line].abstract) if held is not None
                                       else self.has_abstract(e)) for e in result.entries],
                 "diagnostics": [d.as_row() for d in result.diagnostics]}
+
+
+def result_of_rows(name: str, entries: list, diagnostics: list) -> ParseResult:  # type: ignore[type-arg]
+    """A file's result (entries without their text) from its rows in the parse cache."""
+    return ParseResult(
+        tuple(Entry(dt.date.fromisoformat(e[0]), e[1], names_once(e[2]), "", None, None,
+                    tuple(e[3]), tuple(e[4]), SourceRef(name, e[5]), e[6], False)
+              for e in entries),
+        tuple(Diagnostic.from_row(d) for d in diagnostics))
 
 
 def entry_row(entry: Entry, has_abstract: bool) -> list[object]:
@@ -393,9 +397,6 @@ def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
     with worker_pool(jobs_for(jobs, len(to_parse), POSTS_WORTH_WORKERS)) as pool:
         parsed = parse_post_files([file for _, file, _ in to_parse], pool)
         for (position, file, stat), (result, held, rows) in zip(to_parse, parsed, strict=True):
-            if pool is not None:  # as a worker sent them: the author names held once again
-                result = ParseResult(tuple(dataclasses.replace(e, authors=names_once(e.authors))
-                                           for e in result.entries), result.diagnostics)
             name = file.as_posix()
             texts.hold(name, held)
             if stat is not None:
@@ -407,17 +408,24 @@ def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
 def parse_post_files(files: list[Path], pool: Executor | None, chunk: int = 16,
                      ) -> Iterator[tuple[ParseResult, dict[int, EntryText], CacheRows | None]]:
     """``parse_apart`` of each file, in order: here (no cache rows made: the few posts
-    of a build without workers), or in the pool's worker processes (``parse_for_build``)."""
+    of a build without workers), or in the pool's worker processes (``parse_for_build``).
+    A worker's entries come back as its rows for the parse cache, and are made from them
+    as from the cache: that costs a fifth of unpickling them (and their author names are
+    then held once for the whole run)."""
     if pool is None:
         return ((*parse_apart(file), None) for file in files)
-    return pool.map(parse_for_build, files, chunksize=chunk)
+    return ((result_of_rows(file.as_posix(), json.loads(rows.entries),
+                            json.loads(rows.diagnostics)), texts, rows)
+            for file, (texts, rows) in zip(files, pool.map(parse_for_build, files,
+                                                           chunksize=chunk), strict=True))
 
 
-def parse_for_build(file: Path) -> tuple[ParseResult, dict[int, EntryText], CacheRows]:
-    """In a worker process: ``parse_apart`` of a post, and its rows for the parse cache."""
+def parse_for_build(file: Path) -> tuple[dict[int, EntryText], CacheRows]:
+    """In a worker process: a post's texts by line (``parse_apart``) and its rows for the
+    parse cache, which stand for its entries."""
     result, texts = parse_apart(file)
     encode = _ROW_ENCODER.encode
-    return result, texts, CacheRows(
+    return texts, CacheRows(
         encode([entry_row(e, bool(texts[e.source.line].abstract)) for e in result.entries]),
         encode([d.as_row() for d in result.diagnostics]))
 
