@@ -366,3 +366,24 @@ def test_a_post_that_changed_unseen_is_named_when_its_text_is_needed(
             {"Alpha: First Paper": dataclasses.replace(ALPHA, version=2)}, version=2))
     assert post.as_posix() in str(raised.value) and "line 2" in str(raised.value)
     assert tree(vault) == before
+
+
+@pytest.mark.parametrize("named", [".", "./posts", "posts/", "posts"])
+def test_posts_are_named_as_their_paths_write_them(tmp_path: Path, named: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names of the posts found (in the parse cache, the fingerprint and every note's
+    source) are those of ``Path.as_posix``, sorted by folder, then name; hidden ones skipped."""
+    from vaultgen.inputs import find_input_files
+
+    posts = tmp_path / "posts"
+    for relative in ("b.txt", "a/z.md", "a.txt", ".hidden.txt", ".drafts/x.txt", "c.json"):
+        (posts / relative).parent.mkdir(parents=True, exist_ok=True)
+        (posts / relative).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(posts if named == "." else tmp_path)
+    files, problems = find_input_files([Path(named)])
+    expected = sorted((p for p in Path(named).rglob("*") if p.suffix in (".txt", ".md") and
+                       not any(part.startswith(".") for part in p.relative_to(named).parts)),
+                      key=lambda p: p.parts)
+    assert files == [p.as_posix() for p in expected]
+    assert [f.rsplit("/", 1)[-1] for f in files] == ["z.md", "a.txt", "b.txt"]  # a/ < a.txt
+    assert not problems

@@ -34,7 +34,7 @@ from .increment import (
     save_snapshot,
     snapshot_of,
 )
-from .inputs import RACY_NS, ParseCache, find_input_files, read_posts_apart
+from .inputs import RACY_NS, FoundInputs, ParseCache, find_input_files, read_posts_apart
 from .model import Diagnostic, Library, Note
 from .render import NotePlan, plan_notes, settings_notes, settle_names
 from .resolve import RecordSource, build_library
@@ -123,7 +123,7 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
 
 
 def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
-                found: tuple[list[Path], list[Diagnostic]], fingerprint: str | None, *,
+                found: FoundInputs, fingerprint: str | None, *,
                 force: bool, dry_run: bool, keep_notes: bool, jobs: int | None) -> BuildResult:
     """Every post read (those the parse cache holds from it), every note planned; only
     those whose inputs changed rendered and written."""
@@ -202,7 +202,7 @@ def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str
     return rendered
 
 
-def _build_increment(vault: Path, found: tuple[list[Path], list[Diagnostic]],
+def _build_increment(vault: Path, found: FoundInputs,
                      fingerprint: str, source: RecordSource | None, state: dict,  # type: ignore[type-arg]
                      keep_notes: bool) -> BuildResult | None:
     """The build of the posts added since the last build (``state``: its record), touching
@@ -264,7 +264,7 @@ def _inside(vault: Path, relative: str) -> Path | None:
         return None
 
 
-def _stat_key(path: Path) -> list[int] | None:
+def _stat_key(path: str | Path) -> list[int] | None:
     try:
         stat = os.stat(path)
     except OSError:
@@ -272,11 +272,12 @@ def _stat_key(path: Path) -> list[int] | None:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def _fingerprint(found: tuple[list[Path], list[Diagnostic]], vault: Path,
-                 source: RecordSource | None) -> str | None:
+def _fingerprint(found: FoundInputs, vault: Path, source: RecordSource | None,
+                 inputs: list[list[object]] | None = None) -> str | None:
     """What a build reads, as text: vaultgen's code, every input file's size and mtime (of
-    ``found``, from ``find_input_files``), the arXiv cache's, and the manifest's. None when
-    the source cannot say what it depends on."""
+    ``found``, from ``find_input_files``; ``inputs``: their ``_input_stats`` when taken
+    already), the arXiv cache's, and the manifest's. None when the source cannot say what it
+    depends on."""
     state = getattr(source, "state", None)
     source_state = state() if state is not None else {"source": None}
     if source is not None and (state is None or source_state is None):
@@ -284,11 +285,16 @@ def _fingerprint(found: tuple[list[Path], list[Diagnostic]], vault: Path,
     files, problems = found
     return json.dumps({
         "vaultgen": code_digest(),
-        "inputs": [[f.as_posix(), _stat_key(f)] for f in files],
+        "inputs": _input_stats(files) if inputs is None else inputs,
         "problems": [str(p) for p in problems],
         "source": source_state,
         "manifest": _stat_key(vault / MANIFEST),
     }, sort_keys=True)
+
+
+def _input_stats(files: list[str]) -> list[list[object]]:
+    """Each input file with its size and mtime (None: gone), as the fingerprint holds them."""
+    return [[file, _stat_key(file)] for file in files]
 
 
 def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
@@ -328,7 +334,7 @@ def _read_state(vault: Path) -> dict | None:  # type: ignore[type-arg]
     return state if isinstance(state, dict) else None
 
 
-def _save_state(vault: Path, found: tuple[list[Path], list[Diagnostic]], before: str,
+def _save_state(vault: Path, found: FoundInputs, before: str,
                 counts: BuildCounts, diagnostics: Sequence[Diagnostic],
                 source: RecordSource | None, recheck_on: str | None) -> str | None:
     """Record what this build read. The manifest and the arXiv cache are taken as the build
@@ -336,10 +342,10 @@ def _save_state(vault: Path, found: tuple[list[Path], list[Diagnostic]], before:
     The files found are stat'ed again, not looked for again: a post added meanwhile is not in
     the record, so the next build, which looks for posts, sees a change."""
     path = _inside(vault, BUILD_STATE)
-    after = _fingerprint(found, vault, source)
+    read = _input_stats(found[0])
+    after = _fingerprint(found, vault, source, read)
     if path is None or after is None:
         return None
-    read = json.loads(after)["inputs"]
     if read != json.loads(before)["inputs"]:
         return None
     racy = time.time_ns() - RACY_NS

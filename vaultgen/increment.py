@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .inputs import EntryTexts, ParseCache, read_posts_apart
+from .inputs import EntryTexts, FoundInputs, ParseCache, read_posts_apart
 from .model import Diagnostic, Entry, Library, Paper
 from .names import NameRegistry, tag_note_name
 from .render import (
@@ -232,7 +232,7 @@ class Increment:
     recheck_on: str | None  # the earliest day a "not found" answer is due again
 
 
-def plan_increment(vault: Path, found: tuple[list[Path], list[Diagnostic]],
+def plan_increment(vault: Path, found: FoundInputs,
                    fingerprint: str, source: RecordSource | None,
                    state: Mapping[str, object], parse_cache: Path) -> Increment:
     """Plan the notes that the posts added since the build ``state`` records change (see the
@@ -297,12 +297,12 @@ class _Planner:
         self.source = source
         self.manifest = manifest
 
-    def plan(self, found: tuple[list[Path], list[Diagnostic]], added: list[str],
+    def plan(self, found: FoundInputs, added: list[str],
              state: Mapping[str, object]) -> Increment:
         snap, source = self.snap, self.source
         files, problems = found
         added_set = set(added)
-        added_files = [f for f in files if f.as_posix() in added_set]
+        added_files = [f for f in files if f in added_set]
         cache = ParseCache.load(self.parse_cache,
                                 shards={ParseCache.shard_of(name) for name in added})
         parsed, texts = read_posts_apart([], cache, (added_files, []))
@@ -517,12 +517,12 @@ class _Planner:
 
 
 def _diagnostics(state: Mapping[str, object], problems: Sequence[Diagnostic],
-                 files: Sequence[Path], new: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+                 files: Sequence[str], new: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
     """The last build's diagnostics and the new posts', in the order of a full build: the
     input problems, then by post in the order the posts were found."""
     rows = state.get("diagnostics", [])
     old = [Diagnostic.from_row(row) for row in rows][len(problems):]  # type: ignore[union-attr]
-    order = {file.as_posix(): index for index, file in enumerate(files)}
+    order = {file: index for index, file in enumerate(files)}
     by_post = sorted([*old, *new], key=lambda d: order.get(d.source.path, -1))
     return (*problems, *by_post)
 

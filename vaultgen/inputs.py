@@ -322,26 +322,39 @@ def _parse_again(entry: Entry) -> EntryText:
 
 
 INPUT_SUFFIXES = (".txt", ".md")
+# What ``find_input_files`` found: the post files (as POSIX paths), and what was wrong.
+FoundInputs = tuple[list[str], list[Diagnostic]]
 
 
-def find_input_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
+def find_input_files(paths: Iterable[Path]) -> FoundInputs:
     """Digest files named directly, and the ``.txt``/``.md`` files under named folders (hidden
-    files and folders skipped), sorted."""
-    files: list[Path] = []
+    files and folders skipped), sorted; each as ``Path.as_posix`` gives it, how diagnostics
+    and notes name it (kept as text: a ``Path`` each costs more than finding the file)."""
+    files: list[str] = []
     problems: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            found = [Path(name) for name in _posts_under(os.fspath(path))]
+            folder = path.as_posix()
+            found = list(_posts_under(folder))
+            if os.sep != "/":
+                found = [name.replace(os.sep, "/") for name in found]
+            if folder == ".":  # as a Path has it: "2025-04-30.txt", not "./2025-04-30.txt"
+                found = [name[2:] for name in found]
             if not found:
-                problems.append(Diagnostic(SourceRef(path.as_posix(), 0),
+                problems.append(Diagnostic(SourceRef(folder, 0),
                                            "folder holds no .txt or .md posts"))
-            files.extend(sorted(found, key=lambda p: p.parts))
+            files.extend(sorted(found, key=_path_parts))
         elif path.is_file():
-            files.append(path)
+            files.append(path.as_posix())
         else:
             problems.append(Diagnostic(SourceRef(path.as_posix(), 0), "no such file or folder",
                                        "error"))
     return files, problems
+
+
+def _path_parts(name: str) -> list[str]:
+    """What files are sorted by: their folders' names, then their own (as ``Path.parts``)."""
+    return name.split("/")
 
 
 def _posts_under(folder: str) -> Iterable[str]:
@@ -365,16 +378,16 @@ def _posts_under(folder: str) -> Iterable[str]:
 
 
 def read_posts(paths: Iterable[Path],
-               found: tuple[list[Path], list[Diagnostic]] | None = None) -> ParseResult:
+               found: FoundInputs | None = None) -> ParseResult:
     """Parse every digest file under ``paths``; unreadable files become diagnostics.
     ``found``: what ``find_input_files(paths)`` gave, when the caller has it already."""
     files, problems = found if found is not None else find_input_files(paths)
     return merge_results([ParseResult((), tuple(problems)),
-                          *(_parse_file(file, file.as_posix()) for file in files)])
+                          *(_parse_file(file) for file in files)])
 
 
 def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
-                     found: tuple[list[Path], list[Diagnostic]] | None = None,
+                     found: FoundInputs | None = None,
                      jobs: int | None = 1) -> tuple[ParseResult, EntryTexts]:
     """``read_posts`` for a build: the entries without their text (``Entry.text_held``
     False), and the texts apart. A file whose size and mtime are those ``cache`` holds is not
@@ -383,21 +396,20 @@ def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
     files, problems = found if found is not None else find_input_files(paths)
     texts = EntryTexts(cache)
     results: list[ParseResult] = [ParseResult((), tuple(problems))]
-    to_parse: list[tuple[int, Path, os.stat_result | None]] = []
+    to_parse: list[tuple[int, str, os.stat_result | None]] = []
     for file in files:
         try:
-            stat = file.stat()
+            stat = os.stat(file)
         except OSError:
             stat = None
-        cached = cache.get(file.as_posix(), stat) if stat is not None else None
+        cached = cache.get(file, stat) if stat is not None else None
         if cached is None:
             to_parse.append((len(results), file, stat))
             cached = ParseResult((), ())  # in its place once parsed
         results.append(cached)
     with worker_pool(jobs_for(jobs, len(to_parse), POSTS_WORTH_WORKERS)) as pool:
         parsed = parse_post_files([file for _, file, _ in to_parse], pool)
-        for (position, file, stat), (result, held, rows) in zip(to_parse, parsed, strict=True):
-            name = file.as_posix()
+        for (position, name, stat), (result, held, rows) in zip(to_parse, parsed, strict=True):
             texts.hold(name, held)
             if stat is not None:
                 cache.put(name, stat, result, held, rows)
@@ -405,7 +417,7 @@ def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
     return merge_results(results), texts
 
 
-def parse_post_files(files: list[Path], pool: Executor | None, chunk: int = 16,
+def parse_post_files(files: list[str], pool: Executor | None, chunk: int = 16,
                      ) -> Iterator[tuple[ParseResult, dict[int, EntryText], CacheRows | None]]:
     """``parse_apart`` of each file, in order: here (no cache rows made: the few posts
     of a build without workers), or in the pool's worker processes (``parse_for_build``).
@@ -414,13 +426,13 @@ def parse_post_files(files: list[Path], pool: Executor | None, chunk: int = 16,
     then held once for the whole run)."""
     if pool is None:
         return ((*parse_apart(file), None) for file in files)
-    return ((result_of_rows(file.as_posix(), json.loads(rows.entries),
+    return ((result_of_rows(file, json.loads(rows.entries),
                             json.loads(rows.diagnostics)), texts, rows)
             for file, (texts, rows) in zip(files, pool.map(parse_for_build, files,
                                                            chunksize=chunk), strict=True))
 
 
-def parse_for_build(file: Path) -> tuple[dict[int, EntryText], CacheRows]:
+def parse_for_build(file: str) -> tuple[dict[int, EntryText], CacheRows]:
     """In a worker process: a post's texts by line (``parse_apart``) and its rows for the
     parse cache, which stand for its entries."""
     result, texts = parse_apart(file)
@@ -433,10 +445,10 @@ def parse_for_build(file: Path) -> tuple[dict[int, EntryText], CacheRows]:
 _ROW_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-def parse_apart(file: Path) -> tuple[ParseResult, dict[int, EntryText]]:
+def parse_apart(file: str) -> tuple[ParseResult, dict[int, EntryText]]:
     """A post parsed for a build: its entries without their text, each given its digest
     (which stands for the text in its note's inputs), and their texts by line."""
-    parsed = _parse_file(file, file.as_posix())
+    parsed = _parse_file(file)
     entries = []
     texts: dict[int, EntryText] = {}
     for entry in parsed.entries:
@@ -445,11 +457,14 @@ def parse_apart(file: Path) -> tuple[ParseResult, dict[int, EntryText]]:
     return ParseResult(tuple(entries), parsed.diagnostics), texts
 
 
-def _parse_file(file: Path, name: str) -> ParseResult:
+def _parse_file(name: str) -> ParseResult:
+    """A post file (named as ``find_input_files`` names it) parsed."""
     try:
-        text = file.read_bytes().decode("utf-8")
+        with open(name, "rb") as handle:
+            data = handle.read()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = file.read_bytes()[: err.start].count(b"\n") + 1
+        line = data[: err.start].count(b"\n") + 1
         return ParseResult((), (Diagnostic(
             SourceRef(name, line), f"not UTF-8 text ({err.reason} at byte {err.start}); "
             "file skipped — save it as UTF-8", "error"),))
