@@ -68,6 +68,8 @@ def test_other_layouts_are_told_apart(text: str, tmp_path: Path) -> None:
     (tmp_path / "document.json").write_text(text, encoding="utf-8")
     with pytest.raises(NotKeyedLines):
         read_sorted_sections(tmp_path / "document.json")
+    with pytest.raises(NotKeyedLines):
+        read_sorted_sections(tmp_path / "document.json", names=["files"], mapped=True)
 
 
 def test_the_arxiv_cache_reads_the_old_layout_and_writes_the_new(tmp_path: Path) -> None:
@@ -137,18 +139,26 @@ def test_sorted_sections_find_what_a_full_read_finds(head: dict, sections: dict,
     text = "".join(keyed_lines(head, {name: [(k, json.dumps(entries[k], ensure_ascii=False))
                                              for k in sorted(entries)]
                                       for name, entries in sections.items()}))
+    names = tuple(sections)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "document.json"
         path.write_bytes(text.encode("utf-8"))
-        read_head, found = read_sorted_sections(path)
-    assert read_head == head and set(found) == set(sections)
-    for name, entries in sections.items():
-        section = found[name]
-        assert len(section) == len(entries) and list(section) == sorted(entries)
-        for key, value in entries.items():
-            line = section.line(key)
-            assert line is not None and json.loads(raw_value(line)) == value
-        assert all(section.line(key) is None for key in others if key not in entries)
+        # the sections found from the start; from the end (names known); the file mapped
+        for way in ({}, {"names": names}, {"names": names, "mapped": True}):
+            read_head, found = read_sorted_sections(path, **way)  # type: ignore[arg-type]
+            assert read_head == head and list(found) == list(names)
+            for name, entries in sections.items():
+                section = found[name]
+                assert len(section) == len(entries) and list(section) == sorted(entries)
+                for key, value in entries.items():
+                    line = section.line(key)
+                    assert line is not None and json.loads(raw_value(line)) == value
+                assert all(section.line(key) is None for key in others if key not in entries)
+            if len(names) > 1:  # other sections than the file holds: not read as those
+                with pytest.raises(NotKeyedLines):
+                    read_sorted_sections(path, names=names[::-1], mapped="mapped" in way)
+                with pytest.raises(NotKeyedLines):
+                    read_sorted_sections(path, names=names[1:])
 
 
 @given(st.dictionaries(st.text(), st.dictionaries(st.text(), _VALUES, max_size=8),

@@ -46,6 +46,8 @@ DEFAULT_API = "https://export.arxiv.org"
 CACHE_NAME = "arxiv-cache.json"
 NOT_FOUND_TTL_DAYS = 30
 _CACHE_VERSION = 1
+# The sections of the cache file, in the order it holds them (``save``, ``_save_lazily``).
+_SECTIONS = ("records", "titles", "missing")
 _QUERY_BUDGET = 3500  # characters of search_query: the whole URL stays under about 4 KB
 _ID_CHUNK = 100
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
@@ -166,7 +168,7 @@ class ArxivCache:
         if not self.path.exists():
             return False
         try:
-            head, sections = read_sorted_sections(self.path)
+            head, sections = read_sorted_sections(self.path, names=_SECTIONS, mapped=True)
         except (OSError, ValueError):
             return False
         if head.get("version") != _CACHE_VERSION:
