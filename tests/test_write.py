@@ -25,6 +25,7 @@ from vaultgen.write import (
     VaultWriter,
     load_manifest,
     manifest_lines,
+    manifest_stats,
     safe_target,
 )
 
@@ -376,6 +377,31 @@ def test_the_manifest_is_read_line_by_line_or_as_any_json(posts: Path, tmp_path:
                                                    load_manifest_of(text, tmp_path).values()]
     again_report = build(posts, vault)  # every note still known as vaultgen's
     assert again_report.written == [] and again_report.kept == []
+
+
+_TRICKY = st.lists(st.sampled_from(['"size": 7, "mtime_ns": 8,', '"', "\\", "a", "\n", "é",
+                                     " ", "{", "}"]), max_size=6).map("".join)
+
+
+@given(files=st.dictionaries(_TRICKY.map(lambda name: f"papers/{name}.md"),
+                             st.tuples(st.integers(0, 2**40), st.integers(0, 2**62)),
+                             max_size=5),
+       key=_TRICKY, pretty=st.booleans())
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_stats_of_the_manifest_are_those_of_its_entries(
+        files: dict[str, tuple[int, int]], key: str, pretty: bool, tmp_path: Path) -> None:
+    """What a rebuild reads to tell that no file changed (a regex over the manifest's lines)
+    is each entry's size and mtime, whatever its path and other values hold; a manifest
+    laid out otherwise is read whole."""
+    entries = {path: ManifestEntry("a" * 64, key, key, "paper", key, ("type", key), size,
+                                   mtime, key) for path, (size, mtime) in files.items()}
+    text = b"".join(manifest_lines(entries)).decode()
+    if pretty:
+        text = json.dumps(json.loads(text), indent=1)
+    (tmp_path / MANIFEST).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / MANIFEST).write_text(text, encoding="utf-8")
+    assert manifest_stats(tmp_path) == files
 
 
 def load_manifest_of(text: str, tmp_path: Path) -> dict[str, ManifestEntry]:

@@ -45,6 +45,7 @@ from .write import (
     WriteReport,
     atomic_write,
     load_manifest,
+    manifest_stats,
     note_locations,
     safe_target,
 )
@@ -308,18 +309,18 @@ def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
     still_valid = getattr(source, "still_valid", None)
     if still_valid is not None and not still_valid(state.get("recheck_on")):
         return None
-    manifest = load_manifest(vault)
+    recorded = manifest_stats(vault)
     root = os.path.join(vault, "")
-    for relative, entry in manifest.items():
+    for relative, (size, mtime) in recorded.items():
         try:
             stat = os.stat(root + relative)
         except OSError:
             return None
-        if stat.st_size != entry.size or stat.st_mtime_ns != entry.mtime_ns:
+        if stat.st_size != size or stat.st_mtime_ns != mtime:
             return None
     if not all((vault / note.path).exists() for note in settings_notes()):
         return None
-    report = WriteReport(unchanged=sorted(manifest) + [n.path for n in settings_notes()])
+    report = WriteReport(unchanged=sorted(recorded) + [n.path for n in settings_notes()])
     diagnostics = tuple(Diagnostic.from_row(d) for d in state.get("diagnostics", []))
     return BuildResult(diagnostics, BuildCounts(**state["counts"]), report)
 

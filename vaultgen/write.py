@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -241,6 +242,25 @@ def read_manifest_texts(vault: Path) -> ManifestTexts | None:
     if head.get("version") != _MANIFEST_VERSION or "files" not in sections:
         return None
     return ManifestTexts(sections["files"])
+
+
+def manifest_stats(vault: Path) -> dict[str, tuple[int, int]]:
+    """Each file the manifest records, with its size and modification time as written: what
+    a build needs to tell that no file changed, read in one pass of a regex over the
+    manifest's lines instead of decoding tens of thousands of entries (``load_manifest``,
+    which this falls back on for a manifest laid out otherwise, or with escapes in a path)."""
+    texts = read_manifest_texts(vault)
+    if texts is not None:
+        found = texts.lines.find_in_lines(_STATS_LINE)
+        if len(found) == len(texts.lines):
+            return {path.decode("utf-8"): (int(size), int(mtime))
+                    for path, size, mtime in found}
+    return {path: (entry.size, entry.mtime_ns) for path, entry in load_manifest(vault).items()}
+
+
+# A manifest line as ``ManifestEntry.to_json`` writes it: its path (when it holds no escape),
+# size and mtime. (No string value holds '"size": ': a quote in it is escaped.)
+_STATS_LINE = re.compile(rb'\n "([^"\\\n]*)": \{[^\n]*?"size": (\d+), "mtime_ns": (\d+)[,}]')
 
 
 def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
