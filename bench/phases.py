@@ -22,6 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 START = time.perf_counter()
+sys.dont_write_bytecode = False  # vaultgen's bytecode cached, as an installed package's is
+
 
 from vaultgen import arxiv_client, build, check, increment, inputs, render, workers, write  # noqa: E402
 from vaultgen.cli import main as vaultgen_main  # noqa: E402
