@@ -271,7 +271,8 @@ def read_sorted_sections(path: Path, *, names: Sequence[str] | None = None,
     pages a lookup touches are read. Both are for an arXiv cache: 90 MB at 50,000 papers,
     almost all of it its first section, of which a build adding a day looks up a few lines.
     (Mapped only where a mapped file can still be replaced: not on Windows. vaultgen replaces
-    its files whole, never rewrites them in place.)"""
+    its files whole, never rewrites them in place.) With ``names``, a file holding sections
+    between the first and the others named is not told apart: the first takes them in."""
     data = _mapped(path) if mapped and os.name != "nt" else path.read_bytes()
     head_end = data.find(b"\n") + 1
     head = _head_of(data[:head_end].decode("utf-8"))
