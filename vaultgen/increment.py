@@ -473,12 +473,12 @@ class _Planner:
             for tag in tags:
                 if tag in touched:
                     items[tag].append((dt.date.fromisoformat(row[LAST_DAY]), row[NAME]))
-                    together[tag].update(t for t in tags if t != tag)
+                    together[tag].update(tags)
         for paper, name in new_items:
             tags = properties_tags(paper)
             for tag in tags:
                 items[tag].append((max(e.date for e in paper.entries), name))
-                together[tag].update(t for t in tags if t != tag)
+                together[tag].update(tags)
         plans = [tag_hub_plan(tag, context.tag_names[tag], items[tag], together[tag],
                               context.tag_names) for tag in sorted(touched)]
         tag_papers = {tag: count for tag, _, count in snap.tags}

@@ -420,7 +420,7 @@ def tag_hubs(context: VaultContext) -> list[NotePlan]:
         tags = properties_tags(paper)
         for tag in tags:
             papers_by_tag[tag].append((max(e.date for e in paper.entries), name))
-            together[tag].update(t for t in tags if t != tag)
+            together[tag].update(tags)
     return [tag_hub_plan(tag, hub, papers_by_tag[tag], together[tag], context.tag_names)
             for tag, hub in context.tag_names.items()]
 
@@ -428,10 +428,12 @@ def tag_hubs(context: VaultContext) -> list[NotePlan]:
 def tag_hub_plan(tag: str, hub: str, papers: list[tuple[dt.date, str]],
                  together: Counter[str], tag_names: Mapping[str, str]) -> NotePlan:
     """The hub note of one tag named ``hub``: ``papers`` (the latest day each was posted, its
-    note's name) carrying the tag, and how often each other tag goes with it."""
+    note's name) carrying the tag, and how often each tag goes with it in ``together`` (the
+    tags of each of its papers counted whole, the tag itself too: left out here)."""
     items = sorted(papers, key=lambda item: (-item[0].toordinal(), item[1]))
-    common = [(tag_names[t], t, n) for t, n in
-              sorted(together.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
+    others = sorted(((t, n) for t, n in together.items() if t != tag),
+                    key=lambda kv: (-kv[1], kv[0]))
+    common = [(tag_names[t], t, n) for t, n in others[:10]]
     path = f"{TAGS}/{hub}.md"
     return NotePlan(path, "tag", tag, inputs_digest(path, tag, items, common),
                     _tag_renderer(path, tag, hub, items, common))
