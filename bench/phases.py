@@ -50,7 +50,7 @@ STAGES: list[tuple[Any, str]] = [
 
 # Stages called once a note: their peak is not read after each call (a file read each).
 PER_NOTE = {"render.render_paper", "render.render_cited", "VaultWriter.stage",
-            "check.LinkChecker.check", "VaultWriter.pending"}
+            "LinkChecker.check", "VaultWriter.pending"}
 
 
 def timed(owner: Any, name: str) -> None:

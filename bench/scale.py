@@ -68,7 +68,7 @@ main()
 
 # vaultgen as an installed package runs it: its modules' bytecode cached. (This workplace
 # sets PYTHONDONTWRITEBYTECODE, under which every run of an editable install compiles
-# vaultgen's source again: 0.1 s a run, a twentieth of a new day at 50k.)
+# vaultgen's source again: 0.1 s a run, a fifteenth of a new day at 50k.)
 _AS_INSTALLED = {key: value for key, value in os.environ.items()
                  if key != "PYTHONDONTWRITEBYTECODE"}
 
