@@ -300,7 +300,7 @@ def read_sorted_sections(path: Path, *, names: Sequence[str] | None = None,
     return head, sections
 
 
-def _closes_from_the_start(data: bytes, head_end: int) -> list[int]:
+def _closes_from_the_start(data: bytes | mmap.mmap, head_end: int) -> list[int]:
     """Where each section's closing line starts, found from the start of the document."""
     closes: list[int] = []
     position = head_end
