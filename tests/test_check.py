@@ -60,6 +60,39 @@ def test_missing_heading_and_block() -> None:
         ["block", "heading"]
 
 
+@pytest.mark.parametrize("order", ["linking note first", "linked note first"])
+def test_headings_and_blocks_are_checked_whichever_note_is_read_first(order: str) -> None:
+    notes = {"A.md": "[[B#Yes]] [[B#Nope]] [[B#^blk]] [[B#^gone]] [[#Own]] [[#Not own]]\n"
+                     "# Own\n[[pic.png#Page]]\n",
+             "B.md": "# Yes\ntext ^blk\n[[A]]\n"}
+    if order == "linked note first":
+        notes = dict(reversed(notes.items()))
+    report = check_files(notes, [*notes, "pic.png"])
+    assert sorted((f.kind, f.line, f.message) for f in report.findings) == [
+        ("block", 1, "[[B#^gone]]: no block ^gone in B.md"),
+        ("heading", 1, "[[#Not own]]: no heading 'Not own' in A.md"),
+        ("heading", 1, "[[B#Nope]]: no heading 'Nope' in B.md"),
+    ]  # an attachment's "headings" are not looked into
+
+
+def test_a_vault_is_read_and_parsed_one_note_at_a_time(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import vaultgen.check as check
+
+    for name in ("A", "B", "C"):
+        (tmp_path / f"{name}.md").write_text(f"[[{'B' if name == 'A' else 'A'}]]\n",
+                                            encoding="utf-8")
+    steps: list[str] = []
+    read, parse = check.read_note_text, check.parse_any
+    monkeypatch.setattr(check, "read_note_text",
+                        lambda location: steps.append("read") or read(location))
+    monkeypatch.setattr(check, "parse_any",
+                        lambda path, text: steps.append("parse") or parse(path, text))
+    report = check_vault(tmp_path)
+    assert steps == ["read", "parse"] * 3  # no text waits for the others
+    assert sorted(report.graph.edges) == [("A.md", "B.md"), ("B.md", "A.md"), ("C.md", "A.md")]
+
+
 def test_same_name_in_two_folders() -> None:
     files = {"a/Note.md": "[[Note]]\n", "b/Note.md": "x\n", "c/Other.md": "[[Note]]\n",
              "d/e/Note.md": "x\n"}

@@ -1,7 +1,8 @@
 """Checking the link graph of any Obsidian vault, with networkx.
 
-``read_vault`` is the file-system edge; ``check_files`` is pure: vault-relative paths and texts
-in, a ``CheckReport`` (findings, summary, the graph) out. ``vaultgen build`` runs the same check
+``list_vault`` and ``read_note_text`` are the file-system edge; ``check_parsed`` is pure: notes
+parsed one at a time in, a ``CheckReport`` (findings, summary, the graph) out, and
+``check_files`` takes texts by vault-relative path. ``vaultgen build`` runs the same check
 on the notes it is about to write.
 """
 
@@ -44,6 +45,7 @@ _HEADING_LINE = re.compile(r"\n(#{1,6})[^\S\n]+([^\n]+?)[^\S\n]*#*[^\S\n]*(?=\n|
 _BLOCK_LINE = re.compile(r"[^\S\n]\^([A-Za-z0-9-]+)[^\S\n]*$", re.MULTILINE)
 _FENCE_LINE = re.compile(r"^[^\S\n]*(?:```|~~~).*$", re.MULTILINE)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_PAPER_TYPES = ("paper", "cited")  # notes whose "Cited by" list is checked
 
 
 class Link(NamedTuple):
@@ -310,9 +312,18 @@ def _key(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
-def read_vault(vault: Path) -> tuple[dict[str, str], list[str]]:
-    """Texts of every note and canvas under ``vault`` (by vault-relative path) and all files."""
-    texts: dict[str, str] = {}
+class VaultListing(NamedTuple):
+    """The files of a vault: its notes and canvases (vault-relative path → where to read it),
+    and every file's vault-relative path."""
+
+    notes: dict[str, str]
+    files: list[str]
+
+
+def list_vault(vault: Path) -> VaultListing:
+    """The notes, canvases and other files under ``vault``, by vault-relative POSIX path (in
+    NFC), in folder order; the settings and vaultgen's own folders are skipped."""
+    notes: dict[str, str] = {}
     files: list[str] = []
     root = str(vault)
     for folder, dirs, names in os.walk(root):
@@ -327,12 +338,17 @@ def read_vault(vault: Path) -> tuple[dict[str, str], list[str]]:
                 posix = unicodedata.normalize("NFC", posix)
             files.append(posix)
             if name.endswith((".md", ".canvas")):
-                with open(os.path.join(folder, name), "rb") as f:  # bytes: no text layer
-                    text = f.read().decode("utf-8", "replace")
-                if "\r" in text:  # line ends as text mode reads them
-                    text = text.replace("\r\n", "\n").replace("\r", "\n")
-                texts[posix] = text
-    return texts, files
+                notes[posix] = os.path.join(folder, name)
+    return VaultListing(notes, files)
+
+
+def read_note_text(location: str) -> str:
+    """A note's text as Obsidian reads it: UTF-8 (a bad byte replaced), lines ending in "\\n"."""
+    with open(location, "rb") as f:  # bytes: no text layer
+        text = f.read().decode("utf-8", "replace")
+    if "\r" in text:  # line ends as text mode reads them
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 # --- Resolving links --------------------------------------------------------------------------
@@ -451,40 +467,56 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
     to attachments). Orphans and isolated notes are warnings, errors when ``strict``.
     ``fronts``: frontmatter already known, by path (it is not parsed again)."""
     fronts = fronts or {}
-    notes = {
-        path: parse_canvas(path, text) if path.endswith(".canvas")
-        else parse_note(path, text, fronts.get(path))
-        for path, text in texts.items()
-    }
-    checker = LinkChecker(files if files is not None else texts.keys(), hint_paths=notes)
+    parsed = (parse_any(path, text, fronts.get(path)) for path, text in texts.items())
+    return check_parsed(parsed, list(texts), files if files is not None else texts.keys(),
+                        strict=strict)
+
+
+def parse_any(path: str, text: str, front: Frontmatter | None = None) -> ParsedNote:
+    """A note or (by its name) a canvas, parsed."""
+    if path.endswith(".canvas"):
+        return parse_canvas(path, text)
+    return parse_note(path, text, front)
+
+
+def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Iterable[str], *,
+                 strict: bool = False) -> CheckReport:
+    """Check a vault given as its notes parsed, one at a time (``note_paths``: every note's
+    path, in the order they come; ``files``: every file, for links to attachments).
+
+    Only what the check needs of each note is kept once it is read: its node and edges in
+    the graph, its headings and block ids, and the papers its "Cited by" list names. A
+    vault's notes are never all held, parsed or as text."""
+    import networkx as nx
+
+    checker = LinkChecker(files, hint_paths=note_paths)
     findings: list[Finding] = []
-    for path, note in notes.items():
+    graph = nx.DiGraph()
+    graph.add_nodes_from(note_paths)  # in order, before any link makes a node of one
+    anchors: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # headings, block ids
+    anchored: list[tuple[Link, str]] = []  # links to a heading or block, with their note
+    cited_by: dict[str, set[str | None]] = {}  # paper → what its "Cited by" list names
+    sections_held: dict[frozenset[str], frozenset[str]] = {}  # one of each, for every edge
+    for note in parsed:
+        path = note.path
         if note.frontmatter_error:
             findings.append(Finding("frontmatter", "warning", path, 1,
                                     f"invalid frontmatter: {note.frontmatter_error}"))
-    import networkx as nx
-
-    # Nodes in one bulk call, each note's edges in one (an edge at a time costs networkx's
-    # checks each time; all edges at once would hold a second copy of every edge).
-    graph = nx.DiGraph()
-    graph.add_nodes_from((path, _node_attributes(path, note)) for path, note in notes.items())
-    for path, note in notes.items():
+        graph.nodes[path].update(_node_attributes(path, note))
+        if note.headings or note.blocks:
+            anchors[path] = (tuple(note.headings), tuple(note.blocks))
+        if note.properties.get("type") in _PAPER_TYPES:
+            cited_by[path] = {checker.resolver.resolve(link.target, path)[0]
+                              for link in note.links if link.section == "Cited by"}
         edges: dict[str, tuple[set[str], str]] = {}  # target → (sections, form)
         for link in note.links:
             resolved = checker.resolve(link)
             if resolved is None:
                 continue
-            target_note = notes.get(resolved)
-            if target_note is not None and link.heading and \
-                    _heading_key(link.heading) not in target_note.headings:
-                findings.append(Finding("heading", "warning", path, link.line,
-                                        f"{link.raw}: no heading '{link.heading}' in {resolved}"))
-            if target_note is not None and link.block and \
-                    link.block.lower() not in target_note.blocks:
-                findings.append(Finding("block", "warning", path, link.line,
-                                        f"{link.raw}: no block ^{link.block} in {resolved}"))
+            if link.heading or link.block:
+                anchored.append((link, resolved))
             if resolved != path:
-                if target_note is None and resolved not in graph:
+                if resolved not in graph:
                     graph.add_node(resolved, type="file", title=resolved)
                 edge = edges.get(resolved)
                 if edge is None:
@@ -492,13 +524,38 @@ def check_files(texts: Mapping[str, str], files: Iterable[str] | None = None, *,
                 else:
                     edge[0].add(link.section)
         if edges:
-            graph.add_edges_from((path, target, {"sections": sections, "form": form})
-                                 for target, (sections, form) in edges.items())
+            graph.add_edges_from(
+                (path, target, {"sections": sections_held.setdefault(held, held), "form": form})
+                for target, (sections, form) in edges.items()
+                for held in (frozenset(sections),))
+    findings += _anchor_findings(anchored, anchors, note_paths)
     findings += checker.findings
-    findings += _structure_findings(notes, graph, strict)
-    findings += _backlink_findings(notes, graph, checker.resolver)
+    findings += _structure_findings(note_paths, graph, strict)
+    findings += _backlink_findings(cited_by, graph)
     findings.sort(key=lambda f: (f.severity != "error", f.path, f.line, f.kind))
-    return CheckReport(findings, _summary(notes, graph, findings), graph)
+    return CheckReport(findings, _summary(note_paths, graph, findings), graph)
+
+
+def _anchor_findings(anchored: list[tuple[Link, str]],
+                     anchors: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
+                     note_paths: Iterable[str]) -> list[Finding]:
+    """Links to a heading or a block id that the note they point to does not hold (a link
+    to an attachment's heading is not looked into)."""
+    findings: list[Finding] = []
+    if not anchored:
+        return findings
+    notes = set(note_paths)
+    for link, resolved in anchored:
+        if resolved not in notes:
+            continue
+        headings, blocks = anchors.get(resolved, ((), ()))
+        if link.heading and _heading_key(link.heading) not in headings:
+            findings.append(Finding("heading", "warning", link.source, link.line,
+                                    f"{link.raw}: no heading '{link.heading}' in {resolved}"))
+        if link.block and link.block.lower() not in blocks:
+            findings.append(Finding("block", "warning", link.source, link.line,
+                                    f"{link.raw}: no block ^{link.block} in {resolved}"))
+    return findings
 
 
 class LinkChecker:
@@ -677,16 +734,17 @@ def _node_attributes(path: str, note: ParsedNote) -> dict[str, object]:
     }
 
 
-def _structure_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
+def _structure_findings(note_paths: Iterable[str], graph: nx.DiGraph,
                         strict: bool) -> list[Finding]:
     findings = []
     severity = "error" if strict else "warning"
     by_arxiv: dict[str, list[str]] = defaultdict(list)
-    for path, note in notes.items():
-        kind = note.properties.get("type")
-        arxiv = note.properties.get("arxiv")
-        if arxiv and kind in ("paper", "cited"):
-            by_arxiv[str(arxiv)].append(path)
+    nodes = graph.nodes
+    for path in note_paths:
+        kind = nodes[path]["type"]
+        arxiv = nodes[path]["arxiv"]
+        if arxiv and kind in _PAPER_TYPES:
+            by_arxiv[arxiv].append(path)
         if path.endswith(".canvas"):
             continue
         incoming = graph.in_degree(path)
@@ -697,7 +755,7 @@ def _structure_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
         elif incoming == 0 and kind != "index":
             findings.append(Finding("orphan", severity, path, 0, "orphan: no note links to it"))
         if kind in ("tag", "day") and not any(
-                graph.nodes[t].get("type") == "paper" for t in graph.successors(path)):
+                nodes[t].get("type") == "paper" for t in graph.successors(path)):
             findings.append(Finding("empty-hub", "warning", path, 0,
                                     f"{kind} note lists no paper"))
     for arxiv, paths in sorted(by_arxiv.items()):
@@ -709,15 +767,12 @@ def _structure_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
     return findings
 
 
-def _backlink_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
-                       resolver: Resolver) -> list[Finding]:
-    """For vaultgen's own notes: does each "Cited by" list name exactly the papers citing it?"""
+def _backlink_findings(cited_by: Mapping[str, set[str | None]],
+                       graph: nx.DiGraph) -> list[Finding]:
+    """For vaultgen's own notes: does each "Cited by" list (``cited_by``: what the list of
+    each paper names) name exactly the papers citing it?"""
     findings = []
-    for path, note in notes.items():
-        if note.properties.get("type") not in ("paper", "cited"):
-            continue
-        listed = {resolver.resolve(link.target, path)[0] for link in note.links
-                  if link.section == "Cited by"}
+    for path, listed in cited_by.items():
         citing = {source for source in graph.predecessors(path)
                   if graph.nodes[source].get("type") == "paper"
                   and graph.edges[source, path]["sections"] - {"Cited by", "Links"}}
@@ -730,12 +785,12 @@ def _backlink_findings(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
     return findings
 
 
-def _summary(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
+def _summary(note_paths: list[str], graph: nx.DiGraph,
              findings: list[Finding]) -> dict[str, object]:
     import networkx as nx
 
-    types = Counter(str(graph.nodes[p].get("type")) for p in notes)
-    papers = [p for p in notes if graph.nodes[p].get("type") in ("paper", "cited")]
+    types = Counter(str(graph.nodes[p].get("type")) for p in note_paths)
+    papers = [p for p in note_paths if graph.nodes[p].get("type") in _PAPER_TYPES]
     cited_counts = Counter()
     for path in papers:
         cited_counts[path] = sum(1 for s in graph.predecessors(path)
@@ -744,7 +799,7 @@ def _summary(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
            sorted(cited_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10] if n > 0]
     by_kind = Counter(f.kind for f in findings)
     return {
-        "notes": len(notes),
+        "notes": len(note_paths),
         "by_type": dict(sorted(types.items())),
         "links": graph.number_of_edges(),
         "components": nx.number_weakly_connected_components(graph) if len(graph) else 0,
@@ -756,7 +811,8 @@ def _summary(notes: Mapping[str, ParsedNote], graph: nx.DiGraph,
 
 
 def check_vault(vault: Path, *, strict: bool = False) -> CheckReport:
-    """Read a vault from disk and check it."""
+    """Read a vault from disk and check it, a note at a time (its texts are never all held)."""
     with paused_gc():
-        texts, files = read_vault(vault)
-        return check_files(texts, files, strict=strict)
+        notes, files = list_vault(vault)
+        parsed = (parse_any(path, read_note_text(location)) for path, location in notes.items())
+        return check_parsed(parsed, list(notes), files, strict=strict)
