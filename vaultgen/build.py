@@ -25,6 +25,7 @@ from . import code_digest
 from .check import NoteChecks, start_checking
 from .errors import BrokenVaultError, InputError, UnsafePathError
 from .gcpause import paused_gc
+from .heap import Releaser, release_freed_memory
 from .increment import (
     Declined,
     fingerprint_digest,
@@ -143,6 +144,7 @@ def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None
     release = getattr(source, "release", None)
     if release is not None:
         release()  # the arXiv answers are in the library now: freed before the manifest is read
+    release_freed_memory()  # what reading the posts and the arXiv answers freed
     manifest = load_manifest(vault)
     context = settle_names(library, note_locations(vault, manifest) if vault.exists() else None)
     plans = plan_notes(context)
@@ -161,6 +163,7 @@ def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None
         if saved is not None:
             recorded = writer.recorded_paths()
             del plans, writer, manifest  # freed before the snapshot is made
+            release_freed_memory()
             save_snapshot(vault, snapshot_of(context, saved, counts.entries, counts.links,
                                              vault, recorded))
     return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
@@ -180,11 +183,13 @@ def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str
         writer.take_checks(pool)
         checks = NoteChecks(paths, pool)
         rendered: list[Note] = []
+        releaser = Releaser(every=2000)  # the texts of the notes written are freed as they go
         try:
             for plan in plans:
                 if plan.path not in pending:
                     writer.stage(plan)
                     continue
+                releaser.tick()
                 note = plan.render()
                 if note.path.endswith(".md"):
                     checks.check(note.path, note.text, note.properties, note.body)

@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import re
-import sys
 import unicodedata
 from array import array
 from collections import Counter, defaultdict
@@ -29,6 +28,7 @@ if TYPE_CHECKING:  # imported where a graph is built: a build's link check needs
     import networkx as nx
 
 from .gcpause import paused_gc
+from .heap import Releaser
 from .notes import Frontmatter, read_frontmatter
 from .workers import Batches
 
@@ -358,8 +358,8 @@ class Resolver:
     note's folder, then the shortest path. Aliases are never targets."""
 
     def __init__(self, files: Iterable[str]) -> None:
-        # (target, linking note's folder) → answer: links to one note from one folder recur
-        self._answers: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
+        # linking note's folder → target → answer: links to one note from one folder recur
+        self._answers: dict[str, dict[str, str | tuple[str | None, list[str]]]] = {}
         self._paths = list(files)  # its own copy: the path index is made from it later
         # key → its file, or its files when several share it (a list only then: most keys
         # have one file, and a vault may have tens of thousands)
@@ -395,10 +395,17 @@ class Resolver:
 
     def resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
         """(the file a link points to, or None; every candidate when it is ambiguous)."""
-        folder = sys.intern(source.rpartition("/")[0])  # a few folders, held once in the memo
-        answer = self._answers.get((target, folder))
+        folder = source.rpartition("/")[0]
+        answers = self._answers.get(folder)
+        if answers is None:
+            answers = self._answers[folder] = {}
+        answer = answers.get(target)
         if answer is None:
-            answer = self._answers[target, folder] = self._resolve(target, source)
+            resolved = self._resolve(target, source)
+            # The file alone when it is the one candidate (most links): no tuple, no list.
+            answer = answers[target] = resolved[0] if resolved[1] == [resolved[0]] else resolved
+        if isinstance(answer, str):
+            return answer, [answer]
         return (source, [source]) if answer[0] == "" else answer
 
     def _resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
@@ -620,6 +627,7 @@ def rendered_frontmatter(text: str, properties: dict[str, object], body: str) ->
 NoteToCheck = tuple[str, str, "dict[str, object] | None", int]
 
 _WORKER_CHECKER: LinkChecker | None = None  # a worker process's, made by ``start_checking``
+_WORKER_RELEASER = Releaser(every=4)  # batches of notes checked between trims of the heap
 
 
 def start_checking(paths: list[str]) -> None:
@@ -636,7 +644,10 @@ CheckAnswer = tuple[int, list[Finding], str, str]
 def check_notes(notes: list[NoteToCheck]) -> list[CheckAnswer]:
     """In a worker process: what the check of each note found."""
     assert _WORKER_CHECKER is not None, "start_checking first"
-    return _check_each(_WORKER_CHECKER, notes)
+    answers = _check_each(_WORKER_CHECKER, notes)
+    del notes  # a megabyte of texts, freed before the heap is trimmed
+    _WORKER_RELEASER.tick()
+    return answers
 
 
 def _check_each(checker: LinkChecker, notes: list[NoteToCheck]) -> list[CheckAnswer]:
@@ -814,5 +825,12 @@ def check_vault(vault: Path, *, strict: bool = False) -> CheckReport:
     """Read a vault from disk and check it, a note at a time (its texts are never all held)."""
     with paused_gc():
         notes, files = list_vault(vault)
-        parsed = (parse_any(path, read_note_text(location)) for path, location in notes.items())
-        return check_parsed(parsed, list(notes), files, strict=strict)
+        return check_parsed(_read_and_parse(notes), list(notes), files, strict=strict)
+
+
+def _read_and_parse(notes: Mapping[str, str]) -> Iterator[ParsedNote]:
+    """Each note read and parsed in turn (``notes``: vault-relative path → where it is)."""
+    releaser = Releaser(every=5000)  # the texts read are freed as the check goes
+    for path, location in notes.items():
+        yield parse_any(path, read_note_text(location))
+        releaser.tick()
