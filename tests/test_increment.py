@@ -155,6 +155,17 @@ def test_a_new_day_plans_only_the_notes_it_changes(tmp_path: Path) -> None:
     assert len(result.write.unchanged) == len(manifest_of(vault)) + 3 - 7  # + settings
 
 
+def test_a_title_inside_an_older_one_is_a_new_paper(tmp_path: Path) -> None:
+    posts, vault = tmp_path / "input", tmp_path / "vault"
+    posts.mkdir()
+    write_post(posts / "2025-05-01.txt", post_text(1, [(6, "A.", [], ["llm"])]))  # Eta Theta
+    build(posts, vault)
+    write_post(posts / "2025-05-02.txt", "2025-05-02\nTheta\n(Ann Author)\nA.\n#llm\n")
+    result = build_both(posts, vault, tmp_path / "full")
+    assert result.incremental  # "theta" is no title key of the vault's, only part of one
+    assert (vault / "papers" / "Theta.md").exists()
+
+
 @pytest.mark.parametrize("change", ["a post edited", "a paper posted again",
                                    "a cited paper posted", "a post dated before the last",
                                    "a note added by the user", "a note moved by the user",
