@@ -14,12 +14,14 @@ missing) is built offline by the ``vaultgen`` command in a child process, and me
 - ``vaultgen check`` on the vault, against the cold build;
 - the same cold build in one process (``-j 1``), against the cold build with its workers;
 - peak memory of the cold build: of the vaultgen process, and of it and its worker processes
-  summed (sampled from ``/proc``); of ``check``;
+  summed (sampled from ``/proc``: their resident sets, and their proportional set sizes, which
+  count a page shared by several processes once in all); of ``check``;
 - time per entry, to see that it stays about constant as the corpus grows.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -43,6 +45,9 @@ class Run(NamedTuple):
     seconds: float
     peak_mb: float  # the vaultgen process's own peak resident set (its ``VmHWM`` at exit)
     tree_peak_mb: float  # the peak of the resident sets of it and its worker processes, summed
+    # The peak of their proportional set sizes, summed: each shared page counted once in all
+    # (the resident sets count the interpreter's and libraries' pages in each process).
+    tree_pss_mb: float
     stderr: str
     cpu: float  # CPU seconds of it and its workers
 
@@ -95,28 +100,38 @@ def run(*args: str) -> Run:
     workers_cpu = sum(cpu for pid, cpu in watch.cpu.items() if pid != child.pid)
     peak_mb = int(peak_path.read_text() or 0) / 1024  # kB
     peak_path.unlink()
-    return Run(seconds, peak_mb, max(watch.peak_mb, peak_mb), err, own_cpu + workers_cpu)
+    return Run(seconds, peak_mb, max(watch.peak_mb, peak_mb), watch.pss_peak_mb, err,
+               own_cpu + workers_cpu)
 
 
 class _TreeWatch:
     """Samples a process and its descendants (``/proc``, every 50 ms): the peak of their
-    summed resident sets, and each one's CPU time as last seen."""
+    summed resident sets, and each one's CPU time as last seen; every 500 ms, the peak of
+    their summed proportional set sizes (reading one takes the kernel about 7 ms for a
+    process of 400 MB: every 50 ms, it would take a tenth of a CPU from the build)."""
 
     def __init__(self, root: int) -> None:
         self.root = root
         self.done = False
         self.peak_mb = 0.0
+        self.pss_peak_mb = 0.0
         self.cpu: dict[int, float] = {}
         self._page = os.sysconf("SC_PAGE_SIZE")
         self._tick = os.sysconf("SC_CLK_TCK")
 
     def run(self) -> None:
-        while not self.done:
+        for tick in itertools.count():
+            if self.done:
+                break
             total = 0
-            for pid, fields in self._tree().items():
+            tree = self._tree()
+            for pid, fields in tree.items():
                 total += int(fields[21]) * self._page  # rss, in pages
                 self.cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick
             self.peak_mb = max(self.peak_mb, total / 2**20)
+            if tick % 10 == 0:
+                proportional = sum(_pss_kb(pid) for pid in tree)
+                self.pss_peak_mb = max(self.pss_peak_mb, proportional / 1024)
             time.sleep(0.05)
 
     def _tree(self) -> dict[int, list[str]]:
@@ -136,6 +151,15 @@ class _TreeWatch:
                     tree.add(pid)
                     grew = True
         return {pid: stats[pid] for pid in tree if pid in stats}
+
+
+def _pss_kb(pid: int) -> int:
+    """A process's proportional set size (kB; 0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            return next((int(line.split()[1]) for line in rollup if line.startswith("Pss:")), 0)
+    except OSError:
+        return 0
 
 
 def floor(vault: Path, target: Path) -> tuple[float, float]:
@@ -212,7 +236,8 @@ def measure(size: int, corpus_dir: Path) -> dict[str, float]:
             "rebuild/cold": again.seconds / cold.seconds,
             "new_day/cold": new_day.seconds / cold.seconds,
             "check/cold": check.seconds / cold.seconds, "peak_mb": cold.peak_mb,
-            "tree_peak_mb": cold.tree_peak_mb, "one_process_peak_mb": alone.peak_mb,
+            "tree_peak_mb": cold.tree_peak_mb, "tree_pss_mb": cold.tree_pss_mb,
+            "one_process_peak_mb": alone.peak_mb,
             "check_peak_mb": check.peak_mb, "ms_per_entry": 1000 * cold.seconds / size,
             "same": same}
 
@@ -242,14 +267,15 @@ def main() -> int:
     print(f"Workers: one per CPU ({available_cpus()}); floor: the faster of two runs.\n")
     print("| entries | cold ÷ floor (wall; CPU of all processes) | one process ÷ cold "
           "| no-change rebuild ÷ cold | new day ÷ cold (same vault as a full build) "
-          "| check ÷ cold | peak MB: build (with workers; one process), check "
+          "| check ÷ cold | peak MB: build (with workers: RSS, PSS; one process), check "
           "| ms per entry (cold) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['entries']:,} | {r['cold/floor']:.2f}; {r['cold/floor cpu']:.2f} | "
               f"{r['one process/cold']:.2f} | {r['rebuild/cold']:.3f} | "
               f"{r['new_day/cold']:.3f} ({'yes' if r['same'] else 'NO'}) | "
-              f"{r['check/cold']:.2f} | {r['peak_mb']:.0f} ({r['tree_peak_mb']:.0f}; "
+              f"{r['check/cold']:.2f} | {r['peak_mb']:.0f} ({r['tree_peak_mb']:.0f}, "
+              f"{r['tree_pss_mb']:.0f}; "
               f"{r['one_process_peak_mb']:.0f}), {r['check_peak_mb']:.0f} | "
               f"{r['ms_per_entry']:.2f} |")
     print("\nfloor runs (s): " + "; ".join(
