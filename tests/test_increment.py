@@ -155,6 +155,20 @@ def test_a_new_day_plans_only_the_notes_it_changes(tmp_path: Path) -> None:
     assert len(result.write.unchanged) == len(manifest_of(vault)) + 3 - 7  # + settings
 
 
+class TupleStateSource(PaperSource):
+    def state(self) -> dict[str, object]:
+        return {"source": "memory", "versions": (1, 2)}  # a list once the record is read
+
+
+def test_a_source_state_holding_a_tuple_still_lets_a_new_day_be_added(tmp_path: Path) -> None:
+    posts, vault = tmp_path / "input", tmp_path / "vault"
+    posts.mkdir()
+    write_post(posts / "2025-05-01.txt", post_text(1, [(0, "A.", [], ["llm"])]))
+    build_vault([posts], vault, source=TupleStateSource())
+    write_post(posts / "2025-05-02.txt", post_text(2, [(1, "B.", [], ["llm"])]))
+    assert build_vault([posts], vault, source=TupleStateSource()).incremental
+
+
 def test_a_title_inside_an_older_one_is_a_new_paper(tmp_path: Path) -> None:
     posts, vault = tmp_path / "input", tmp_path / "vault"
     posts.mkdir()

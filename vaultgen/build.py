@@ -28,6 +28,7 @@ from .gcpause import paused_gc
 from .heap import Releaser, release_freed_memory
 from .increment import (
     Declined,
+    Fingerprint,
     fingerprint_digest,
     folders_of,
     forget_snapshot,
@@ -125,7 +126,7 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
 
 
 def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
-                found: FoundInputs, fingerprint: str | None, *,
+                found: FoundInputs, fingerprint: Fingerprint | None, *,
                 force: bool, dry_run: bool, keep_notes: bool, jobs: int | None) -> BuildResult:
     """Every post read (those the parse cache holds from it), every note planned; only
     those whose inputs changed rendered and written."""
@@ -209,7 +210,7 @@ def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str
 
 
 def _build_increment(vault: Path, found: FoundInputs,
-                     fingerprint: str, source: RecordSource | None, state: dict,  # type: ignore[type-arg]
+                     fingerprint: Fingerprint, source: RecordSource | None, state: dict,  # type: ignore[type-arg]
                      keep_notes: bool) -> BuildResult | None:
     """The build of the posts added since the last build (``state``: its record), touching
     only the notes they change (``increment``); None when it must be a full build."""
@@ -279,23 +280,23 @@ def _stat_key(path: str | Path) -> list[int] | None:
 
 
 def _fingerprint(found: FoundInputs, vault: Path, source: RecordSource | None,
-                 inputs: list[list[object]] | None = None) -> str | None:
-    """What a build reads, as text: vaultgen's code, every input file's size and mtime (of
-    ``found``, from ``find_input_files``; ``inputs``: their ``_input_stats`` when taken
-    already), the arXiv cache's, and the manifest's. None when the source cannot say what it
-    depends on."""
+                 inputs: list[list[object]] | None = None) -> Fingerprint | None:
+    """What a build reads: vaultgen's code, every input file's size and mtime (of ``found``,
+    from ``find_input_files``; ``inputs``: their ``_input_stats`` when taken already), the
+    arXiv cache's, and the manifest's. None when the source cannot say what it depends on."""
     state = getattr(source, "state", None)
     source_state = state() if state is not None else {"source": None}
     if source is not None and (state is None or source_state is None):
         return None
     files, problems = found
-    return json.dumps({
+    value = {
         "vaultgen": code_digest(),
         "inputs": _input_stats(files) if inputs is None else inputs,
         "problems": [str(p) for p in problems],
         "source": source_state,
         "manifest": _stat_key(vault / MANIFEST),
-    }, sort_keys=True)
+    }
+    return Fingerprint(json.dumps(value, sort_keys=True), value)
 
 
 def _input_stats(files: list[str]) -> list[list[object]]:
@@ -303,13 +304,13 @@ def _input_stats(files: list[str]) -> list[list[object]]:
     return [[file, _stat_key(file)] for file in files]
 
 
-def _unchanged_since_last_build(vault: Path, fingerprint: str | None,
+def _unchanged_since_last_build(vault: Path, fingerprint: Fingerprint | None,
                                 source: RecordSource | None,
                                 state: dict | None) -> BuildResult | None:  # type: ignore[type-arg]
     """The last build's result (``state``: its record), when it read exactly what this one
     would and every file it wrote is still as it left it; None otherwise. (The manifest is
     read only when the inputs are those of the last build.)"""
-    if fingerprint is None or state is None or state.get("fingerprint") != fingerprint:
+    if fingerprint is None or state is None or state.get("fingerprint") != fingerprint.text:
         return None
     still_valid = getattr(source, "still_valid", None)
     if still_valid is not None and not still_valid(state.get("recheck_on")):
@@ -340,7 +341,7 @@ def _read_state(vault: Path) -> dict | None:  # type: ignore[type-arg]
     return state if isinstance(state, dict) else None
 
 
-def _save_state(vault: Path, found: FoundInputs, before: str,
+def _save_state(vault: Path, found: FoundInputs, before: Fingerprint,
                 counts: BuildCounts, diagnostics: Sequence[Diagnostic],
                 source: RecordSource | None, recheck_on: str | None) -> str | None:
     """Record what this build read. The manifest and the arXiv cache are taken as the build
@@ -352,16 +353,16 @@ def _save_state(vault: Path, found: FoundInputs, before: str,
     after = _fingerprint(found, vault, source, read)
     if path is None or after is None:
         return None
-    if read != json.loads(before)["inputs"]:
+    if read != before.value["inputs"]:
         return None
     racy = time.time_ns() - RACY_NS
     if any(stat and stat[1] > racy for _, stat in read):
         return None  # an input changed too recently for its mtime to tell the next change apart
     state = {
-        "fingerprint": after,
+        "fingerprint": after.text,
         "recheck_on": recheck_on,
         "counts": asdict(counts),
         "diagnostics": [d.as_row() for d in diagnostics],
     }
     atomic_write(path, (json.dumps(state, ensure_ascii=False, indent=1) + "\n").encode())
-    return after
+    return after.text

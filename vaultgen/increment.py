@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from .inputs import EntryTexts, FoundInputs, ParseCache, read_posts_apart
 from .model import Diagnostic, Entry, Library, Paper
@@ -94,6 +95,15 @@ class LibrarySnapshot:
     # as it is).
     papers_read: int = 0
     papers_text: bytes = b""
+
+
+class Fingerprint(NamedTuple):
+    """What a build reads (``build._fingerprint``): as JSON text, which the build's record
+    holds and the next build compares with its own, and as the value it was made from (which
+    then need not be parsed back)."""
+
+    text: str
+    value: dict[str, Any]
 
 
 def fingerprint_digest(fingerprint: str) -> str:
@@ -253,7 +263,7 @@ class Increment:
 
 
 def plan_increment(vault: Path, found: FoundInputs,
-                   fingerprint: str, source: RecordSource | None,
+                   fingerprint: Fingerprint, source: RecordSource | None,
                    state: Mapping[str, object], parse_cache: Path) -> Increment:
     """Plan the notes that the posts added since the build ``state`` records change (see the
     module's docstring); ``Declined`` when that build cannot be taken as the base."""
@@ -262,7 +272,7 @@ def plan_increment(vault: Path, found: FoundInputs,
     if snapshot is None or not isinstance(before, str) or \
             snapshot.fingerprint != fingerprint_digest(before):
         raise Declined("no snapshot of the last build")
-    added = _added_posts(json.loads(before), json.loads(fingerprint))
+    added = _added_posts(json.loads(before), fingerprint.value)
     _check_vault_as_left(vault, snapshot)
     manifest = read_manifest_texts(vault)
     if manifest is None:
@@ -272,9 +282,11 @@ def plan_increment(vault: Path, found: FoundInputs,
 
 def _added_posts(before: dict, now: dict) -> list[str]:  # type: ignore[type-arg]
     """The posts added since the last build; ``Declined`` unless every other input is as it
-    was then."""
-    for part in ("vaultgen", "problems", "source", "manifest"):
-        if before.get(part) != now.get(part):
+    was then (``before``: the last build's fingerprint as read back, ``now``: this build's
+    value, which may hold tuples where the JSON holds lists)."""
+    for part in ("vaultgen", "problems", "source", "manifest"):  # as JSON: a tuple is a list
+        if json.dumps(before.get(part), sort_keys=True) != json.dumps(now.get(part),
+                                                                      sort_keys=True):
             raise Declined(f"{part} changed")
     old = {path: stat for path, stat in before["inputs"]}
     added = []
