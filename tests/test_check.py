@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -91,6 +93,19 @@ def test_a_vault_is_read_and_parsed_one_note_at_a_time(tmp_path: Path,
     report = check_vault(tmp_path)
     assert steps == ["read", "parse"] * 3  # no text waits for the others
     assert sorted(report.graph.edges) == [("A.md", "B.md"), ("B.md", "A.md"), ("C.md", "A.md")]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32",
+                    reason="a dangling symbolic link")
+def test_a_note_that_cannot_be_read_is_an_error_and_the_rest_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "A.md").write_text("[[B]] [[C]]\n", encoding="utf-8")
+    (tmp_path / "C.md").write_text("[[A]]\n", encoding="utf-8")
+    os.symlink(tmp_path / "gone", tmp_path / "B.md")  # Obsidian lists it; nothing can read it
+    report = check_vault(tmp_path)
+    assert [(f.kind, f.path, f.severity) for f in report.errors] == [
+        ("unreadable", "B.md", "error")]
+    assert "No such file" in report.errors[0].message
+    assert sorted(report.graph.edges) == [("A.md", "B.md"), ("A.md", "C.md"), ("C.md", "A.md")]
 
 
 def test_same_name_in_two_folders() -> None:

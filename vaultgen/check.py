@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # imported where a graph is built: a build's link check needs
     import networkx as nx
 
 from .gcpause import paused_gc
-from .heap import Releaser
 from .notes import Frontmatter, read_frontmatter
 from .workers import Batches
 
@@ -89,6 +88,7 @@ class ParsedNote:
     headings: frozenset[str]
     blocks: frozenset[str]
     frontmatter_error: str | None = None
+    read_error: str | None = None  # why the file could not be read (it is then taken as empty)
 
 
 @dataclass
@@ -509,6 +509,9 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
         if note.frontmatter_error:
             findings.append(Finding("frontmatter", "warning", path, 1,
                                     f"invalid frontmatter: {note.frontmatter_error}"))
+        if note.read_error:
+            findings.append(Finding("unreadable", "error", path, 0,
+                                    f"cannot be read: {note.read_error}"))
         graph.nodes[path].update(_node_attributes(path, note))
         if note.headings or note.blocks:
             anchors[path] = (tuple(note.headings), tuple(note.blocks))
@@ -627,7 +630,6 @@ def rendered_frontmatter(text: str, properties: dict[str, object], body: str) ->
 NoteToCheck = tuple[str, str, "dict[str, object] | None", int]
 
 _WORKER_CHECKER: LinkChecker | None = None  # a worker process's, made by ``start_checking``
-_WORKER_RELEASER = Releaser(every=4)  # batches of notes checked between trims of the heap
 
 
 def start_checking(paths: list[str]) -> None:
@@ -644,10 +646,7 @@ CheckAnswer = tuple[int, list[Finding], str, str]
 def check_notes(notes: list[NoteToCheck]) -> list[CheckAnswer]:
     """In a worker process: what the check of each note found."""
     assert _WORKER_CHECKER is not None, "start_checking first"
-    answers = _check_each(_WORKER_CHECKER, notes)
-    del notes  # a megabyte of texts, freed before the heap is trimmed
-    _WORKER_RELEASER.tick()
-    return answers
+    return _check_each(_WORKER_CHECKER, notes)
 
 
 def _check_each(checker: LinkChecker, notes: list[NoteToCheck]) -> list[CheckAnswer]:
@@ -830,7 +829,11 @@ def check_vault(vault: Path, *, strict: bool = False) -> CheckReport:
 
 def _read_and_parse(notes: Mapping[str, str]) -> Iterator[ParsedNote]:
     """Each note read and parsed in turn (``notes``: vault-relative path → where it is)."""
-    releaser = Releaser(every=5000)  # the texts read are freed as the check goes
     for path, location in notes.items():
-        yield parse_any(path, read_note_text(location))
-        releaser.tick()
+        try:
+            text = read_note_text(location)
+        except OSError as err:  # a dangling link, a file without read permission
+            yield ParsedNote(path, {}, (), frozenset(), frozenset(),
+                             read_error=err.strerror or str(err))
+            continue
+        yield parse_any(path, text)
