@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # imported where a graph is built: a build's link check needs
     import networkx as nx
 
 from .gcpause import paused_gc
+from .model import one_copy
 from .notes import Frontmatter, read_frontmatter
 from .workers import Batches
 
@@ -503,7 +504,6 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
     anchors: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # headings, block ids
     anchored: list[tuple[Link, str]] = []  # links to a heading or block, with their note
     cited_by: dict[str, set[str | None]] = {}  # paper → what its "Cited by" list names
-    sections_held: dict[frozenset[str], frozenset[str]] = {}  # one of each, for every edge
     for note in parsed:
         path = note.path
         if note.frontmatter_error:
@@ -534,10 +534,9 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
                 else:
                     edge[0].add(link.section)
         if edges:
-            graph.add_edges_from(
-                (path, target, {"sections": sections_held.setdefault(held, held), "form": form})
-                for target, (sections, form) in edges.items()
-                for held in (frozenset(sections),))
+            graph.add_edges_from(  # a few sets of sections recur on 350,000 edges: held once
+                (path, target, {"sections": one_copy(frozenset(sections)), "form": form})
+                for target, (sections, form) in edges.items())
     findings += _anchor_findings(anchored, anchors, note_paths)
     findings += checker.findings
     findings += _structure_findings(note_paths, graph, strict)

@@ -13,22 +13,21 @@ back on their own terms.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
-
-_TRIM: list[Callable[[int], int] | None] = []  # glibc's malloc_trim, or None; looked up once
 
 
 def release_freed_memory() -> None:
     """Return the heap's free pages to the system (glibc only; elsewhere nothing)."""
-    if not _TRIM:
-        _TRIM.append(_malloc_trim())
-    trim = _TRIM[0]
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)
 
 
+@functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once; None where there is none."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
