@@ -297,6 +297,21 @@ def test_any_spelling_of_a_path_finds_its_note(parts: list[str], form: str, case
         assert resolver.resolve(spelled, "Other.md")[0] == path, spelled
 
 
+@given(st.lists(st.sampled_from(["x.md", "a/X.MD", "x", "x.md.md", "b/x.md.md", "x.png",
+                                 "x.png.md", "c/X.png", "Ünï.md", "a/Ünï", "y.md"]),
+                min_size=1, max_size=8, unique=True),
+       st.sampled_from(["x", "x.md", "x.md.md", "x.png", "x.png.md", "ünï", "ünï.md", "y"]))
+def test_named_finds_each_file_by_its_name_with_and_without_md(files: list[str],
+                                                               key: str) -> None:
+    from vaultgen.check import _key
+
+    def names(file: str) -> set[str]:
+        name = _key(file.rpartition("/")[2])
+        return {name, name[:-3]} if name.endswith(".md") else {name}
+
+    assert Resolver(files).named(key) == [file for file in files if key in names(file)]
+
+
 @given(st.lists(st.sampled_from(["Note.md", "a/Note.md", "b/note.md", "a/b/Note.md", "Note",
                                  "a/Other.md", "Other.md", "c/NOTE.md", "Ünï.md", "a/Ünï.md",
                                  "Ünï", "x/Note.md.md"]),
@@ -314,7 +329,7 @@ def test_a_name_alone_resolves_without_the_path_index(files: list[str], target: 
     answer = resolver.resolve(target, source)
     assert resolver._by_path is None  # not needed
     key = _key(target)
-    at_root = [file for file in _files(resolver.by_name, key) if "/" not in file]
+    at_root = [file for file in resolver.named(key) if "/" not in file]
     assert at_root == _files(resolver.by_path, key)
     assert resolver.resolve(target, source) == answer
     assert resolver.resolve(f"a/{target}", source)[0] in (None, *files)

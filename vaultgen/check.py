@@ -365,24 +365,37 @@ class Resolver:
         # key → its file, or its files when several share it (a list only then: most keys
         # have one file, and a vault may have tens of thousands)
         self._by_path: dict[str, str | list[str]] | None = None  # made when first needed
+        # A note's name key without ".md", any other file's name key → file(s): one key a
+        # file (``named`` answers for a name with ".md" too).
         self.by_name: dict[str, str | list[str]] = {}
         by_name = self.by_name
         for file in self._paths:
             # NFC and case folding act within a name, never across a "/" or on ".md", so the
-            # name's key and the key without ".md" are slices of the path's. A key is new for
-            # almost every file: setdefault stores it in one call.
+            # name's key is a slice of the path's. A key is new for almost every file:
+            # setdefault stores it in one call.
             name = _key(file).rpartition("/")[2]
+            if name.endswith(".md"):
+                name = name[:-3]
             if by_name.setdefault(name, file) is not file:
                 _index(by_name, name, file)
-            if name.endswith(".md"):
-                name_stem = name[:-3]
-                if by_name.setdefault(name_stem, file) is not file:
-                    _index(by_name, name_stem, file)
+
+    def named(self, key: str) -> list[str]:
+        """The files whose name has this key, with or without a note's ".md", in the order
+        of the paths."""
+        files = _files(self.by_name, key)
+        if not key.endswith(".md"):
+            return files
+        # "x.md" names the notes x.md (under "x") and x.md.md (under "x.md").
+        notes = [file for file in _files(self.by_name, key[:-3]) if _key(file).endswith(".md")]
+        if not files or not notes:
+            return files or notes
+        order = {file: index for index, file in enumerate(self._paths)}  # rare: both at once
+        return sorted([*files, *notes], key=order.__getitem__)
 
     @property
     def by_path(self) -> dict[str, str | list[str]]:
         """Path key (with and without ".md") → file(s); needed only for targets with a "/"
-        (a target without one names a file at the root, which ``by_name`` holds too)."""
+        (a target without one names a file at the root, which ``named`` finds too)."""
         if self._by_path is None:
             by_path: dict[str, str | list[str]] = {}
             for file in self._paths:
@@ -417,7 +430,7 @@ class Resolver:
         if "/" in key:
             exact = _files(self.by_path, key)
         else:  # the files at the root of that name: the same list, in the same order
-            exact = [file for file in _files(self.by_name, key) if "/" not in file]
+            exact = [file for file in self.named(key) if "/" not in file]
         if len(exact) == 1:
             return exact[0], exact
         if "/" in target and not exact:
@@ -428,10 +441,10 @@ class Resolver:
                 return found[0], found
             # A path link also matches a note whose path ends with it.
             name = key.rsplit("/", 1)[-1]
-            candidates = [c for c in _files(self.by_name, name)
+            candidates = [c for c in self.named(name)
                           if _key(c).removesuffix(".md").endswith(key.removesuffix(".md"))]
         else:
-            candidates = exact or _files(self.by_name, key)
+            candidates = exact or self.named(key)
         if not candidates:
             return None, []
         if len(candidates) == 1:
