@@ -179,6 +179,6 @@ def test_lines_put_in_a_sorted_section_make_the_document_a_full_write_makes(
         path = Path(folder) / "document.json"
         path.write_bytes(document(sections))
         _, found = read_sorted_sections(path)
-    changed = found[name].document_with(
-        {k: raw_line(k, json.dumps(v, ensure_ascii=False)) for k, v in changes.items()})
+    changed = b"".join(found[name].document_with(
+        {k: raw_line(k, json.dumps(v, ensure_ascii=False)) for k, v in changes.items()}))
     assert changed == document({**sections, name: {**sections[name], **changes}})

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from vaultgen.build import build_vault
 from vaultgen.errors import UnsafePathError
+from vaultgen.keyed_json import raw_document, raw_line
 from vaultgen.model import Note
 from vaultgen.render import NotePlan
 from vaultgen.write import (
@@ -26,6 +27,7 @@ from vaultgen.write import (
     load_manifest,
     manifest_lines,
     manifest_stats,
+    read_manifest_texts,
     safe_target,
 )
 
@@ -402,6 +404,57 @@ def test_the_stats_of_the_manifest_are_those_of_its_entries(
     (tmp_path / MANIFEST).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / MANIFEST).write_text(text, encoding="utf-8")
     assert manifest_stats(tmp_path) == files
+
+
+_OWNED = ("type", "title", "aliases", "authors", "date", "tags", "arxiv", "url", "pdf",
+          "published", "updated", "categories", "primary_category", "source")
+
+
+@given(entries=st.lists(st.tuples(
+    st.sampled_from(["a" * 64, "b" * 64]), st.sampled_from(["a" * 64, "c" * 64]),
+    st.sampled_from(["paper", "cited", "day", "tag", "index", "canvas"]),
+    st.one_of(st.just(_OWNED), st.just(("type", "date", "count")),
+              st.lists(st.sampled_from(_OWNED), max_size=4).map(tuple))), max_size=8))
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_manifest_entry_reads_back_as_written(
+        entries: list[tuple[str, str, str, tuple[str, ...]]], tmp_path: Path) -> None:
+    """A line leaves out what it need not say (the source hash when it is the file's, the
+    owned keys when they are the usual ones for the note's kind), and reads back the same."""
+    manifest = {f"n/{n}.md": ManifestEntry(sha, source, "g" * 64, kind, f"k{n}", owned, n, n)
+                for n, (sha, source, kind, owned) in enumerate(entries)}
+    text = b"".join(manifest_lines(manifest)).decode()
+    read = load_manifest_of(text, tmp_path)
+    assert [vars_of(e) for e in read.values()] == [vars_of(e) for e in manifest.values()]
+    assert text.count('"source": "') == sum(sha != source for sha, source, _, _ in entries)
+
+
+def test_a_manifest_says_only_what_differs_and_one_of_version_1_is_still_read(
+        posts: Path, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    build(posts, vault)
+    text = (vault / MANIFEST).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    papers = [line for line in lines if line.startswith(' "papers/')]
+    hubs = [line for line in lines if line.startswith((' "tags/', ' "days/'))]
+    assert len(papers) == 2 and not any('"source": ' in line for line in papers)
+    assert len(hubs) == 3 and not any('"owned": ' in line for line in hubs)
+    manifest = load_manifest(vault)
+    assert manifest["papers/Alpha.md"].source == manifest["papers/Alpha.md"].sha256
+    assert manifest["tags/llm (tag).md"].owned == ("type", "tag", "count")
+    # An older vaultgen's manifest: every field on every line.
+    old = {path: {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)
+                  if f.name != "as_read"} for path, entry in manifest.items()}
+    (vault / MANIFEST).write_bytes(raw_document(  # laid out a line a file, as it wrote it
+        {"version": 1, "generator": "vaultgen"},
+        {"files": [raw_line(path, json.dumps(old[path])) for path in sorted(old)]}))
+    assert read_manifest_texts(vault) is None  # a new day then builds in full, once
+    assert [vars_of(e) for e in load_manifest(vault).values()] == \
+        [vars_of(e) for e in manifest.values()]
+    (posts / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")
+    report = build(posts, vault)
+    assert "papers/Gamma.md" in report.written and not report.kept
+    assert json.loads((vault / MANIFEST).read_text(encoding="utf-8"))["version"] == 2
 
 
 def load_manifest_of(text: str, tmp_path: Path) -> dict[str, ManifestEntry]:

@@ -53,7 +53,20 @@ if TYPE_CHECKING:
 MANIFEST = ".vaultgen/manifest.json"
 BACKUP_DIR = ".vaultgen/backup"
 STAGING = ".vaultgen/staging"
-_MANIFEST_VERSION = 1
+_MANIFEST_VERSION = 2  # 1: every field on every line (still read by ``load_manifest``)
+# The property keys a note of each kind owns when it has every property its kind can have: a
+# manifest line leaves "owned" out when it is this (nine notes in ten), and "source" when it
+# is the line's "sha256" (a note as rendered). Part of the manifest's format: a version of the
+# manifest that lists other keys here is a new version, since an entry read with the wrong
+# keys would mistake the user's properties for vaultgen's.
+_USUAL_OWNED: dict[str, tuple[str, ...]] = {
+    "paper": ("type", "title", "aliases", "authors", "date", "tags", "arxiv", "url", "pdf",
+              "published", "updated", "categories", "primary_category", "source"),
+    "cited": ("type", "title", "aliases", "authors", "arxiv", "url", "pdf", "published",
+              "updated", "categories", "primary_category"),
+    "day": ("type", "date", "count"),
+    "tag": ("type", "tag", "count"),
+}
 
 
 @dataclass
@@ -183,6 +196,10 @@ class ManifestEntry:
         if self.as_read:
             return self.as_read
         value = {f.name: getattr(self, f.name) for f in _MANIFEST_FIELDS}
+        if self.source == self.sha256:
+            del value["source"]
+        if _USUAL_OWNED.get(self.kind) == self.owned:
+            del value["owned"]
         return json.dumps(value, ensure_ascii=False)
 
 
@@ -197,7 +214,7 @@ def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
         head, sections = read_keyed_file(vault / MANIFEST, _manifest_entry)
     except (OSError, ValueError, TypeError):
         return {}
-    if head.get("version") != _MANIFEST_VERSION:
+    if head.get("version") not in (1, _MANIFEST_VERSION):
         return {}
     return sections.get("files", {})  # type: ignore[return-value]
 
@@ -233,10 +250,11 @@ class ManifestTexts(Mapping[str, ManifestEntry]):
 
 
 def read_manifest_texts(vault: Path) -> ManifestTexts | None:
-    """The manifest as ``ManifestTexts``; None when it is missing, of another version or not
-    laid out one entry a line (the full reader, ``load_manifest``, reads any layout)."""
-    try:
-        head, sections = read_sorted_sections(vault / MANIFEST)
+    """The manifest as ``ManifestTexts``; None when it is missing, of another version (an
+    older one too: its head would be written back with lines of this version) or not laid out
+    one entry a line (the full reader, ``load_manifest``, reads any layout)."""
+    try:  # its one section found from the end: the 40 MB of a 50k vault are not scanned
+        head, sections = read_sorted_sections(vault / MANIFEST, names=["files"])
     except (OSError, ValueError):
         return None
     if head.get("version") != _MANIFEST_VERSION or "files" not in sections:
@@ -266,19 +284,26 @@ _STATS_LINE = re.compile(rb'\n "([^"\\\n]*)": \{[^\n]*?"size": (\d+), "mtime_ns"
 def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
     if not isinstance(value, dict):
         raise TypeError("a manifest entry is an object")
+    if "source" not in value:
+        value["source"] = value.get("sha256")
+    if "owned" not in value:
+        owned = _USUAL_OWNED.get(value.get("kind"))  # type: ignore[arg-type]
+        if owned is None:
+            raise TypeError("a manifest entry without its owned keys")
+        value["owned"] = owned
     return ManifestEntry(**value, as_read=text)
 
 
 def manifest_lines(entries: Mapping[str, ManifestEntry],
-                   read: SortedSection | None = None) -> Iterable[bytes]:
+                   read: SortedSection | None = None) -> Iterable[bytes | memoryview]:
     """The manifest as JSON, one file a line (``keyed_json``), to be written a line at a time;
     entries read and unchanged are written back as they were read. ``read``: the manifest
     as read (``ManifestTexts.lines``), which holds the files not in ``entries``."""
     if read is None:
         files = ((path, entries[path].to_json()) for path in sorted(entries))
         return (line.encode("utf-8") for line in keyed_lines(_MANIFEST_HEAD, {"files": files}))
-    return [read.document_with({path: raw_line(path, entry.to_json())
-                                for path, entry in entries.items()})]
+    return read.document_with({path: raw_line(path, entry.to_json())
+                               for path, entry in entries.items()})
 
 
 # --- Safety ---------------------------------------------------------------------------------
@@ -322,7 +347,8 @@ def _lstat_no_link(path: str, relative: str) -> os.stat_result | None:
     return found
 
 
-def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = False) -> None:
+def atomic_write(path: Path, data: bytes | Iterable[bytes | memoryview], *,
+                 sync: bool = False) -> None:
     """Write ``data`` to ``path`` so that it is whole at any moment: temp file, then rename.
 
     A killed process leaves the old file or the new one, never a part. ``sync`` also flushes
@@ -337,7 +363,8 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = Fals
         raise
 
 
-def write_temp(folder: Path, data: bytes | Iterable[bytes], *, sync: bool = False) -> Path:
+def write_temp(folder: Path, data: bytes | Iterable[bytes | memoryview], *,
+               sync: bool = False) -> Path:
     """``data`` (bytes, or pieces of them written as they come) in a new temporary file in
     ``folder`` (to be renamed where it belongs)."""
     folder.mkdir(parents=True, exist_ok=True)
