@@ -387,3 +387,38 @@ def test_posts_are_named_as_their_paths_write_them(tmp_path: Path, named: str,
     assert files == [p.as_posix() for p in expected]
     assert [f.rsplit("/", 1)[-1] for f in files] == ["z.md", "a.txt", "b.txt"]  # a/ < a.txt
     assert not problems
+
+
+@given(st.lists(st.lists(st.text(" !#-.0_aAé~\u3131", min_size=1, max_size=3), min_size=1,
+                         max_size=3).map("/".join), max_size=12))
+def test_posts_are_sorted_as_their_paths_parts_compare(names: list[str]) -> None:
+    from vaultgen.inputs import _parts_order
+
+    assert sorted(names, key=_parts_order) == sorted(names, key=lambda n: n.split("/"))
+
+
+@given(names=st.lists(st.text("ab\"\\é/ ", min_size=1, max_size=4), unique=True, max_size=4),
+       state=st.dictionaries(st.text("xy\"", max_size=2), st.one_of(st.integers(), st.text()),
+                             max_size=2))
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_fingerprint_is_its_value_as_sorted_json(names: list[str], state: dict[str, object],
+                                                   tmp_path: Path) -> None:
+    """The fingerprint's text (which the next build compares) is ``json.dumps`` of its value
+    with sorted keys, though the posts' part of it is encoded once for a build."""
+    import json
+
+    from vaultgen.build import _fingerprint
+    from vaultgen.model import Diagnostic, SourceRef
+
+    source = CountingSource()
+    source.state = lambda: state  # type: ignore[method-assign]
+    posts = [str(tmp_path / f"{n}.txt") for n in range(len(names))]
+    for post in posts[::2]:
+        write_post(Path(post), "x")
+    found = (posts, [Diagnostic(SourceRef(name, 1), "odd") for name in names])
+    first = _fingerprint(found, tmp_path, source)
+    assert first is not None
+    assert first.text == json.dumps(first.value, sort_keys=True)
+    again = _fingerprint(found, tmp_path, source, first)
+    assert again is not None and again.text == first.text
