@@ -104,6 +104,7 @@ class Fingerprint(NamedTuple):
 
     text: str
     value: dict[str, Any]
+    inputs_json: str  # the JSON of ``value["inputs"]``, as ``text`` holds it
 
 
 def fingerprint_digest(fingerprint: str) -> str:
