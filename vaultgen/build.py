@@ -290,8 +290,11 @@ def _fingerprint(found: FoundInputs, vault: Path, source: RecordSource | None,
     if source is not None and (state is None or source_state is None):
         return None
     files, problems = found
-    inputs = _input_stats(files) if inputs_as is None else inputs_as.value["inputs"]
-    inputs_json = json.dumps(inputs) if inputs_as is None else inputs_as.inputs_json
+    if inputs_as is None:
+        inputs = _input_stats(files)
+        inputs_json = json.dumps(inputs)
+    else:
+        inputs, inputs_json = inputs_as.value["inputs"], inputs_as.inputs_json
     value = {
         "vaultgen": code_digest(),
         "inputs": inputs,
