@@ -197,7 +197,8 @@ class SortedSection(Mapping[str, bytes]):
         """The whole document read, with the entry line of each key in ``lines`` (``raw_line``)
         put in this section in its sorted place, in place of the key's line if it has one: its
         pieces in order, to be written one after the other (the parts read are views of the
-        bytes read, not copies: a 40 MB manifest is not copied twice to change a few lines)."""
+        bytes read, not copies: a manifest of tens of megabytes is not copied twice to change
+        a few lines)."""
         data = memoryview(self._data)
         if self._start >= self._end:  # an empty section: the lines are all of it
             body = b",\n".join(lines[key] for key in sorted(lines))
