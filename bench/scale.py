@@ -8,6 +8,8 @@ missing) is built offline by the ``vaultgen`` command in a child process, and me
 - cold build (with its worker processes, one per CPU), against the floor: the same files
   written by a plain Python loop right after it; three times, each cold build paired with its
   floor, and the median of the three ratios kept;
+- every timed run on a quiet disk: no tree the bench is done with is removed before the end of
+  the run (``set_aside``);
 - rebuild with no change, against the cold build (and that it wrote nothing);
 - one new day added (the corpus's last day, held back from the cold build), against the cold
   build (the median of three, each from a copy of the vault the cold build left); the vault it
@@ -41,6 +43,8 @@ from synth_corpus import generate, profile
 from vaultgen.workers import available_cpus
 
 OUT = Path(__file__).resolve().parent / "out"
+# Trees the bench is done with, removed when it ends (``set_aside``).
+TRASH = OUT / "trash"
 # A new day is timed this many times, each on a copy of the vault as the cold build left it,
 # and the median kept: it takes a second or two, and this machine's speed drifts by half
 # within minutes (the same new day took 1.3 s and 2.3 s in one hour).
@@ -172,28 +176,37 @@ def _pss_kb(pid: int) -> int:
         return 0
 
 
+def set_aside(tree: Path) -> None:
+    """Move a tree the bench is done with into ``TRASH``, removed when the bench ends.
+
+    Removed now, its files would slow the next timed run's by up to twenty times on this
+    machine: its root filesystem is ext4 without a journal, where the kernel's inode allocator
+    skips every inode freed in the last 60 s (360 s while its inode table block is unwritten),
+    one buffer lookup each (``recently_deleted`` in ``fs/ext4/ialloc.c``; ``perf`` showed it
+    taking 65 % of the time of creating 30,000 files after 30,000 were removed). Which runs it
+    slowed depended on where the allocator landed: the floor of 50,000 entries took 13–39 s
+    right after removing the last floor's files, 5–7 s with none removed."""
+    if tree.exists():
+        TRASH.mkdir(parents=True, exist_ok=True)
+        tree.rename(TRASH / str(len(os.listdir(TRASH))))
+
+
 def floor(vault: Path, target: Path) -> tuple[float, float]:
-    """Seconds to write the vault's files again with a plain loop (the least a build does),
-    into a folder just emptied, as the cold build's was."""
+    """Seconds (wall, CPU) to write the vault's files again with a plain loop (the least a
+    build does) into a new folder, as the cold build's was."""
     files = {p.relative_to(vault): p.read_bytes() for p in vault.rglob("*")
              if p.is_file() and ".vaultgen" not in p.parts}
-
-    def write_all() -> None:
-        for relative, data in files.items():
-            path = target / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as handle:
-                handle.write(data)
-
-    shutil.rmtree(target, ignore_errors=True)
-    write_all()
-    shutil.rmtree(target)
+    set_aside(target)
     os.sync()  # start from a quiet disk, as the cold build does
     start, cpu = time.perf_counter(), time.process_time()
-    write_all()
+    for relative, data in files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(data)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    shutil.rmtree(target, ignore_errors=True)
-    os.sync()  # the deletes written out (with this disk's discards) before the next run's clock
+    set_aside(target)
+    os.sync()  # written out before the next run's clock
     return seconds, cpu
 
 
@@ -216,7 +229,7 @@ def measure(size: int, corpus_dir: Path) -> dict[str, float]:
         build = ("build", str(inputs), "-o", str(vault), "--offline")
         colds, floors = [], []
         for _ in range(COLD_BUILDS):  # the last one's vault is the one measured below
-            shutil.rmtree(vault, ignore_errors=True)
+            set_aside(vault)
             os.sync()  # the removed vault's blocks are released before the clock starts
             colds.append(run(*build))
             floors.append(floor(vault, folder / "floor"))
@@ -228,14 +241,14 @@ def measure(size: int, corpus_dir: Path) -> dict[str, float]:
         check = run("check", str(vault))
         full, before = folder / "vault-full", folder / "vault-before"
         for copy in (full, before):
-            shutil.rmtree(copy, ignore_errors=True)
+            set_aside(copy)
             shutil.copytree(vault, copy, symlinks=True)
         (full / ".vaultgen" / "library.json").unlink()  # no snapshot: the full way
         shutil.move(held, last)
         new_days = []
         for attempt in range(NEW_DAYS):
             if attempt:
-                shutil.rmtree(vault)
+                set_aside(vault)
                 shutil.copytree(before, vault, symlinks=True)
             os.sync()  # the copy written out before the clock starts, as for the cold build
             new_days.append(run(*build))
@@ -243,9 +256,8 @@ def measure(size: int, corpus_dir: Path) -> dict[str, float]:
         new_day = sorted(new_days, key=lambda r: r.seconds)[len(new_days) // 2]  # the median
         run("build", str(inputs), "-o", str(full), "--offline")
         same = same_vault(vault, full)
-        shutil.rmtree(full)
-        shutil.rmtree(before)
-        shutil.rmtree(vault)
+        for done in (full, before, vault):
+            set_aside(done)
         os.sync()
         alone = run(*build, "-j", "1")  # the same cold build in one process
     finally:
@@ -290,7 +302,11 @@ def main() -> int:
     args = parser.parse_args()
     subprocess.run([sys.executable, "-c", "import vaultgen.cli, vaultgen.build"],
                    env=_AS_INSTALLED, check=True)  # the bytecode written before any clock
-    rows = [measure(size, args.corpus) for size in args.sizes]
+    shutil.rmtree(TRASH, ignore_errors=True)  # left by a run that was stopped
+    try:
+        rows = [measure(size, args.corpus) for size in args.sizes]
+    finally:
+        shutil.rmtree(TRASH, ignore_errors=True)
     print(f"Workers: one per CPU ({available_cpus()}); cold builds: {COLD_BUILDS}, each with "
           "its floor (ratios: the median); cold: the median one's time.\n")
     print("| entries | cold ÷ floor (wall; CPU of all processes; median cold ÷ fastest floor) "
