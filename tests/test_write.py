@@ -163,6 +163,48 @@ def test_a_renamed_note_is_recognised_and_not_duplicated(posts: Path, tmp_path: 
     assert again.changed == 0
 
 
+def test_new_folders_move_into_the_vault_whole(posts: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    vault = tmp_path / "vault"
+    (vault / "papers").mkdir(parents=True)  # there already: its notes move one by one
+    (vault / "papers" / "Mine.md").write_text("mine\n", encoding="utf-8")
+    moved: list[str] = []
+    for name in ("replace", "rename"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda a, b, real=real, name=name:
+                            (moved.append(f"{name} {Path(b).relative_to(vault).as_posix()}"),
+                             real(a, b))[1])
+    build(posts, vault)
+    notes = sorted(p.relative_to(vault).as_posix() for p in vault.rglob("*.md")
+                   if ".vaultgen" not in p.parts)
+    assert notes == ["Index.md", "days/2025-05-01.md", "papers/Alpha.md", "papers/Beta.md",
+                     "papers/Mine.md", "tags/llm (tag).md", "tags/rl (tag).md"]
+    notes_moved = sorted(m for m in moved if not m.startswith("replace .vaultgen/"))
+    assert notes_moved == ["rename .obsidian", "rename days", "rename tags",
+                           "replace Index.md", "replace papers/Alpha.md",
+                           "replace papers/Beta.md"]
+    assert not (vault / ".vaultgen" / "staging").exists()
+    for path, entry in load_manifest(vault).items():  # as written, so that a rebuild skips it
+        stat = (vault / path).stat()
+        assert (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert build(posts, vault).changed == 0
+
+
+def test_a_new_folder_made_meanwhile_is_filled_file_by_file(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    writer = VaultWriter(vault)
+    for name in ("A", "B"):
+        writer.stage(Note(f"tags/{name}.md", f"{name}\n", "tag", name))
+    (vault / "tags").mkdir()  # by someone else, between the build's look and its commit
+    (vault / "tags" / "Mine.md").write_text("mine\n", encoding="utf-8")
+    report = writer.commit()
+    assert report.written == ["tags/A.md", "tags/B.md"]
+    assert {p.name: p.read_text(encoding="utf-8") for p in (vault / "tags").iterdir()} == \
+        {"A.md": "A\n", "B.md": "B\n", "Mine.md": "mine\n"}
+    assert not (vault / ".vaultgen" / "staging").exists()
+
+
 def test_dry_run_touches_nothing(posts: Path, tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     report = build(posts, vault, dry_run=True)

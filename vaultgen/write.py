@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 MANIFEST = ".vaultgen/manifest.json"
 BACKUP_DIR = ".vaultgen/backup"
 STAGING = ".vaultgen/staging"
+NEW_FOLDERS = "new"  # under STAGING: folders the vault does not have, staged whole
 _MANIFEST_VERSION = 2  # 1: every field on every line (still read by ``load_manifest``)
 # The property keys a note of each kind owns when it has every property its kind can have: a
 # manifest line leaves "owned" out when it is this (nine notes in ten), and "source" when it
@@ -417,6 +418,12 @@ class VaultWriter:
         self._current: set[str] = set()  # paths ``pending`` found as last written
         # (staged file, its place in the vault), as strings: tens of thousands at a cold build
         self._staged: list[tuple[str, str]] = []
+        self._count = 0  # files staged, each named by its number (but those of new folders)
+        # A folder the vault does not have (a cold build's ``papers``) is staged whole, under
+        # ``staging/new``, and moved into the vault in one rename (``_move_new_folders``):
+        # each note's folder → the outermost new folder it is in ("" when none).
+        self._new_folder: dict[str, str] = {}
+        self._made: set[str] = set()  # folders made under ``staging/new``
         self._files = FileBatches(None)
         # The note each staged file is recorded for (None: not recorded), in the order staged:
         # ``commit`` gives the manifest its size and mtime.
@@ -474,7 +481,7 @@ class VaultWriter:
         """From now on (before anything is staged), have ``pool``'s worker processes create
         the staged files, and take the hashes of the markdown notes staged as rendered, and
         every note's links, from their checks (``record_checks``) instead of making them."""
-        assert not self._staged, "a writer's pool is chosen before it stages a file"
+        assert not self._count, "a writer's pool is chosen before it stages a file"
         self._files = FileBatches(pool)
         self._hashes_later = True
 
@@ -507,17 +514,13 @@ class VaultWriter:
         """Move every staged file into place, remove stale notes, write the manifest."""
         self.finish_staging()
         assert not self._hashes_later, "the checks of the notes staged are not recorded"
-        folders: set[str] = set()
-        for temp, target in self._staged:
-            folder = os.path.dirname(target)
-            if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
-            os.replace(temp, target)
+        _replace_all(self._staged)
         self._staged.clear()
+        self._move_new_folders()
         if self._staging is not None:
-            with suppress(OSError):  # emptied (a file left in it by hand is left there)
-                os.rmdir(self._staging)
+            for emptied in (os.path.join(self._staging, NEW_FOLDERS), self._staging):
+                with suppress(OSError):  # not there, or (a file left) not empty
+                    os.rmdir(emptied)
             self._staging = None
         if self.partial is not None:
             self._commit_partial(self.partial)
@@ -545,6 +548,7 @@ class VaultWriter:
         created is not left behind)."""
         self._staged.clear()
         self._staged_for.clear()
+        self._made.clear()
         self._files.abandon()
         if self.dry_run:
             return
@@ -645,24 +649,69 @@ class VaultWriter:
              merged: bool = False, record: bool = True) -> None:
         staged = None
         if not self.dry_run:
-            staged = self._stage_file(data.encode("utf-8"))
-            self._staged.append((staged, os.fspath(target)))
+            staged = self._stage_file(path, target, data.encode("utf-8"))
             self._staged_for.append(path if record else None)
         if record:
             self._record(path, target if staged is None else None, data, note, owned)
         (self.report.merged if merged else self.report.written).append(path)
 
-    def _stage_file(self, data: bytes) -> str:
-        """``data`` in a new file of the staging folder, named by its number: the folder is
-        vaultgen's, emptied when a writer starts, so no random name is needed (``O_EXCL``
-        still refuses a file already there). Written at once or by a worker process, before
-        ``commit``."""
+    def _stage_file(self, path: str, target: str | Path, data: bytes) -> str:
+        """``data``, the file of vault path ``path`` (at ``target``), in a new file of the
+        staging folder: under ``new/`` at that path when a folder it is in is new (see
+        ``_move_new_folders``), else named by its number. The folder is vaultgen's, emptied
+        when a writer starts, so no random name is needed (``O_EXCL`` still refuses a file
+        already there). Written at once or by a worker process, before ``commit``."""
         if self._staging is None:
             self._staging = safe_target(self.vault, STAGING)
             self._staging.mkdir(parents=True, exist_ok=True)
-        path = os.path.join(self._staging, f"{len(self._staged)}.tmp")
-        self._files.write(path, data)
-        return path
+        folder = path.rpartition("/")[0]
+        new = self._new_folder.get(folder)
+        if new is None:
+            new = self._new_folder[folder] = self._outermost_new(folder)
+            if new:
+                os.makedirs(os.path.join(self._staging, NEW_FOLDERS, folder), exist_ok=True)
+                self._made.add(new)
+        if new:
+            staged = os.path.join(self._staging, NEW_FOLDERS, path)
+        else:
+            staged = os.path.join(self._staging, f"{self._count}.tmp")
+            self._staged.append((staged, os.fspath(target)))
+        self._count += 1
+        self._files.write(staged, data)
+        return staged
+
+    def _outermost_new(self, folder: str) -> str:
+        """The outermost folder of vault folder ``folder`` (itself included) that was not
+        there when the writer looked (``_safe_file``), or ""."""
+        current = os.fspath(self.vault)
+        parts = folder.split("/") if folder else []
+        for position, part in enumerate(parts):
+            current = os.path.join(current, part)
+            if self._folders.get(current) is False:
+                return "/".join(parts[:position + 1])
+        return ""
+
+    def _move_new_folders(self) -> None:
+        """Each new folder staged whole moved into the vault by one rename (a cold build's
+        tens of thousands of notes: four renames, not one each); file by file where the
+        vault has that folder by now."""
+        if self._staging is None:
+            return
+        for folder in sorted(self._made):
+            staged = os.path.join(self._staging, NEW_FOLDERS, folder)
+            target = os.path.join(self.vault, folder)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if not os.path.lexists(target):
+                try:
+                    os.rename(staged, target)
+                    continue
+                except OSError:
+                    pass  # made meanwhile, and not empty: file by file
+            _replace_all([(os.path.join(where, name),
+                           os.path.join(target, os.path.relpath(where, staged), name))
+                          for where, _, names in os.walk(staged) for name in names])
+            shutil.rmtree(staged)  # its folders, emptied
+        self._made.clear()
 
     def _record(self, path: str, file: str | Path | None, data: str, note: Note,
                 owned: list[str]) -> None:
@@ -716,6 +765,17 @@ class VaultWriter:
             if not self.dry_run:
                 target.unlink()
             self.report.removed.append(path)
+
+
+def _replace_all(moves: Iterable[tuple[str, str]]) -> None:
+    """Each (staged file, its place) moved into place, its folder made when missing."""
+    folders: set[str] = set()
+    for temp, target in moves:
+        folder = os.path.dirname(target)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        os.replace(temp, target)
 
 
 def note_locations(vault: Path,
