@@ -259,8 +259,9 @@ def test_a_new_post_rewrites_one_pair_of_shards_of_the_parse_cache(posts: Path,
 @pytest.mark.parametrize("change", ["add", "edit"])
 def test_a_post_changed_while_a_build_runs_is_read_by_the_next(
         posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
-    """The build records what it read only if the posts are as they were when it began; a
-    post added meanwhile is not in the record, so the next build is not skipped."""
+    """The build records the posts as they were when it began: a post edited meanwhile is
+    recorded with its size and mtime from before, a post added meanwhile not at all, so the
+    next build is not skipped."""
     import vaultgen.build
 
     vault = tmp_path / "vault"

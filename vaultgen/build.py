@@ -354,18 +354,19 @@ def _save_state(vault: Path, found: FoundInputs, before: Fingerprint,
                 counts: BuildCounts, diagnostics: Sequence[Diagnostic],
                 source: RecordSource | None, recheck_on: str | None) -> str | None:
     """Record what this build read. The manifest and the arXiv cache are taken as the build
-    left them; if an input changed while it ran, nothing is recorded (the next build runs).
-    The files found are stat'ed again, not looked for again: a post added meanwhile is not in
-    the record, so the next build, which looks for posts, sees a change."""
+    left them; the posts as they were when it began (``before``). A post changed or removed
+    while it ran is recorded as it was before, so the next build sees its size or mtime
+    differ (stating every post again here would find no change the next build misses, and
+    takes 60–75 ms for 15,000 posts); a post added meanwhile is not in the record,
+    so the next build, which looks for posts, sees a change."""
     path = _inside(vault, BUILD_STATE)
-    read = _input_stats(found[0])
-    if path is None or read != before.value["inputs"]:
+    if path is None:
         return None
     after = _fingerprint(found, vault, source, before)
     if after is None:
         return None
     racy = time.time_ns() - RACY_NS
-    if any(stat and stat[1] > racy for _, stat in read):
+    if any(stat and stat[1] > racy for _, stat in before.value["inputs"]):
         return None  # an input changed too recently for its mtime to tell the next change apart
     state = {
         "fingerprint": after.text,
