@@ -312,6 +312,22 @@ def test_named_finds_each_file_by_its_name_with_and_without_md(files: list[str],
     assert Resolver(files).named(key) == [file for file in files if key in names(file)]
 
 
+@given(st.lists(st.sampled_from(["Note.md", "a/Note.md", "b/note.md", "Note", "a/Other.md",
+                                 " Note.md", "Note .md", "Ünï.md", "days/2025-04-30.md",
+                                 "x.md.md", "Note.md.md", "c/NOTE.md"]),
+                min_size=1, max_size=6, unique=True),
+       st.sampled_from(["Note", "note", " Note", "Note ", "/Note", "Note.md", "a/Note", "Other",
+                        "Ünï", "ÜNÏ", "x.md", "x", "2025-04-30", "Missing", "", " "]),
+       st.sampled_from(["x.md", "a/x.md", "b/x.md", "days/x.md"]))
+def test_resolve_answers_as_the_full_rules_do(files: list[str], target: str,
+                                               source: str) -> None:
+    """``resolve`` answers a name no other file has without the full rules (``_resolve``);
+    its answer is theirs, for names with spaces, ".md", "/" and any case too."""
+    ruled = Resolver(files)._resolve(target, source)
+    assert Resolver(files).resolve(target, source) == \
+        ((source, [source]) if ruled[0] == "" else ruled)
+
+
 @given(st.lists(st.sampled_from(["Note.md", "a/Note.md", "b/note.md", "a/b/Note.md", "Note",
                                  "a/Other.md", "Other.md", "c/NOTE.md", "Ünï.md", "a/Ünï.md",
                                  "Ünï", "x/Note.md.md"]),

@@ -409,6 +409,14 @@ class Resolver:
 
     def resolve(self, target: str, source: str) -> tuple[str | None, list[str]]:
         """(the file a link points to, or None; every candidate when it is ambiguous)."""
+        # Most links name a note alone ("2025-04-30", a tag's hub, a paper), whose name no
+        # other file has: that file, from wherever it is linked (what ``_resolve`` answers for
+        # such a name: no "/", which no name holds, no ".md" to read two ways, no space to
+        # strip).
+        key = _key(target)
+        held = self.by_name.get(key)
+        if type(held) is str and not key.endswith(".md") and target.strip() == target:
+            return held, [held]
         folder = source.rpartition("/")[0]
         answers = self._answers.get(folder)
         if answers is None:
