@@ -270,16 +270,18 @@ def manifest_stats(vault: Path) -> dict[str, tuple[int, int]]:
     which this falls back on for a manifest laid out otherwise, or with escapes in a path)."""
     texts = read_manifest_texts(vault)
     if texts is not None:
-        found = texts.lines.find_in_lines(_STATS_LINE)
-        if len(found) == len(texts.lines):
-            return {path.decode("utf-8"): (int(size), int(mtime))
-                    for path, size, mtime in found}
+        # The paths and the stats in two passes, each line holding one of each: a pattern
+        # for both in one pass tried the stats at every byte between them (0.3 s at 50k).
+        stats = texts.lines.find_in_lines(_STATS)
+        if len(stats) == len(texts.lines):
+            return {path: (int(size), int(mtime))
+                    for path, (size, mtime) in zip(texts.lines, stats, strict=True)}
     return {path: (entry.size, entry.mtime_ns) for path, entry in load_manifest(vault).items()}
 
 
-# A manifest line as ``ManifestEntry.to_json`` writes it: its path (when it holds no escape),
-# size and mtime. (No string value holds '"size": ': a quote in it is escaped.)
-_STATS_LINE = re.compile(rb'\n "([^"\\\n]*)": \{[^\n]*?"size": (\d+), "mtime_ns": (\d+)[,}]')
+# The size and mtime of a manifest line as ``ManifestEntry.to_json`` writes it (no string
+# value holds '"size": ': a quote in it is escaped).
+_STATS = re.compile(rb'"size": (\d+), "mtime_ns": (\d+)[,}]')
 
 
 def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
