@@ -183,9 +183,9 @@ def set_aside(tree: Path) -> None:
     machine: its root filesystem is ext4 without a journal, where the kernel's inode allocator
     skips every inode freed in the last 60 s (360 s while its inode table block is unwritten),
     one buffer lookup each (``recently_deleted`` in ``fs/ext4/ialloc.c``; ``perf`` showed it
-    taking 65 % of the time of creating 30,000 files after 30,000 were removed). Which runs it
-    slowed depended on where the allocator landed: the floor of 50,000 entries took 13–39 s
-    right after removing the last floor's files, 5–7 s with none removed."""
+    taking two thirds of the time of creating 30,000 files after 30,000 were removed). Which
+    runs it slowed depended on where the allocator landed: the floor of 50,000 entries took
+    13–39 s right after removing the last floor's files, 3.4–5.6 s with none removed."""
     if tree.exists():
         TRASH.mkdir(parents=True, exist_ok=True)
         tree.rename(TRASH / str(len(os.listdir(TRASH))))
