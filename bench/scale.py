@@ -9,7 +9,8 @@ missing) is built offline by the ``vaultgen`` command in a child process, and me
   written by a plain Python loop right after it; three times, each cold build paired with its
   floor, and the median of the three ratios kept;
 - every timed run on a quiet disk: no tree the bench is done with is removed before the end of
-  the run (``set_aside``);
+  the run (``set_aside``); a probe before each size tells how quiet the disk is
+  (``disk_probe``);
 - rebuild with no change, against the cold build (and that it wrote nothing);
 - one new day added (the corpus's last day, held back from the cold build), against the cold
   build (the median of three, each from a copy of the vault the cold build left); the vault it
@@ -191,6 +192,23 @@ def set_aside(tree: Path) -> None:
         tree.rename(TRASH / str(len(os.listdir(TRASH))))
 
 
+def disk_probe(folder: Path, files: int = 2000) -> float:
+    """Microseconds of CPU to create a small file, over ``files`` new ones under ``folder``:
+    35 on this machine's quiet disk, 90 and 150 in two tries within minutes of removing many
+    files (``set_aside``). Printed with each run, as a sign of how quiet the disk was: the
+    files of a build or a floor may land where the probe's did not."""
+    probe = folder / "probe"
+    set_aside(probe)
+    probe.mkdir(parents=True)
+    start = time.process_time()
+    for number in range(files):
+        with open(probe / f"{number}.md", "wb") as handle:
+            handle.write(b"x" * 1500)
+    spent = time.process_time() - start
+    set_aside(probe)
+    return 1e6 * spent / files
+
+
 def floor(vault: Path, target: Path) -> tuple[float, float]:
     """Seconds (wall, CPU) to write the vault's files again with a plain loop (the least a
     build does) into a new folder, as the cold build's was."""
@@ -227,6 +245,7 @@ def measure(size: int, corpus_dir: Path) -> dict[str, float]:
     shutil.move(last, held)
     try:
         build = ("build", str(inputs), "-o", str(vault), "--offline")
+        probe = disk_probe(folder)
         colds, floors = [], []
         for _ in range(COLD_BUILDS):  # the last one's vault is the one measured below
             set_aside(vault)
@@ -263,7 +282,8 @@ def measure(size: int, corpus_dir: Path) -> dict[str, float]:
     finally:
         if held.exists():
             shutil.move(held, last)
-    return {"entries": size, "cold_s": cold.seconds, "colds_s": [c.seconds for c in colds],
+    return {"entries": size, "probe_us": probe, "cold_s": cold.seconds,
+            "colds_s": [c.seconds for c in colds],
             "cold/floor": ratios[len(ratios) // 2], "floors": [f for f, _ in floors],
             # the strictest reading: the median cold build against the fastest floor
             "cold/fastest floor": cold.seconds / min(f for f, _ in floors),
@@ -329,6 +349,8 @@ def main() -> int:
         f"{r['entries']:,}: " + ", ".join(f"{f:.1f}" for f in r["floors"]) for r in rows))
     print("cold builds (s): " + "; ".join(
         f"{r['entries']:,}: " + ", ".join(f"{c:.1f}" for c in r["colds_s"]) for r in rows))
+    print("disk probe before the size's runs (µs of CPU to create a file; 35 on a quiet "
+          "disk): " + "; ".join(f"{r['entries']:,}: {r['probe_us']:.0f}" for r in rows))
     print("new days (s): " + "; ".join(
         f"{r['entries']:,}: " + ", ".join(f"{s:.2f}" for s in r["new_days_s"]) for r in rows))
     return 0
