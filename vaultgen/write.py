@@ -420,7 +420,6 @@ class VaultWriter:
         self._current: set[str] = set()  # paths ``pending`` found as last written
         # (staged file, its place in the vault), as strings: tens of thousands at a cold build
         self._staged: list[tuple[str, str]] = []
-        self._count = 0  # files staged, each named by its number (but those of new folders)
         # A folder the vault does not have (a cold build's ``papers``) is staged whole, under
         # ``staging/new``, and moved into the vault in one rename (``_move_new_folders``):
         # each note's folder → the outermost new folder it is in ("" when none).
@@ -483,7 +482,8 @@ class VaultWriter:
         """From now on (before anything is staged), have ``pool``'s worker processes create
         the staged files, and take the hashes of the markdown notes staged as rendered, and
         every note's links, from their checks (``record_checks``) instead of making them."""
-        assert not self._count, "a writer's pool is chosen before it stages a file"
+        assert not self._staged and not self._made, \
+            "a writer's pool is chosen before it stages a file"
         self._files = FileBatches(pool)
         self._hashes_later = True
 
@@ -676,9 +676,8 @@ class VaultWriter:
         if new:
             staged = os.path.join(self._staging, NEW_FOLDERS, path)
         else:
-            staged = os.path.join(self._staging, f"{self._count}.tmp")
+            staged = os.path.join(self._staging, f"{len(self._staged)}.tmp")
             self._staged.append((staged, os.fspath(target)))
-        self._count += 1
         self._files.write(staged, data)
         return staged
 
@@ -695,7 +694,7 @@ class VaultWriter:
 
     def _move_new_folders(self) -> None:
         """Each new folder staged whole moved into the vault by one rename (a cold build's
-        tens of thousands of notes: four renames, not one each); file by file where the
+        tens of thousands of notes: a rename a folder, not one a note); file by file where the
         vault has that folder by now."""
         if self._staging is None:
             return
