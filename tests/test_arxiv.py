@@ -240,7 +240,7 @@ def test_an_incremental_build_asks_only_for_the_new_post_and_saves_the_same_cach
     import shutil
 
     from vaultgen.build import build_vault
-    from vaultgen.increment import SNAPSHOT
+    from vaultgen.snapshot import SNAPSHOT
 
     from .conftest import tree
     from .test_incremental import write_post

@@ -8,6 +8,7 @@ manifests (but for mtimes) and their snapshots must be the same, build for build
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Sequence
@@ -18,8 +19,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from vaultgen.build import BuildResult, build_vault
-from vaultgen.increment import SNAPSHOT
 from vaultgen.model import ArxivRecord, Entry
+from vaultgen.snapshot import SNAPSHOT, load_snapshot
 
 from .conftest import tree
 from .test_incremental import write_post
@@ -75,10 +76,15 @@ def manifest_of(vault: Path) -> dict[str, dict]:  # type: ignore[type-arg]
 
 
 def snapshot_of(vault: Path) -> dict[str, object]:
-    snapshot = json.loads((vault / SNAPSHOT).read_text("utf-8"))
-    for field in ("folders", "root_files", "fingerprint"):
-        del snapshot[field]
-    return snapshot
+    """The snapshot's fields as read back, but those of this very vault (its folders' mtimes,
+    the build record it goes with); the names' keys, which it keeps in no order, sorted."""
+    snapshot = load_snapshot(vault)
+    assert snapshot is not None
+    fields = {f.name: getattr(snapshot, f.name) for f in dataclasses.fields(snapshot)
+              if f.name not in ("folders", "root_files", "fingerprint")}
+    fields["papers"] = [column.values() for column in snapshot.papers]
+    fields["names"] = sorted(snapshot.names.values())
+    return fields
 
 
 def build(posts: Path, vault: Path) -> BuildResult:

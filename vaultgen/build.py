@@ -26,20 +26,18 @@ from .check import NoteChecks, start_checking
 from .errors import BrokenVaultError, InputError, UnsafePathError
 from .gcpause import paused_gc
 from .heap import Releaser, release_freed_memory
-from .increment import (
-    Declined,
-    Fingerprint,
-    fingerprint_digest,
-    folders_of,
-    forget_snapshot,
-    plan_increment,
-    save_snapshot,
-    snapshot_of,
-)
+from .increment import Declined, Fingerprint, plan_increment
 from .inputs import RACY_NS, FoundInputs, ParseCache, find_input_files, read_posts_apart
 from .model import Diagnostic, Library, Note
 from .render import NotePlan, plan_notes, settings_notes, settle_names
 from .resolve import RecordSource, build_library
+from .snapshot import (
+    fingerprint_digest,
+    folders_of,
+    forget_snapshot,
+    save_snapshot,
+    snapshot_of,
+)
 from .workers import NOTES_WORTH_WORKERS, jobs_for, worker_pool
 from .write import (
     MANIFEST,
@@ -236,7 +234,7 @@ def _build_increment(vault: Path, found: FoundInputs,
     library = increment.context.library
     rendered = _write_notes(increment.plans, writer, paths, library, source, keep_notes, 1)
     written = writer.commit()
-    counts = BuildCounts(entries=snapshot.entries, papers=len(snapshot.papers),  # type: ignore[arg-type]
+    counts = BuildCounts(entries=snapshot.entries, papers=snapshot.paper_count(),
                          unresolved=snapshot.unresolved, cited=len(snapshot.cited),
                          tags=len(snapshot.tags), days=len(snapshot.days),
                          links=writer.recorded_links())

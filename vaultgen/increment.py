@@ -1,6 +1,6 @@
 """Building only what added posts change: the daily build of a vault of years of posts.
 
-A build that records what it read (``build.BUILD_STATE``) also saves a ``LibrarySnapshot``:
+A build that records what it read (``build.BUILD_STATE``) also saves a snapshot (``snapshot``):
 for every note, what the others' texts take from it (its name, tags, days, citations). When
 the next build finds the same posts plus new ones — none edited or removed, the same arXiv
 cache and vaultgen, the vault's folders as that build left them — ``plan_increment``
@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import itertools
 import json
 import logging
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -36,8 +34,6 @@ from .inputs import EntryTexts, FoundInputs, ParseCache, read_posts_apart
 from .model import Diagnostic, Entry, Library, Paper
 from .names import NameRegistry, tag_note_name
 from .render import (
-    CITED,
-    PAPERS,
     IndexCounts,
     NotePlan,
     VaultContext,
@@ -45,7 +41,6 @@ from .render import (
     cited_plan,
     day_plan,
     index_plan,
-    names_taken,
     paper_key,
     paper_name_candidates,
     paper_plan,
@@ -56,45 +51,28 @@ from .render import (
     tag_order,
 )
 from .resolve import RecordSource, as_shown, group_papers, title_key
-from .write import ManifestTexts, atomic_write, read_manifest_texts
+from .snapshot import (
+    ARXIV,
+    CITES,
+    LAST_DAY,
+    NAME,
+    PATH,
+    SOURCES,
+    TAGS,
+    TITLE_KEYS,
+    LibrarySnapshot,
+    SnapshotDamaged,
+    cites_of,
+    fingerprint_digest,
+    has_title_key,
+    load_snapshot,
+    paper_row,
+    split_sources,
+    split_tags,
+)
+from .write import ManifestTexts, read_manifest_texts
 
 log = logging.getLogger(__name__)
-
-SNAPSHOT = ".vaultgen/library.json"
-_VERSION = 2
-
-# The fields of a paper's row in the snapshot (a JSON list of strings), by position.
-NAME, PATH, ARXIV, LAST_DAY, TAGS, CITES, SOURCES, TITLE_KEYS = range(8)
-
-
-@dataclass
-class LibrarySnapshot:
-    """What a build's notes are named and made of, as far as other notes depend on it."""
-
-    fingerprint: str  # digest of the fingerprint of the build record it goes with
-    # One row a paper, in the library's order, all strings: [name, path if not
-    # papers/NAME.md, arXiv id, last day posted, tags, ids cited, [[post, line] of each
-    # entry] as JSON, the entries' title keys (``resolve.title_key``)]. Rows of strings
-    # alone decode in half the time of rows holding lists, and a new day reads them all:
-    # tags and ids (which hold no space) are joined by spaces, title keys (which hold no
-    # newline) by newlines (``row_tags``, ``row_cites``, ``row_sources``). Of a full build's
-    # snapshot, rows made as they are saved.
-    papers: Iterable[list]  # type: ignore[type-arg]
-    cited: list[list[str]]  # [arXiv id, name, path if not cited/NAME.md], citation order
-    tags: list[list]  # [tag, hub name, papers carrying it], by tag  # type: ignore[type-arg]
-    days: list[list]  # [ISO day, entries posted], ascending  # type: ignore[type-arg]
-    last_day: list[list]  # entries of the last day, post order: [name, title, post, line]  # type: ignore[type-arg]
-    last_entry: list  # [ISO day, post, line] of the entry that sorts last  # type: ignore[type-arg]
-    names: list[str]  # the keys of every name handed out (``NameRegistry.keys``)
-    entries: int
-    unresolved: int
-    links: int  # links between notes, as the manifest records them
-    folders: dict[str, int]  # folder holding generated notes → its mtime (ns) after the build
-    root_files: dict[str, list[int]]  # generated file at the vault's root → [size, mtime]
-    # The first rows of ``papers`` as read: their number, and their JSON text (written back
-    # as it is).
-    papers_read: int = 0
-    papers_text: bytes = b""
 
 
 class Fingerprint(NamedTuple):
@@ -105,143 +83,6 @@ class Fingerprint(NamedTuple):
     text: str
     value: dict[str, Any]
     inputs_json: str  # the JSON of ``value["inputs"]``, as ``text`` holds it
-
-
-def fingerprint_digest(fingerprint: str) -> str:
-    return hashlib.blake2b(fingerprint.encode("utf-8"), digest_size=16).hexdigest()
-
-
-def snapshot_of(context: VaultContext, fingerprint: str, entries: int, links: int,
-                vault: Path, written: Iterable[str]) -> LibrarySnapshot:
-    """The snapshot of a full build (``written``: every file its manifest records)."""
-    library = context.library
-    folders, root_files = folders_of(vault, written)
-
-    def papers() -> Iterable[list]:  # type: ignore[type-arg]
-        for paper, name in context.paper_items():
-            path = context.paths.get(paper_key(paper), "")
-            yield paper_row(paper, name, "" if path == f"{PAPERS}/{name}.md" else path)
-        title_key.cache_clear()
-
-    cited = []
-    for arxiv_id in library.cited:
-        name = context.cited_names[arxiv_id]
-        path = context.paths.get(arxiv_id, "")
-        cited.append([arxiv_id, name, "" if path == f"{CITED}/{name}.md" else path])
-    tag_papers: Counter[str] = Counter()
-    day_entries: Counter[str] = Counter()
-    last: list[tuple[Entry, str]] = []
-    for paper, name in context.paper_items():
-        tag_papers.update(properties_tags(paper))
-        for entry in paper.entries:
-            day_entries[entry.date.isoformat()] += 1
-            if context.days and entry.date == context.days[-1]:
-                last.append((entry, name))
-    last.sort(key=lambda item: item[0].source)
-    final = max((e for p in library.papers for e in p.entries),
-                key=lambda e: (e.date, e.source), default=None)
-    return LibrarySnapshot(
-        fingerprint=fingerprint_digest(fingerprint), cited=cited,
-        tags=sorted([tag, hub, tag_papers[tag]] for tag, hub in context.tag_names.items()),
-        days=[[day.isoformat(), day_entries[day.isoformat()]] for day in context.days],
-        last_day=[[name, e.title, e.source.path, e.source.line] for e, name in last],
-        last_entry=[final.date.isoformat(), final.source.path, final.source.line]
-        if final else [],
-        papers=papers(), names=names_taken(context), entries=entries,
-        unresolved=len(library.unresolved), links=links, folders=folders,
-        root_files=root_files)
-
-
-def paper_row(paper: Paper, name: str, path: str) -> list[str]:
-    """A paper's row in the snapshot (see ``LibrarySnapshot.papers``)."""
-    return [name, path, paper.arxiv_id or "", max(e.date for e in paper.entries).isoformat(),
-            " ".join(properties_tags(paper)), " ".join(_cites_of(paper)),
-            json.dumps([[e.source.path, e.source.line] for e in paper.entries],
-                       ensure_ascii=False),
-            "\n".join(dict.fromkeys(title_key(e.title) for e in paper.entries))]
-
-
-def row_tags(row: list[str]) -> list[str]:
-    """The tags of a paper's snapshot row."""
-    return row[TAGS].split(" ") if row[TAGS] else []
-
-
-def row_cites(row: list[str]) -> list[str]:
-    """The arXiv ids a paper of the snapshot cites."""
-    return row[CITES].split(" ") if row[CITES] else []
-
-
-def row_sources(row: list[str]) -> list[tuple[str, int]]:
-    """(post, line) of each entry of a paper of the snapshot."""
-    return [(post, line) for post, line in json.loads(row[SOURCES])]
-
-
-def _cites_of(paper: Paper) -> list[str]:
-    return list(dict.fromkeys(i for e in paper.entries for i in e.cites))
-
-
-def folders_of(vault: Path, written: Iterable[str],
-               ) -> tuple[dict[str, int], dict[str, list[int]]]:
-    """The modification times of the folders holding generated files, and the size and
-    modification time of those at the root (whose folder the user's own notes share)."""
-    folders: dict[str, int] = {}
-    root_files: dict[str, list[int]] = {}
-    root = os.path.join(vault, "")
-    for path in written:
-        folder, _, _ = path.rpartition("/")
-        if not folder:
-            stat = os.stat(root + path)
-            root_files[path] = [stat.st_size, stat.st_mtime_ns]
-        elif folder not in folders:
-            folders[folder] = os.stat(root + folder).st_mtime_ns
-    return folders, root_files
-
-
-def save_snapshot(vault: Path, snapshot: LibrarySnapshot) -> None:
-    """Write the snapshot as JSON, a paper's row a line: the rows read from the last
-    snapshot (``papers_as_read``) written back as they were, the others made one at a time."""
-    def lines() -> Iterable[bytes]:
-        head: dict[str, object] = {"version": _VERSION}
-        head.update((f.name, getattr(snapshot, f.name)) for f in dataclasses.fields(snapshot)
-                    if f.name not in ("papers", "papers_read", "papers_text"))
-        head["papers"] = []
-        text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-        yield text[:-2].encode("utf-8") + b"\n"  # up to the rows' "["
-        yield snapshot.papers_text
-        comma = b",\n" if snapshot.papers_text else b""
-        for row in itertools.islice(snapshot.papers, snapshot.papers_read, None):
-            yield comma + json.dumps(row, ensure_ascii=False).encode("utf-8")
-            comma = b",\n"
-        yield _END
-
-    atomic_write(vault / SNAPSHOT, lines())
-
-
-_END = b"\n]}\n"
-
-
-def load_snapshot(vault: Path) -> LibrarySnapshot | None:
-    """The snapshot the last build saved, if it can be read (its rows kept as read too)."""
-    try:
-        data = (vault / SNAPSHOT).read_bytes()
-        head_end = data.index(b"\n")
-        if not data.endswith(_END):
-            return None
-        head = json.loads(data[:head_end] + b"]}")
-        body = data[head_end + 1:len(data) - len(_END)]
-        if not isinstance(head, dict) or head.pop("version", None) != _VERSION:
-            return None
-        head["papers"] = json.loads(b"[" + body + b"]")
-        head["papers_read"], head["papers_text"] = len(head["papers"]), body
-        return LibrarySnapshot(**head)
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def forget_snapshot(vault: Path) -> None:
-    """Remove the snapshot: a build that changes the vault without saving a new one leaves
-    none behind (the next build then takes the full way)."""
-    (vault / SNAPSHOT).unlink(missing_ok=True)
 
 
 # --- The incremental build -----------------------------------------------------------------
@@ -278,7 +119,10 @@ def plan_increment(vault: Path, found: FoundInputs,
     manifest = read_manifest_texts(vault)
     if manifest is None:
         raise Declined("the manifest is not one file a line")
-    return _Planner(snapshot, source, manifest, parse_cache).plan(found, added, state)
+    try:
+        return _Planner(snapshot, source, manifest, parse_cache).plan(found, added, state)
+    except SnapshotDamaged as err:
+        raise Declined(f"the snapshot is damaged: {err}") from err
 
 
 def _added_posts(before: dict, now: dict) -> list[str]:  # type: ignore[type-arg]
@@ -326,9 +170,18 @@ class _Planner:
                  manifest: ManifestTexts, parse_cache: Path) -> None:
         self.parse_cache = parse_cache
         self.snap = snapshot
-        self.rows: list[list] = list(snapshot.papers)  # type: ignore[type-arg]
+        self.count = snapshot.paper_count()  # the papers of the last build
+        self.names = snapshot.papers[NAME].values()
         self.source = source
         self.manifest = manifest
+
+    def column(self, field: int) -> list[str]:
+        """A field of every paper of the last build (``snapshot.NAME`` …), in library order."""
+        return self.snap.papers[field].values()
+
+    def row(self, index: int) -> list[str]:
+        """Every field of a paper of the last build."""
+        return [column.values()[index] for column in self.snap.papers]
 
     def plan(self, found: FoundInputs, added: list[str],
              state: Mapping[str, object]) -> Increment:
@@ -351,19 +204,20 @@ class _Planner:
             expect_few()
         records = source.match_titles(new_entries) if source and new_entries else {}
         new_papers = [as_shown(p, texts) for p in group_papers(new_entries, records)]
-        # Every old title key, a line each (a key holds no newline): searched a few times, not
-        # split into a set of 50,000.
-        old_keys = "\n" + "\n".join(row[TITLE_KEYS] for row in self.rows) + "\n"
-        if any(f"\n{title_key(e.title)}\n" in old_keys for e in new_entries):
+        # Every old title key in one text: searched a few times, not split into a set of 50,000.
+        old_keys = snap.papers[TITLE_KEYS].text() if self.count else None
+        if old_keys is not None and any(has_title_key(old_keys, title_key(e.title))
+                                        for e in new_entries):
             raise Declined("a new entry is of a paper in the vault")
-        old_ids = {row[ARXIV]: row for row in self.rows if row[ARXIV]}
+        old_ids = {arxiv_id: index for index, arxiv_id in enumerate(self.column(ARXIV))
+                   if arxiv_id}
         old_cited = {row[0]: row for row in snap.cited}
         for paper in new_papers:
             if paper.arxiv_id in old_ids or paper.arxiv_id in old_cited:
                 raise Declined(f"arXiv:{paper.arxiv_id} is in the vault already")
 
         # Names, handed out in the order of a full build: days, tags, papers, cited papers.
-        registry = NameRegistry(snap.names)
+        registry = NameRegistry(snap.names.values())
         old_days = [dt.date.fromisoformat(day) for day, _ in snap.days]
         new_days = sorted({e.date for e in new_entries} - set(old_days))
         for day in new_days:
@@ -375,7 +229,7 @@ class _Planner:
             tag_names[tag] = self._take_new(registry, tag_note_name(tag))
         new_names = [registry.take(*paper_name_candidates(p)) for p in new_papers]
         own_ids = set(old_ids) | {p.arxiv_id for p in new_papers if p.arxiv_id}
-        cites = list(dict.fromkeys(i for p in new_papers for i in _cites_of(p)
+        cites = list(dict.fromkeys(i for p in new_papers for i in cites_of(p)
                                    if i not in own_ids))
         new_cited = [i for i in cites if i not in old_cited]
         touched_cited = [i for i in cites if i in old_cited]
@@ -384,16 +238,17 @@ class _Planner:
                        for i in new_cited}
         cited_names.update((i, old_cited[i][1]) for i in touched_cited)
 
-        id_targets = {arxiv_id: row[NAME] for arxiv_id, row in old_ids.items()}
+        id_targets = {arxiv_id: self.names[index] for arxiv_id, index in old_ids.items()}
         id_targets.update((arxiv_id, row[1]) for arxiv_id, row in old_cited.items())
         id_targets.update(cited_names)
         id_targets.update((p.arxiv_id, n) for p, n in zip(new_papers, new_names, strict=True)
                           if p.arxiv_id)
         # Old notes a new paper cites: their "Cited by" gains a line.
-        old_names = {row[NAME]: row for row in self.rows}
+        old_names = {name: index for index, name in enumerate(self.names)}
         touched = {id_targets[i] for p, n in zip(new_papers, new_names, strict=True)
-                   for i in _cites_of(p) if id_targets.get(i, n) != n}
-        touched_papers = [old_names[name] for name in sorted(touched & old_names.keys())]
+                   for i in cites_of(p) if id_targets.get(i, n) != n}
+        touched_papers = [self.row(old_names[name])
+                          for name in sorted(touched & old_names.keys())]
         cited_by = self._cited_by(touched, id_targets, new_papers, new_names)
 
         old_papers = self._old_papers(touched_papers, texts)
@@ -416,10 +271,10 @@ class _Planner:
         hubs, snapshot = self._hubs(context, new_papers, new_names, new_entries, new_days,
                                     len(new_cited))
         plans += hubs + settings_plans()
-        snapshot.papers = [*self.rows, *(paper_row(p, n, "") for p, n in
-                                           zip(new_papers, new_names, strict=True))]
+        for paper, name in zip(new_papers, new_names, strict=True):
+            snapshot.add_paper(paper_row(paper, name))
         snapshot.cited = snap.cited + [[i, cited_names[i], ""] for i in new_cited]
-        snapshot.names = sorted(registry.keys())
+        snapshot.names.added = registry.keys()[len(snap.names):]  # keys are kept in order
         final = max(new_entries, key=lambda e: (e.date, e.source), default=None)
         if final is not None:
             snapshot.last_entry = [final.date.isoformat(), final.source.path,
@@ -447,14 +302,13 @@ class _Planner:
         """The papers citing each old note in ``touched`` and each new one, in library
         order (old papers first)."""
         cited_by: dict[str, list[str]] = defaultdict(list)
-        for row in self.rows:
-            for arxiv_id in row_cites(row):
+        for name, cites in zip(self.names, self.column(CITES), strict=True):
+            for arxiv_id in split_tags(cites):
                 target = id_targets[arxiv_id]
-                if target in touched and target != row[NAME] and \
-                        row[NAME] not in cited_by[target]:
-                    cited_by[target].append(row[NAME])
+                if target in touched and target != name and name not in cited_by[target]:
+                    cited_by[target].append(name)
         for paper, name in zip(new_papers, new_names, strict=True):
-            for arxiv_id in _cites_of(paper):
+            for arxiv_id in cites_of(paper):
                 target = id_targets[arxiv_id]
                 if target != name and name not in cited_by[target]:
                     cited_by[target].append(name)
@@ -466,7 +320,7 @@ class _Planner:
         and their records as the source gives them."""
         if not rows:
             return []
-        places = [row_sources(row) for row in rows]  # (post, line) of each paper's entries
+        places = [split_sources(row[SOURCES]) for row in rows]  # (post, line) of each entry
         posts = {post for entries in places for post, _ in entries}
         cache = texts.cache
         assert cache is not None
@@ -504,13 +358,15 @@ class _Planner:
         touched = {t for p in new_papers for t in properties_tags(p)}
         items: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
         together: dict[str, Counter[str]] = defaultdict(Counter)
-        for row in self.rows:
-            if not any(tag in row[TAGS] for tag in touched):  # a substring first: cheaper
+        last_days = self.column(LAST_DAY)
+        for index, value in enumerate(self.column(TAGS)):
+            if not any(tag in value for tag in touched):  # a substring first: cheaper
                 continue
-            tags = row_tags(row)
+            tags = split_tags(value)
             for tag in tags:
                 if tag in touched:
-                    items[tag].append((dt.date.fromisoformat(row[LAST_DAY]), row[NAME]))
+                    items[tag].append((dt.date.fromisoformat(last_days[index]),
+                                       self.names[index]))
                     together[tag].update(tags)
         for paper, name in new_items:
             tags = properties_tags(paper)
@@ -540,7 +396,7 @@ class _Planner:
             plans.append(day_plan(day, days[at - 1] if at > 0 else None,
                                   days[at + 1] if at + 1 < len(days) else None,
                                   [(name, title) for name, title, _, _ in by_day[day]]))
-        counts = IndexCounts(len(self.rows) + len(new_papers), len(snap.cited) + new_cited,
+        counts = IndexCounts(self.count + len(new_papers), len(snap.cited) + new_cited,
                              tag_papers,
                              {dt.date.fromisoformat(d): n for d, n in day_entries.items()})
         plans.append(index_plan(counts, context.tag_names, days))

@@ -1,0 +1,95 @@
+"""The library snapshot (``vaultgen.snapshot``): columns of strings joined by newlines, read
+back as written, appended to without being encoded again; a damaged one sends the next build
+the full way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vaultgen.snapshot import (
+    FIELDS,
+    NAME,
+    SNAPSHOT,
+    TITLE_KEYS,
+    Joined,
+    has_title_key,
+    load_snapshot,
+)
+
+from .test_increment import build, build_both, post_text
+from .test_incremental import write_post
+
+# Values as a column may hold them: any text without a newline, the empty one too, quotes,
+# backslashes and non-ASCII included (JSON escapes them).
+VALUE = st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",)),
+                max_size=12)
+
+
+@given(st.lists(VALUE, max_size=6), st.lists(VALUE, max_size=6), st.lists(VALUE, max_size=6))
+def test_a_column_reads_back_what_was_written_and_appended(
+        first: list[str], second: list[str], third: list[str]) -> None:
+    written = Joined(count=len(first), make=lambda: first)
+    read = Joined(written.json(), len(first))
+    assert read.values() == first
+    read.added = list(second)  # a new day's papers
+    again = Joined(read.json(), len(first) + len(second))
+    assert again.values() == first + second
+    again.added = list(third)  # and the next day's
+    assert Joined(again.json(), len(again)).values() == first + second + third
+
+
+def test_a_column_of_another_length_than_its_count_is_damaged() -> None:
+    import pytest
+
+    from vaultgen.snapshot import SnapshotDamaged
+
+    with pytest.raises(SnapshotDamaged):
+        Joined(b'"a\\nb"', 3).values()
+    with pytest.raises(SnapshotDamaged):
+        Joined(b'["a"]', 1).values()
+
+
+KEY = st.text(st.sampled_from("ab 1é"), max_size=4).map(lambda k: " ".join(k.split()))
+
+
+@given(st.lists(st.lists(KEY, min_size=1, max_size=3), min_size=1, max_size=5), KEY)
+def test_a_title_key_is_found_as_one_of_the_papers_keys(papers: list[list[str]],
+                                                       key: str) -> None:
+    text = "\n".join("\t".join(keys) for keys in papers)
+    assert has_title_key(text, key) == (key in {k for keys in papers for k in keys})
+
+
+def test_a_new_day_appends_its_papers_to_the_columns_read(tmp_path: Path) -> None:
+    posts, vault = tmp_path / "input", tmp_path / "vault"
+    posts.mkdir()
+    write_post(posts / "2025-05-01.txt", post_text(1, [(0, "A.", [], ["llm"]),
+                                                       (7, "", [], [])]))
+    build(posts, vault)
+    before = (vault / SNAPSHOT).read_bytes().split(b"\n")
+    write_post(posts / "2025-05-02.txt", post_text(2, [(1, "B.", [0], ["llm"])]))
+    assert build_both(posts, vault, tmp_path / "full").incremental
+    after = (vault / SNAPSHOT).read_bytes().split(b"\n")
+    for old, new in zip(before[2:], after[2:], strict=True):  # the columns
+        assert new.startswith(old[:-1])  # as read, the closing quote aside
+    snapshot = load_snapshot(vault)
+    assert snapshot is not None and len(snapshot.papers) == FIELDS
+    assert snapshot.papers[NAME].values() == ["Alpha", "Iota", "Beta"]
+    assert snapshot.papers[TITLE_KEYS].values()[-1] == "beta second paper"
+
+
+def test_a_damaged_column_sends_the_build_the_full_way(tmp_path: Path) -> None:
+    posts, vault = tmp_path / "input", tmp_path / "vault"
+    posts.mkdir()
+    write_post(posts / "2025-05-01.txt", post_text(1, [(0, "A.", [], ["llm"])]))
+    build(posts, vault)
+    lines = (vault / SNAPSHOT).read_bytes().split(b"\n")
+    lines[2 + NAME] = b'"Alpha\\nOmega"'  # two names for one paper
+    (vault / SNAPSHOT).write_bytes(b"\n".join(lines))
+    write_post(posts / "2025-05-02.txt", post_text(2, [(1, "B.", [0], ["llm"])]))
+    result = build(posts, vault)
+    assert not result.incremental and result.counts.papers == 2
+    snapshot = load_snapshot(vault)
+    assert snapshot is not None and snapshot.papers[NAME].values() == ["Alpha", "Beta"]
