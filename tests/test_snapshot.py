@@ -15,11 +15,12 @@ from vaultgen.snapshot import (
     SNAPSHOT,
     TITLE_KEYS,
     Joined,
+    folders_of,
     has_title_key,
     load_snapshot,
 )
 
-from .test_increment import build, build_both, post_text
+from .test_increment import build, build_both, manifest_of, post_text
 from .test_incremental import write_post
 
 # Values as a column may hold them: any text without a newline, the empty one too, quotes,
@@ -93,3 +94,17 @@ def test_a_damaged_column_sends_the_build_the_full_way(tmp_path: Path) -> None:
     assert not result.incremental and result.counts.papers == 2
     snapshot = load_snapshot(vault)
     assert snapshot is not None and snapshot.papers[NAME].values() == ["Alpha", "Beta"]
+
+
+def test_an_increment_records_the_folders_it_adds_files_to(tmp_path: Path) -> None:
+    posts, vault = tmp_path / "input", tmp_path / "vault"
+    posts.mkdir()
+    write_post(posts / "2025-05-01.txt", post_text(1, [(0, "A.", [], ["llm"])]))
+    build(posts, vault)
+    assert not (vault / "cited").exists()
+    # 2501.00005 is a paper only cited: its note opens the folder cited/
+    write_post(posts / "2025-05-02.txt", post_text(2, [(1, "B.", [0, 5], ["llm"])]))
+    assert build_both(posts, vault, tmp_path / "full").incremental
+    snapshot = load_snapshot(vault)
+    assert snapshot is not None and "cited" in snapshot.folders
+    assert (snapshot.folders, snapshot.root_files) == folders_of(vault, manifest_of(vault))

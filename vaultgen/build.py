@@ -244,8 +244,8 @@ def _build_increment(vault: Path, found: FoundInputs,
         if saved is not None:
             snapshot.fingerprint = fingerprint_digest(saved)
             snapshot.links = counts.links
-            snapshot.folders, snapshot.root_files = folders_of(vault,
-                                                               writer.recorded_paths())
+            snapshot.folders, snapshot.root_files = folders_of(
+                vault, writer.paths_recorded_now(), before=snapshot)
             save_snapshot(vault, snapshot)
     return BuildResult(increment.diagnostics, counts, written, library, tuple(rendered),
                        incremental=True)

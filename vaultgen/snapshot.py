@@ -230,14 +230,18 @@ def has_title_key(keys: str, key: str) -> bool:
     return False
 
 
-def folders_of(vault: Path, written: Iterable[str],
+def folders_of(vault: Path, written: Iterable[str], before: LibrarySnapshot | None = None,
                ) -> tuple[dict[str, int], dict[str, list[int]]]:
     """The modification times of the folders holding generated files, and the size and
-    modification time of those at the root (whose folder the user's own notes share)."""
-    folders: dict[str, int] = {}
-    root_files: dict[str, list[int]] = {}
+    modification time of those at the root (whose folder the user's own notes share).
+    ``before``: the snapshot of the build that wrote the other files the manifest records
+    (an increment adds files, never removes one), whose folders and root files are stated
+    again; ``written``: the files written since."""
     root = os.path.join(vault, "")
-    for path in written:
+    folders = {folder: os.stat(root + folder).st_mtime_ns for folder in before.folders} \
+        if before else {}
+    root_files: dict[str, list[int]] = {}
+    for path in [*before.root_files, *written] if before else written:
         folder, _, _ = path.rpartition("/")
         if not folder:
             stat = os.stat(root + path)

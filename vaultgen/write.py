@@ -566,6 +566,11 @@ class VaultWriter:
             return list(self._new_manifest)
         return [*self.partial, *(p for p in self._new_manifest if p not in self.partial)]
 
+    def paths_recorded_now(self) -> list[str]:
+        """The files this build recorded in the manifest (after ``commit``): of a partial
+        build, those it wrote or found as written; the others are as recorded before."""
+        return list(self._new_manifest)
+
     def recorded_links(self) -> int:
         """Links between notes of the vault as written (after ``write_all``)."""
         if self.partial is None:
