@@ -256,6 +256,32 @@ def test_a_new_post_rewrites_one_pair_of_shards_of_the_parse_cache(posts: Path,
     assert "Gamma9" not in parse_cache_text(vault)
 
 
+def test_a_shard_written_in_part_is_the_shard_written_whole(posts: Path,
+                                                           tmp_path: Path) -> None:
+    """A new day writes a shard of the parse cache back as read, with its new post's lines
+    put in (``ParseCache._save_lines``): the same bytes as the shard written whole."""
+    from vaultgen.inputs import ParseCache
+
+    vault = tmp_path / "vault"
+    build_vault([posts], vault, source=CountingSource())
+    shard = ParseCache.shard_of((posts / "2025-05-01.txt").as_posix())
+    new = next(post for k in range(1000) if ParseCache.shard_of(
+        (post := posts / f"2025-05-02-{k}.txt").as_posix()) == shard)  # in the same shard
+    write_post(new, DAY2)
+    assert build_vault([posts], vault, source=CountingSource()).incremental
+    folder = vault / ".vaultgen" / "parsed"
+    assert len(list(folder.iterdir())) == 2  # the one shard, its two files
+    in_part = {p.name: p.read_bytes() for p in folder.iterdir()}
+    cache = ParseCache.load(folder)
+    for post in posts.iterdir():
+        result = cache.get(post.as_posix(), post.stat())
+        assert result is not None and result.entries
+        assert all(cache.text_of(entry) is not None for entry in result.entries)
+    cache.dirty = set(range(ParseCache.SHARDS))
+    cache.save()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == in_part
+
+
 @pytest.mark.parametrize("change", ["add", "edit"])
 def test_a_post_changed_while_a_build_runs_is_read_by_the_next(
         posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:

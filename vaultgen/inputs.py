@@ -13,12 +13,12 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
-from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
 
 from . import code_digest
 from .errors import InputError
+from .keyed_json import keyed_lines, raw_line, read_sorted_sections
 from .model import Diagnostic, Entry, EntryText, ParseResult, SourceRef, names_once
 from .parse import merge_results, parse_post
 from .workers import POSTS_WORTH_WORKERS, jobs_for, worker_pool
@@ -53,6 +53,7 @@ class ParseCache:
         self.files: dict[str, dict] = {}
         self.used: set[str] = set()
         self.dirty: set[int] = set()  # shards to write
+        self._dropped: set[int] = set()  # shards a file was dropped from (written whole)
         self._no_abstract: set[tuple[str, int]] = set()  # cached entries without an abstract
         self._text_shards: dict[int, dict[str, dict]] = {}  # read when first needed
         # The shards read, when not all of them (``load(..., shards=)``): a save then keeps
@@ -117,6 +118,7 @@ class ParseCache:
         if stat.st_mtime_ns > time.time_ns() - RACY_NS:
             if self.files.pop(name, None) is not None:
                 self.dirty.add(self.shard_of(name))
+                self._dropped.add(self.shard_of(name))
             return
         self.used.add(name)
         self.dirty.add(self.shard_of(name))
@@ -152,7 +154,11 @@ class ParseCache:
 
     def save(self) -> None:
         """Write the shards that changed; files no longer read this run are dropped. The
-        texts of the files parsed this run are then no longer held here."""
+        texts of the files parsed this run are then no longer held here.
+
+        A shard is laid out one file a line, sorted (``keyed_json``): a cache loaded in part
+        (a new day's) writes a shard back as read, but for the lines of the files parsed this
+        run, without decoding its other files' texts or encoding them again."""
         if self.path is None:
             return
         from .write import atomic_write
@@ -166,31 +172,57 @@ class ParseCache:
             number = self.shard_of(name)
             if number in shards:
                 shards[number].append(name)
-        head = json.dumps({"version": _CACHE_VERSION, "vaultgen": code_digest()})[:-1]
+        head = {"version": _CACHE_VERSION, "vaultgen": code_digest()}
         for number, names in sorted(shards.items()):
-            rows: list[str] = []  # '"name": {row}', in JSON
-            texts: list[str] = []
+            target, text_target = self.path / f"{number:02d}.json", self._text_path(number)
+            if self.partial is not None and number not in self._dropped and \
+                    self._save_lines(target, text_target, head,
+                                     [name for name in names if "texts" in self.files[name]]):
+                continue
+            rows: list[tuple[str, str]] = []  # (name, its row as JSON)
+            texts: list[tuple[str, str]] = []
             for name in sorted(names):
                 found = self.files[name]
                 text = self._text_json(name, found)
                 if text is None:  # its text is gone (a damaged cache): parsed again next time
                     continue
-                key = encode_basestring(name)
-                texts.append(f"{key}: {text}")
-                rows.append(f"{key}: {self._entry_json(name, found)}")
-            target = self.path / f"{number:02d}.json"
+                texts.append((name, text))
+                rows.append((name, self._entry_json(name, found)))
             if rows:
-                atomic_write(self._text_path(number),
-                             f'{head}, "files": {{{", ".join(texts)}}}}}'.encode())
-                atomic_write(target, f'{head}, "files": {{{", ".join(rows)}}}}}'.encode())
+                atomic_write(text_target, "".join(keyed_lines(head, {"files": texts})).encode())
+                atomic_write(target, "".join(keyed_lines(head, {"files": rows})).encode())
             else:
                 target.unlink(missing_ok=True)
-                self._text_path(number).unlink(missing_ok=True)
+                text_target.unlink(missing_ok=True)
             self._text_shards.pop(number, None)
         self.dirty.clear()
+        self._dropped.clear()
         for found in self.files.values():
             found.pop("texts", None)
             found.pop("rows", None)
+
+    def _save_lines(self, target: Path, text_target: Path, head: dict[str, object],
+                    names: list[str]) -> bool:
+        """Write a shard's two files as read, with the lines of ``names`` (files parsed this
+        run) put in; False when they are not both laid out one file a line by this version
+        of vaultgen (the shard is then written whole)."""
+        from .write import atomic_write
+
+        try:
+            read = [read_sorted_sections(path, names=["files"]) for path in (target, text_target)]
+        except (OSError, ValueError):
+            return False
+        if any(found_head != head for found_head, _ in read):
+            return False
+        texts = {}
+        for name in names:
+            text = self._text_json(name, self.files[name])
+            assert text is not None, "the texts of a file parsed this run are held"
+            texts[name] = raw_line(name, text)
+        rows = {name: raw_line(name, self._entry_json(name, self.files[name])) for name in names}
+        atomic_write(text_target, read[1][1]["files"].document_with(texts))
+        atomic_write(target, read[0][1]["files"].document_with(rows))
+        return True
 
     def _text_json(self, name: str, found: dict) -> str | None:
         text = self._text_row(name, found)
