@@ -108,3 +108,20 @@ def test_an_increment_records_the_folders_it_adds_files_to(tmp_path: Path) -> No
     snapshot = load_snapshot(vault)
     assert snapshot is not None and "cited" in snapshot.folders
     assert (snapshot.folders, snapshot.root_files) == folders_of(vault, manifest_of(vault))
+
+
+@given(st.lists(st.tuples(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1,
+                                  max_size=10), st.integers(1, 10**6)), min_size=1, max_size=3))
+def test_a_papers_sources_are_the_json_of_its_entries_places(
+        places: list[tuple[str, int]]) -> None:
+    import datetime as dt
+    import json
+
+    from vaultgen.model import Entry, Paper, SourceRef
+    from vaultgen.snapshot import SOURCES, paper_row, split_sources
+
+    paper = Paper(tuple(Entry(dt.date(2025, 5, 1), "T", (), "", None, None, (), (),
+                              SourceRef(post, line)) for post, line in places))
+    value = paper_row(paper, "T")[SOURCES]
+    assert value == json.dumps([list(place) for place in places], ensure_ascii=False)
+    assert split_sources(value) == places

@@ -21,6 +21,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # json.dumps of a str, in C
 from pathlib import Path
 
 from .model import Entry, Paper
@@ -193,8 +194,8 @@ _FIELDS: tuple[Callable[[Paper, str], str], ...] = (
     lambda paper, name: max(e.date for e in paper.entries).isoformat(),
     lambda paper, name: " ".join(properties_tags(paper)),
     lambda paper, name: " ".join(cites_of(paper)),
-    lambda paper, name: json.dumps([[e.source.path, e.source.line] for e in paper.entries],
-                                   ensure_ascii=False),
+    lambda paper, name: "[" + ", ".join(f"[{encode_basestring(e.source.path)}, {e.source.line}]"
+                                        for e in paper.entries) + "]",  # as json.dumps, faster
     lambda paper, name: "\t".join(dict.fromkeys(title_key(e.title) for e in paper.entries)),
 )
 
