@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,8 +44,6 @@ def test_a_column_reads_back_what_was_written_and_appended(
 
 
 def test_a_column_of_another_length_than_its_count_is_damaged() -> None:
-    import pytest
-
     from vaultgen.snapshot import SnapshotDamaged
 
     with pytest.raises(SnapshotDamaged):
@@ -73,7 +72,7 @@ def test_a_new_day_appends_its_papers_to_the_columns_read(tmp_path: Path) -> Non
     write_post(posts / "2025-05-02.txt", post_text(2, [(1, "B.", [0], ["llm"])]))
     assert build_both(posts, vault, tmp_path / "full").incremental
     after = (vault / SNAPSHOT).read_bytes().split(b"\n")
-    for old, new in zip(before[2:], after[2:], strict=True):  # the columns
+    for old, new in zip(before[1:-1], after[1:-1], strict=True):  # names, notes, columns
         assert new.startswith(old[:-1])  # as read, the closing quote aside
     snapshot = load_snapshot(vault)
     assert snapshot is not None and len(snapshot.papers) == FIELDS
@@ -81,13 +80,17 @@ def test_a_new_day_appends_its_papers_to_the_columns_read(tmp_path: Path) -> Non
     assert snapshot.papers[TITLE_KEYS].values()[-1] == "beta second paper"
 
 
-def test_a_damaged_column_sends_the_build_the_full_way(tmp_path: Path) -> None:
+NOTES_LINE, FIRST_COLUMN_LINE = 2, 3  # the file's lines: head, names, notes, columns
+
+
+@pytest.mark.parametrize("line", [NOTES_LINE, FIRST_COLUMN_LINE + NAME])
+def test_a_damaged_column_sends_the_build_the_full_way(tmp_path: Path, line: int) -> None:
     posts, vault = tmp_path / "input", tmp_path / "vault"
     posts.mkdir()
     write_post(posts / "2025-05-01.txt", post_text(1, [(0, "A.", [], ["llm"])]))
     build(posts, vault)
     lines = (vault / SNAPSHOT).read_bytes().split(b"\n")
-    lines[2 + NAME] = b'"Alpha\\nOmega"'  # two names for one paper
+    lines[line] = lines[line][:-1] + b'\\nOmega"'  # one value too many
     (vault / SNAPSHOT).write_bytes(b"\n".join(lines))
     write_post(posts / "2025-05-02.txt", post_text(2, [(1, "B.", [0], ["llm"])]))
     result = build(posts, vault)

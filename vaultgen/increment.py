@@ -172,6 +172,7 @@ class _Planner:
         self.snap = snapshot
         self.count = snapshot.paper_count()  # the papers of the last build
         self.names = snapshot.papers[NAME].values()
+        snapshot.notes.values()  # read now: a damaged column declines the plan, not the build
         self.source = source
         self.manifest = manifest
 

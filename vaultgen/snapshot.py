@@ -8,8 +8,9 @@ joined by newlines (``Joined``). Reading a field is decoding one string and spli
 few milliseconds), where decoding 50,000 rows of eight strings took 0.13–0.18 s; a new day
 writes each column back as it read it, its new papers' values appended.
 
-The file, a line each: the other fields as a JSON object (with the number of papers and of
-names), the keys of the names handed out, then the papers' eight columns.
+The file, a line each: the other fields as a JSON object (with the number of papers, names and
+notes), the keys of the names handed out, the paths of the notes, then the papers' eight
+columns.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ class LibrarySnapshot:
     last_day: list[list]  # entries of the last day, post order: [name, title, post, line]  # type: ignore[type-arg]
     last_entry: list  # [ISO day, post, line] of the entry that sorts last  # type: ignore[type-arg]
     names: Joined  # the keys of every name handed out (``NameRegistry.keys``), in no order
+    # The vault paths of the notes (.md) the manifest records, in no order: the link check
+    # of a new day resolves against them, and listing them from the manifest's 26 MB took
+    # longer than splitting this
+    notes: Joined
     entries: int
     unresolved: int
     links: int  # links between notes, as the manifest records them
@@ -132,8 +137,10 @@ def snapshot_of(context: VaultContext, fingerprint: str, entries: int, links: in
                 vault: Path, written: Iterable[str]) -> LibrarySnapshot:
     """The snapshot of a full build (``written``: every file its manifest records)."""
     library = context.library
+    written = list(written)
     folders, root_files = folders_of(vault, written)
     count = len(context.paper_names)
+    notes = [path for path in written if path.endswith(".md")]
 
     def paths() -> Iterable[str]:
         for paper, name in context.paper_items():
@@ -175,7 +182,8 @@ def snapshot_of(context: VaultContext, fingerprint: str, entries: int, links: in
         last_day=[[name, e.title, e.source.path, e.source.line] for e, name in last],
         last_entry=[final.date.isoformat(), final.source.path, final.source.line]
         if final else [],
-        papers=papers, names=Joined(count=len(names), make=lambda: names), entries=entries,
+        papers=papers, names=Joined(count=len(names), make=lambda: names),
+        notes=Joined(count=len(notes), make=lambda: notes), entries=entries,
         unresolved=len(library.unresolved), links=links, folders=folders,
         root_files=root_files)
 
@@ -252,7 +260,7 @@ def folders_of(vault: Path, written: Iterable[str], before: LibrarySnapshot | No
     return folders, root_files
 
 
-_OWN_LINES = ("papers", "names")  # fields with a line of their own, not in the first
+_OWN_LINES = ("names", "notes", "papers")  # fields with lines of their own, in this order
 
 
 def save_snapshot(vault: Path, snapshot: LibrarySnapshot) -> None:
@@ -261,9 +269,10 @@ def save_snapshot(vault: Path, snapshot: LibrarySnapshot) -> None:
         head: dict[str, object] = {"version": _VERSION}
         head.update((f.name, getattr(snapshot, f.name)) for f in dataclasses.fields(snapshot)
                     if f.name not in _OWN_LINES)
-        head.update(papers=snapshot.paper_count(), names=len(snapshot.names))
+        head.update(papers=snapshot.paper_count(), names=len(snapshot.names),
+                    notes=len(snapshot.notes))
         yield json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        for joined in (snapshot.names, *snapshot.papers):
+        for joined in (snapshot.names, snapshot.notes, *snapshot.papers):
             yield b"\n"
             yield joined.json()
         yield b"\n"
@@ -276,16 +285,17 @@ def load_snapshot(vault: Path) -> LibrarySnapshot | None:
     read when asked for: ``SnapshotDamaged`` then)."""
     try:
         lines = (vault / SNAPSHOT).read_bytes().split(b"\n")
-        if len(lines) != 3 + FIELDS or lines[-1]:
+        if len(lines) != 4 + FIELDS or lines[-1]:
             return None
         head = json.loads(lines[0])
         if not isinstance(head, dict) or head.pop("version", None) != _VERSION:
             return None
-        papers, names = head.pop("papers"), head.pop("names")
-        if not isinstance(papers, int) or not isinstance(names, int):
+        papers, names, notes = head.pop("papers"), head.pop("names"), head.pop("notes")
+        if not all(isinstance(count, int) for count in (papers, names, notes)):
             return None
         return LibrarySnapshot(**head, names=Joined(lines[1], names),
-                               papers=[Joined(line, papers) for line in lines[2:-1]])
+                               notes=Joined(lines[2], notes),
+                               papers=[Joined(line, papers) for line in lines[3:-1]])
     except (OSError, ValueError, TypeError, KeyError):
         return None
 
