@@ -77,7 +77,7 @@ def manifest_of(vault: Path) -> dict[str, dict]:  # type: ignore[type-arg]
 
 def snapshot_of(vault: Path) -> dict[str, object]:
     """The snapshot's fields as read back, but those of this very vault (its folders' mtimes,
-    the build record it goes with); the names' keys and the notes, which it keeps in no order,
+    the build record it goes with); the names' keys and the files, which it keeps in no order,
     sorted."""
     snapshot = load_snapshot(vault)
     assert snapshot is not None
@@ -85,7 +85,7 @@ def snapshot_of(vault: Path) -> dict[str, object]:
               if f.name not in ("folders", "root_files", "fingerprint")}
     fields["papers"] = [column.values() for column in snapshot.papers]
     fields["names"] = sorted(snapshot.names.values())
-    fields["notes"] = sorted(snapshot.notes.values())
+    fields["files"] = sorted(snapshot.files.values())
     return fields
 
 

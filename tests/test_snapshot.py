@@ -72,7 +72,7 @@ def test_a_new_day_appends_its_papers_to_the_columns_read(tmp_path: Path) -> Non
     write_post(posts / "2025-05-02.txt", post_text(2, [(1, "B.", [0], ["llm"])]))
     assert build_both(posts, vault, tmp_path / "full").incremental
     after = (vault / SNAPSHOT).read_bytes().split(b"\n")
-    for old, new in zip(before[1:-1], after[1:-1], strict=True):  # names, notes, columns
+    for old, new in zip(before[1:-1], after[1:-1], strict=True):  # names, files, columns
         assert new.startswith(old[:-1])  # as read, the closing quote aside
     snapshot = load_snapshot(vault)
     assert snapshot is not None and len(snapshot.papers) == FIELDS
@@ -80,10 +80,10 @@ def test_a_new_day_appends_its_papers_to_the_columns_read(tmp_path: Path) -> Non
     assert snapshot.papers[TITLE_KEYS].values()[-1] == "beta second paper"
 
 
-NOTES_LINE, FIRST_COLUMN_LINE = 2, 3  # the file's lines: head, names, notes, columns
+FILES_LINE, FIRST_COLUMN_LINE = 2, 3  # the file's lines: head, names, files, columns
 
 
-@pytest.mark.parametrize("line", [NOTES_LINE, FIRST_COLUMN_LINE + NAME])
+@pytest.mark.parametrize("line", [FILES_LINE, FIRST_COLUMN_LINE + NAME])
 def test_a_damaged_column_sends_the_build_the_full_way(tmp_path: Path, line: int) -> None:
     posts, vault = tmp_path / "input", tmp_path / "vault"
     posts.mkdir()

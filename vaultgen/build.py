@@ -228,15 +228,13 @@ def _build_increment(vault: Path, found: FoundInputs,
     forget_snapshot(vault)
     snapshot = increment.snapshot
     writer = VaultWriter(vault, partial=increment.manifest, links_before=snapshot.links)
-    new_notes = [p.path for p in increment.plans if p.path.endswith(".md") and
-                 p.path not in increment.manifest]
+    paths = [*(p for p in increment.manifest if p.endswith(".md")),
+             *(p.path for p in increment.plans if p.path.endswith(".md") and
+               p.path not in increment.manifest)]
     library = increment.context.library
-    notes = snapshot.notes.values()  # the manifest's notes (read by the plan: not damaged)
-    rendered = _write_notes(increment.plans, writer, [*notes, *new_notes], library, source,
-                            keep_notes, 1)
+    rendered = _write_notes(increment.plans, writer, paths, library, source, keep_notes, 1)
     written = writer.commit()
-    snapshot.notes.added = [p for p in writer.paths_recorded_now()
-                            if p.endswith(".md") and p not in increment.manifest]
+    snapshot.files.added = [p for p in writer.paths_recorded_now() if p not in increment.manifest]
     counts = BuildCounts(entries=snapshot.entries, papers=snapshot.paper_count(),
                          unresolved=snapshot.unresolved, cited=len(snapshot.cited),
                          tags=len(snapshot.tags), days=len(snapshot.days),

@@ -172,7 +172,7 @@ class _Planner:
         self.snap = snapshot
         self.count = snapshot.paper_count()  # the papers of the last build
         self.names = snapshot.papers[NAME].values()
-        snapshot.notes.values()  # read now: a damaged column declines the plan, not the build
+        manifest.take_paths(snapshot.files.values())  # the paths it holds, not listed again
         self.source = source
         self.manifest = manifest
 

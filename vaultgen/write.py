@@ -241,6 +241,12 @@ class ManifestTexts(Mapping[str, ManifestEntry]):
     def __contains__(self, path: object) -> bool:
         return path in self._entries or path in self.lines
 
+    def take_paths(self, paths: list[str]) -> None:
+        """The paths it holds, in any order, as another record of them lists them (the
+        snapshot of the build that wrote it): iterating it then does not list them from
+        the file's lines."""
+        self._paths = paths
+
     def __iter__(self) -> Iterator[str]:
         if self._paths is None:
             self._paths = list(self.lines)
