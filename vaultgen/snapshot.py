@@ -1,6 +1,6 @@
 """The snapshot a build leaves of its library (``.vaultgen/library.json``): what the next
 build's increment (``increment.plan_increment``) needs to know of the notes it does not render
-— their names, tags, days and citations.
+— their names, tags, days and citations — and the files the manifest records.
 
 A new day needs a few fields of every paper (50,000 at the scale of years) and every field of
 a few. So the papers are kept by column: each field of every paper one JSON string, its values
