@@ -4,21 +4,28 @@ the full way."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vaultgen.model import Entry, Paper, SourceRef
 from vaultgen.snapshot import (
     FIELDS,
     NAME,
     SNAPSHOT,
+    SOURCES,
     TITLE_KEYS,
     Joined,
+    SnapshotDamaged,
     folders_of,
     has_title_key,
     load_snapshot,
+    paper_row,
+    split_sources,
 )
 
 from .test_increment import build, build_both, manifest_of, post_text
@@ -44,8 +51,6 @@ def test_a_column_reads_back_what_was_written_and_appended(
 
 
 def test_a_column_of_another_length_than_its_count_is_damaged() -> None:
-    from vaultgen.snapshot import SnapshotDamaged
-
     with pytest.raises(SnapshotDamaged):
         Joined(b'"a\\nb"', 3).values()
     with pytest.raises(SnapshotDamaged):
@@ -117,12 +122,6 @@ def test_an_increment_records_the_folders_it_adds_files_to(tmp_path: Path) -> No
                                   max_size=10), st.integers(1, 10**6)), min_size=1, max_size=3))
 def test_a_papers_sources_are_the_json_of_its_entries_places(
         places: list[tuple[str, int]]) -> None:
-    import datetime as dt
-    import json
-
-    from vaultgen.model import Entry, Paper, SourceRef
-    from vaultgen.snapshot import SOURCES, paper_row, split_sources
-
     paper = Paper(tuple(Entry(dt.date(2025, 5, 1), "T", (), "", None, None, (), (),
                               SourceRef(post, line)) for post, line in places))
     value = paper_row(paper, "T")[SOURCES]
