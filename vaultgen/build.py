@@ -234,7 +234,6 @@ def _build_increment(vault: Path, found: FoundInputs,
     library = increment.context.library
     rendered = _write_notes(increment.plans, writer, paths, library, source, keep_notes, 1)
     written = writer.commit()
-    snapshot.files.added = [p for p in writer.paths_recorded_now() if p not in increment.manifest]
     counts = BuildCounts(entries=snapshot.entries, papers=snapshot.paper_count(),
                          unresolved=snapshot.unresolved, cited=len(snapshot.cited),
                          tags=len(snapshot.tags), days=len(snapshot.days),
@@ -243,10 +242,12 @@ def _build_increment(vault: Path, found: FoundInputs,
         saved = _save_state(vault, found, fingerprint, counts, increment.diagnostics, source,
                             increment.recheck_on)
         if saved is not None:
+            recorded = writer.recorded_paths()
             snapshot.fingerprint = fingerprint_digest(saved)
             snapshot.links = counts.links
-            snapshot.folders, snapshot.root_files = folders_of(
-                vault, writer.paths_recorded_now(), before=snapshot)
+            snapshot.files.added = [p for p in recorded if p not in increment.manifest]
+            snapshot.folders, snapshot.root_files = folders_of(vault, recorded,
+                                                               before=snapshot)
             save_snapshot(vault, snapshot)
     return BuildResult(increment.diagnostics, counts, written, library, tuple(rendered),
                        incremental=True)

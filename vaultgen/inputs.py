@@ -161,8 +161,6 @@ class ParseCache:
         run, without decoding its other files' texts or encoding them again."""
         if self.path is None:
             return
-        from .write import atomic_write
-
         if self.partial is None:
             for name in set(self.files) - self.used:
                 del self.files[name]
@@ -175,31 +173,37 @@ class ParseCache:
         head = {"version": _CACHE_VERSION, "vaultgen": code_digest()}
         for number, names in sorted(shards.items()):
             target, text_target = self.path / f"{number:02d}.json", self._text_path(number)
-            if self.partial is not None and number not in self._dropped and \
-                    self._save_lines(target, text_target, head,
-                                     [name for name in names if "texts" in self.files[name]]):
-                continue
-            rows: list[tuple[str, str]] = []  # (name, its row as JSON)
-            texts: list[tuple[str, str]] = []
-            for name in sorted(names):
-                found = self.files[name]
-                text = self._text_json(name, found)
-                if text is None:  # its text is gone (a damaged cache): parsed again next time
-                    continue
-                texts.append((name, text))
-                rows.append((name, self._entry_json(name, found)))
-            if rows:
-                atomic_write(text_target, "".join(keyed_lines(head, {"files": texts})).encode())
-                atomic_write(target, "".join(keyed_lines(head, {"files": rows})).encode())
-            else:
-                target.unlink(missing_ok=True)
-                text_target.unlink(missing_ok=True)
-            self._text_shards.pop(number, None)
+            if self.partial is None or number in self._dropped or not self._save_lines(
+                    target, text_target, head,
+                    [name for name in names if "texts" in self.files[name]]):
+                self._save_whole(target, text_target, head, names)
+            self._text_shards.pop(number, None)  # as written now
         self.dirty.clear()
         self._dropped.clear()
         for found in self.files.values():
             found.pop("texts", None)
             found.pop("rows", None)
+
+    def _save_whole(self, target: Path, text_target: Path, head: dict[str, object],
+                    names: list[str]) -> None:
+        """Write a shard's two files from its ``names`` (removed when it has none)."""
+        from .write import atomic_write
+
+        rows: list[tuple[str, str]] = []  # (name, its row as JSON)
+        texts: list[tuple[str, str]] = []
+        for name in sorted(names):
+            found = self.files[name]
+            text = self._text_json(name, found)
+            if text is None:  # its text is gone (a damaged cache): parsed again next time
+                continue
+            texts.append((name, text))
+            rows.append((name, self._entry_json(name, found)))
+        if rows:
+            atomic_write(text_target, "".join(keyed_lines(head, {"files": texts})).encode())
+            atomic_write(target, "".join(keyed_lines(head, {"files": rows})).encode())
+        else:
+            target.unlink(missing_ok=True)
+            text_target.unlink(missing_ok=True)
 
     def _save_lines(self, target: Path, text_target: Path, head: dict[str, object],
                     names: list[str]) -> bool:

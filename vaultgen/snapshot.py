@@ -38,7 +38,7 @@ _VERSION = 3
 # arXiv ids it cites (the same); the post and line of each entry (JSON); the title keys of its
 # entries (``resolve.title_key``, which holds no whitespace but single spaces; joined by tabs).
 NAME, PATH, ARXIV, LAST_DAY, TAGS, CITES, SOURCES, TITLE_KEYS = range(8)
-FIELDS = 8
+FIELDS = TITLE_KEYS + 1
 
 
 class SnapshotDamaged(Exception):
@@ -260,10 +260,11 @@ def folders_of(vault: Path, written: Iterable[str], before: LibrarySnapshot | No
 
 
 _OWN_LINES = ("names", "files", "papers")  # fields with lines of their own, in this order
+_FIRST_COLUMN_LINE = 3  # after the head's line, the names' and the files'
 
 
 def save_snapshot(vault: Path, snapshot: LibrarySnapshot) -> None:
-    """Write the snapshot: its first line, its names', then a line a column."""
+    """Write the snapshot: its head, its names', its files', then a line a column."""
     def lines() -> Iterable[bytes]:
         head: dict[str, object] = {"version": _VERSION}
         head.update((f.name, getattr(snapshot, f.name)) for f in dataclasses.fields(snapshot)
@@ -284,7 +285,7 @@ def load_snapshot(vault: Path) -> LibrarySnapshot | None:
     read when asked for: ``SnapshotDamaged`` then)."""
     try:
         lines = (vault / SNAPSHOT).read_bytes().split(b"\n")
-        if len(lines) != 4 + FIELDS or lines[-1]:
+        if len(lines) != _FIRST_COLUMN_LINE + FIELDS + 1 or lines[-1]:  # (a last newline)
             return None
         head = json.loads(lines[0])
         if not isinstance(head, dict) or head.pop("version", None) != _VERSION:
@@ -294,7 +295,8 @@ def load_snapshot(vault: Path) -> LibrarySnapshot | None:
             return None
         return LibrarySnapshot(**head, names=Joined(lines[1], names),
                                files=Joined(lines[2], files),
-                               papers=[Joined(line, papers) for line in lines[3:-1]])
+                               papers=[Joined(line, papers)
+                                       for line in lines[_FIRST_COLUMN_LINE:-1]])
     except (OSError, ValueError, TypeError, KeyError):
         return None
 

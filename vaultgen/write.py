@@ -567,14 +567,9 @@ class VaultWriter:
                 shutil.rmtree(self.vault, ignore_errors=True)
 
     def recorded_paths(self) -> list[str]:
-        """Every file the manifest records, as written (after ``commit``)."""
-        if self.partial is None:
-            return list(self._new_manifest)
-        return [*self.partial, *(p for p in self._new_manifest if p not in self.partial)]
-
-    def paths_recorded_now(self) -> list[str]:
-        """The files this build recorded in the manifest (after ``commit``): of a partial
-        build, those it wrote or found as written; the others are as recorded before."""
+        """The files this build recorded in the manifest (after ``commit``): every file it
+        records; of a partial build, those it wrote or found as written (the others are as
+        recorded before)."""
         return list(self._new_manifest)
 
     def recorded_links(self) -> int:
