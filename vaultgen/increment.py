@@ -68,7 +68,7 @@ from .snapshot import (
     load_snapshot,
     paper_row,
     split_sources,
-    split_tags,
+    split_words,
 )
 from .write import ManifestTexts, read_manifest_texts
 
@@ -304,7 +304,7 @@ class _Planner:
         order (old papers first)."""
         cited_by: dict[str, list[str]] = defaultdict(list)
         for name, cites in zip(self.names, self.column(CITES), strict=True):
-            for arxiv_id in split_tags(cites):
+            for arxiv_id in split_words(cites):
                 target = id_targets[arxiv_id]
                 if target in touched and target != name and name not in cited_by[target]:
                     cited_by[target].append(name)
@@ -363,7 +363,7 @@ class _Planner:
         for index, value in enumerate(self.column(TAGS)):
             if not any(tag in value for tag in touched):  # a substring first: cheaper
                 continue
-            tags = split_tags(value)
+            tags = split_words(value)
             for tag in tags:
                 if tag in touched:
                     items[tag].append((dt.date.fromisoformat(last_days[index]),

@@ -212,8 +212,9 @@ def paper_row(paper: Paper, name: str) -> list[str]:
     return [field(paper, name) for field in _FIELDS]
 
 
-def split_tags(value: str) -> list[str]:
-    """The tags of a ``TAGS`` value, or the ids of a ``CITES`` one."""
+def split_words(value: str) -> list[str]:
+    """The words of a value joined by spaces: the tags of a ``TAGS`` value, the ids of a
+    ``CITES`` one."""
     return value.split(" ") if value else []
 
 
