@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_notes import KEY_TEXT, SCALAR_TEXT
-from vaultgen.flat_yaml import dump_flat, dump_pyyaml
+from vaultgen.flat_yaml import _dump_plain, dump_flat, dump_pyyaml
 from vaultgen.render import dump_properties
 
 TEXT = st.one_of(
@@ -42,6 +42,30 @@ def test_the_flat_writer_writes_what_pyyaml_writes_wherever_it_answers(
         assert written == pyyaml(properties), properties
 
 
+# Texts near what decides plain or quoted at once for a whole note: booleans and nulls and
+# words that only start like them, first characters the resolver or the emitter looks at,
+# spaces, colons and hashes at either end.
+WORDISH = st.one_of(
+    st.sampled_from(["yes", "No", "NULL", "off", "On", "true", "y", "n", "~", "nota bene",
+                     "Nora Noodle", "off-policy", "Yann", "tüy", "0.5", "2025-04-30",
+                     "3209.00007", "-x", "- x", ".inf", "=", "<<", "a:", "a: b", "a #b",
+                     "a#b", " a", "a ", "", "\u2028", "x\ny"]),
+    st.text(alphabet="FNOTYfnotyabz -:#.0\n ", min_size=1, max_size=6),
+)
+
+
+@settings(max_examples=3000)
+@given(st.lists(st.tuples(st.sampled_from(["title", "authors", "tags", "arxiv", "date"]),
+                          st.one_of(WORDISH, st.lists(WORDISH, max_size=4), st.dates())),
+                max_size=6))
+def test_a_note_written_in_one_pass_is_written_as_pyyaml_writes_it(
+        pairs: list[tuple[str, object]]) -> None:
+    properties = dict(pairs)
+    written = _dump_plain(properties)
+    if written is not None:
+        assert written == pyyaml(properties), properties
+
+
 def test_the_flat_writer_answers_for_a_paper_note() -> None:
     properties: dict[str, object] = {
         "type": "paper", "title": "MiMo: Unlocking the Reasoning Potential",
@@ -55,6 +79,7 @@ def test_the_flat_writer_answers_for_a_paper_note() -> None:
     assert written is not None
     assert written == pyyaml(properties)
     assert dump_properties(properties) == f"---\n{written}---\n"
+    assert _dump_plain(properties) == written  # in one pass, the way of the usual note
 
 
 def test_an_object_met_twice_is_written_twice_not_as_an_alias() -> None:

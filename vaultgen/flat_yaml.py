@@ -98,6 +98,96 @@ def dump_pyyaml(properties: dict[str, object]) -> str:
 def dump_flat(properties: dict[str, object]) -> str | None:
     """The YAML block map ``dump_pyyaml`` writes for ``properties``, or None when a key or
     value is not of the flat kinds this knows."""
+    quick = _dump_plain(properties)
+    return quick if quick is not None else _dump_each(properties)
+
+
+# A text that starts with none of these, and passes ``_plain_throughout``'s checks, is written
+# plain: what else keeps a text from it is about its first characters.
+_LOOK_FIRST = _INDICATORS_FIRST | _RESOLVED_FIRST | frozenset(" ?:-")
+# Of those, the letters that start only PyYAML's booleans and nulls (yes, No, true, null …):
+# words of letters alone, so that a text going on with a space or a hyphen is text.
+_WORD_FIRST = "".join(sorted(
+    first for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+    if first.isalpha() and {tag for tag, _ in resolvers} <=
+    {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}))
+# A list item (in a block "- a\n- b") that starts with a character of ``_LOOK_FIRST``, but
+# for a word of such a letter going on with more than letters.
+_LOOK_ITEM = re.compile(
+    "(?:^|\n)- (?:[" + re.escape("".join(sorted(_LOOK_FIRST - set(_WORD_FIRST)))) + "]|["
+    + _WORD_FIRST + "][A-Za-z]*(?:\n|$))")
+# The printable characters and the line break that joins texts in ``_plain_throughout``.
+_PRINTABLE_LINES = re.compile(_PRINTABLE.pattern.replace("[", "[\n", 1))
+
+
+def _dump_plain(properties: dict[str, object]) -> str | None:
+    """``dump_flat`` for the usual note: each text written plain, unless its first
+    characters or a ": " or " #" in it may ask for quotes (``_text`` decides then, for a
+    list's every item). The rest of what would keep a text from being plain is checked on
+    all the texts at once, as one string (``_plain_throughout``), not one at a time: most
+    texts of a note (its title, its authors) are new to it. None when that check fails, or
+    a value is not a text, a list of texts or a ``_scalar``: ``_dump_each`` decides then."""
+    lines: list[str] = []
+    texts: list[str] = []  # the texts written plain, a list's joined by line breaks
+    items = 0
+    for key, value in properties.items():
+        if type(key) is not str or not _plain_key(key):
+            return None
+        if type(value) is str:
+            if not value or value[0] in _LOOK_FIRST or ": " in value or " #" in value:
+                written = _text(value)
+                if written is None:
+                    return None
+            else:
+                written = value
+                texts.append(value)
+                items += 1
+            lines.append(f"{key}: {written}")
+        elif type(value) is list:
+            if not value:
+                lines.append(f"{key}: []")
+                continue
+            try:
+                block = "- " + "\n- ".join(value)  # (a TypeError: not texts alone)
+            except TypeError:
+                return None
+            if ": " in block or " #" in block or _LOOK_ITEM.search(block):
+                # each item written as ``_text`` says
+                lines.append(f"{key}:")
+                for item in value:
+                    written = _text(item)
+                    if written is None:
+                        return None
+                    lines.append("- " + written)
+                continue
+            lines.append(f"{key}:\n{block}")
+            texts.append("\n".join(value))
+            items += len(value)
+        else:
+            written = _scalar(value)
+            if written is None:
+                return None
+            lines.append(f"{key}: {written}")
+    if not lines or (texts and not _plain_throughout("\n".join(texts), items)):
+        return None
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _plain_throughout(joined: str, items: int) -> bool:
+    """Whether the ``items`` texts joined by line breaks, whose first characters ask for
+    no quotes and which hold no ": " or " #", are each written plain: none is empty or
+    long or holds a line break or a character the emitters escape, starts or ends with a
+    space or ends with ":"."""
+    return (len(joined) <= _MAX_LENGTH and joined.count("\n") == items - 1
+            and "\n\n" not in joined and joined[:1] not in ("", "\n")
+            and _PRINTABLE_LINES.fullmatch(joined) is not None and ":\n" not in joined
+            and " \n" not in joined and "\n " not in joined
+            and joined[0] != " " and joined[-1] not in " :\n")
+
+
+def _dump_each(properties: dict[str, object]) -> str | None:
+    """``dump_flat`` deciding how to write each value on its own."""
     lines: list[str] = []
     for key, value in properties.items():
         if type(key) is not str or not _plain_key(key):
