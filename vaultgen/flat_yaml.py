@@ -116,8 +116,6 @@ _WORD_FIRST = "".join(sorted(
 _LOOK_ITEM = re.compile(
     "(?:^|\n)- (?:[" + re.escape("".join(sorted(_LOOK_FIRST - set(_WORD_FIRST)))) + "]|["
     + _WORD_FIRST + "][A-Za-z]*(?:\n|$))")
-# The printable characters and the line break that joins texts in ``_plain_throughout``.
-_PRINTABLE_LINES = re.compile(_PRINTABLE.pattern.replace("[", "[\n", 1))
 
 
 def _dump_plain(properties: dict[str, object]) -> str | None:
@@ -181,7 +179,8 @@ def _plain_throughout(joined: str, items: int) -> bool:
     space or ends with ":"."""
     return (len(joined) <= _MAX_LENGTH and joined.count("\n") == items - 1
             and "\n\n" not in joined and joined[:1] not in ("", "\n")
-            and _PRINTABLE_LINES.fullmatch(joined) is not None and ":\n" not in joined
+            and _PRINTABLE.fullmatch(joined.replace("\n", " ")) is not None
+            and ":\n" not in joined
             and " \n" not in joined and "\n " not in joined
             and joined[0] != " " and joined[-1] not in " :\n")
 
