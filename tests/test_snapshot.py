@@ -23,9 +23,11 @@ from vaultgen.snapshot import (
     SnapshotDamaged,
     folders_of,
     has_title_key,
+    lines_with_words,
     load_snapshot,
     paper_row,
     split_sources,
+    split_words,
 )
 
 from .test_increment import build, build_both, manifest_of, post_text
@@ -65,6 +67,27 @@ def test_a_title_key_is_found_as_one_of_the_papers_keys(papers: list[list[str]],
                                                        key: str) -> None:
     text = "\n".join("\t".join(keys) for keys in papers)
     assert has_title_key(text, key) == (key in {k for keys in papers for k in keys})
+
+
+WORD = st.sampled_from(["rl", "rl-x", "llm", "a/b", "x.y", "xay", "é"])
+
+
+@given(st.lists(st.lists(WORD, max_size=3).map(" ".join), min_size=1, max_size=6),
+       st.sets(WORD, max_size=3))
+def test_the_values_holding_words_are_found_by_one_search(values: list[str],
+                                                          words: set[str]) -> None:
+    column = Joined(Joined(count=len(values), make=lambda: values).json(), len(values))
+    found = list(lines_with_words(column.counted_text(), words))
+    assert found == [(index, value) for index, value in enumerate(values)
+                     if set(split_words(value)) & words]
+
+
+def test_a_column_searched_whole_must_hold_its_count_of_values() -> None:
+    assert Joined(b'"a b\\nc"', 2).counted_text() == "a b\nc"
+    assert Joined(b'""', 0).counted_text() == "" == Joined(b'""', 1).counted_text()
+    for text, count in ((b'"a\\nb"', 3), (b'"a"', 0), (b'"a"', 2)):
+        with pytest.raises(SnapshotDamaged):
+            Joined(text, count).counted_text()
 
 
 def test_a_new_day_appends_its_papers_to_the_columns_read(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # json.dumps of a str, in C
 from pathlib import Path
@@ -70,6 +71,14 @@ class Joined:
         if not isinstance(value, str):
             raise SnapshotDamaged("a column is not a string")
         return value
+
+    def counted_text(self) -> str:
+        """``text``, found to hold as many strings as the head says (else
+        ``SnapshotDamaged``): for a search over all of them (``lines_with_words``)."""
+        text = self.text()
+        if (text.count("\n") + 1 if self._count else len(text)) != self._count:
+            raise SnapshotDamaged(f"a column does not hold {self._count} values")
+        return text
 
     def values(self) -> list[str]:
         """The strings as read (not those added since)."""
@@ -216,6 +225,26 @@ def split_words(value: str) -> list[str]:
     """The words of a value joined by spaces: the tags of a ``TAGS`` value, the ids of a
     ``CITES`` one."""
     return value.split(" ") if value else []
+
+
+def lines_with_words(text: str, words: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(index, value) of each value of a column's text (``Joined.text``: values joined by
+    newlines) that holds one of ``words`` as one of its words (``split_words``): found by
+    one search of the whole text, not by splitting it into tens of thousands of values."""
+    words = sorted(set(words), key=len, reverse=True)  # (the longest first: "rl-x", "rl")
+    if not words or not text:
+        return
+    found = re.compile("(?<![^ \n])(?:" + "|".join(map(re.escape, words)) + ")(?![^ \n])")
+    index, at, end = 0, 0, -1  # the value at ``index`` starts at ``at``, ends at ``end``
+    for match in found.finditer(text):
+        if match.start() <= end:
+            continue  # another word of the value given already
+        index += text.count("\n", at, match.start())
+        at = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.start())
+        if end < 0:
+            end = len(text)
+        yield index, text[at:end]
 
 
 def split_sources(value: str) -> list[tuple[str, int]]:
