@@ -82,6 +82,14 @@ def test_the_values_holding_words_are_found_by_one_search(values: list[str],
                      if set(split_words(value)) & words]
 
 
+def test_a_word_is_found_only_whole() -> None:
+    text = "\n".join(["rl-x", "xrl", "llm rl", "", "rl", "x rl-x rl"])
+    assert list(lines_with_words(text, {"rl"})) == [(2, "llm rl"), (4, "rl"), (5, "x rl-x rl")]
+    assert list(lines_with_words(text, {"rl-x", "llm"})) == [(0, "rl-x"), (2, "llm rl"),
+                                                              (5, "x rl-x rl")]
+    assert list(lines_with_words(text, set())) == []
+
+
 def test_a_column_searched_whole_must_hold_its_count_of_values() -> None:
     assert Joined(b'"a b\\nc"', 2).counted_text() == "a b\nc"
     assert Joined(b'""', 0).counted_text() == "" == Joined(b'""', 1).counted_text()

@@ -19,7 +19,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -230,18 +229,25 @@ def split_words(value: str) -> list[str]:
 def lines_with_words(text: str, words: Iterable[str]) -> Iterator[tuple[int, str]]:
     """(index, value) of each value of a column's text (``Joined.text``: values joined by
     newlines) that holds one of ``words`` as one of its words (``split_words``): found by
-    one search of the whole text, not by splitting it into tens of thousands of values."""
-    words = sorted(set(words), key=len, reverse=True)  # (the longest first: "rl-x", "rl")
-    if not words or not text:
-        return
-    found = re.compile("(?<![^ \n])(?:" + "|".join(map(re.escape, words)) + ")(?![^ \n])")
+    searching the whole text for each word (``str.find``, which skips ahead through text
+    that cannot hold it), not by splitting it into tens of thousands of values. The words
+    hold no space or newline (tags, arXiv ids)."""
+    found: list[int] = []  # where a word stands whole
+    for word in set(words):
+        start = text.find(word) if word else -1
+        while start >= 0:
+            end = start + len(word)
+            if (start == 0 or text[start - 1] in " \n") and \
+                    (end == len(text) or text[end] in " \n"):
+                found.append(start)
+            start = text.find(word, end)
     index, at, end = 0, 0, -1  # the value at ``index`` starts at ``at``, ends at ``end``
-    for match in found.finditer(text):
-        if match.start() <= end:
-            continue  # another word of the value given already
-        index += text.count("\n", at, match.start())
-        at = text.rfind("\n", 0, match.start()) + 1
-        end = text.find("\n", match.start())
+    for start in sorted(found):
+        if start <= end:
+            continue  # in the value given already
+        index += text.count("\n", at, start)
+        at = text.rfind("\n", 0, start) + 1
+        end = text.find("\n", start)
         if end < 0:
             end = len(text)
         yield index, text[at:end]
