@@ -150,13 +150,10 @@ def _dump_plain(properties: dict[str, object]) -> str | None:
             except TypeError:
                 return None
             if ": " in block or " #" in block or _LOOK_ITEM.search(block):
-                # each item written as ``_text`` says
-                lines.append(f"{key}:")
-                for item in value:
-                    written = _text(item)
-                    if written is None:
-                        return None
-                    lines.append("- " + written)
+                each = _item_lines(value)  # each item written as ``_text`` says
+                if each is None:
+                    return None
+                lines += (f"{key}:", *each)
                 continue
             lines.append(f"{key}:\n{block}")
             texts.append("\n".join(value))
@@ -178,11 +175,10 @@ def _plain_throughout(joined: str, items: int) -> bool:
     long or holds a line break or a character the emitters escape, starts or ends with a
     space or ends with ":"."""
     return (len(joined) <= _MAX_LENGTH and joined.count("\n") == items - 1
-            and "\n\n" not in joined and joined[:1] not in ("", "\n")
-            and _PRINTABLE.fullmatch(joined.replace("\n", " ")) is not None
+            and joined[:1] not in ("", "\n", " ") and joined[-1] not in " :\n"
+            and "\n\n" not in joined and " \n" not in joined and "\n " not in joined
             and ":\n" not in joined
-            and " \n" not in joined and "\n " not in joined
-            and joined[0] != " " and joined[-1] not in " :\n")
+            and _PRINTABLE.fullmatch(joined.replace("\n", " ")) is not None)
 
 
 def _dump_each(properties: dict[str, object]) -> str | None:
@@ -195,12 +191,10 @@ def _dump_each(properties: dict[str, object]) -> str | None:
             if not value:
                 lines.append(f"{key}: []")
                 continue
-            lines.append(f"{key}:")
-            for item in value:  # (text mostly: ``_text`` called here, not through ``_scalar``)
-                written = _text(item) if type(item) is str else _scalar(item)
-                if written is None:
-                    return None
-                lines.append("- " + written)
+            each = _item_lines(value)
+            if each is None:
+                return None
+            lines += (f"{key}:", *each)
             continue
         written = _text(value) if type(value) is str else _scalar(value)
         if written is None:
@@ -210,3 +204,15 @@ def _dump_each(properties: dict[str, object]) -> str | None:
         return None
     lines.append("")
     return "\n".join(lines)
+
+
+def _item_lines(value: list[object]) -> list[str] | None:
+    """The lines of a list's items, each written as ``_text`` or ``_scalar`` says; None when
+    one is not of the flat kinds."""
+    lines = []
+    for item in value:  # (text mostly: ``_text`` called here, not through ``_scalar``)
+        written = _text(item) if type(item) is str else _scalar(item)
+        if written is None:
+            return None
+        lines.append("- " + written)
+    return lines
