@@ -23,14 +23,14 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from stat import S_ISLNK
+from stat import S_IMODE, S_ISLNK
 from typing import TYPE_CHECKING
 
 from .errors import UnsafePathError
@@ -362,9 +362,14 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes | memoryview], *,
 
     A killed process leaves the old file or the new one, never a part. ``sync`` also flushes
     the data to disk before the rename (for the manifest and the arXiv cache: the notes can be
-    rebuilt, like git's loose objects, which it does not fsync by default either).
+    rebuilt, like git's loose objects, which it does not fsync by default either). A new file
+    gets the mode the user's umask gives new files; a file replaced keeps its mode.
     """
-    temp = write_temp(path.parent, data, sync=sync)
+    try:
+        mode: int | None = S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = None  # a new file
+    temp = write_temp(path.parent, data, sync=sync, mode=mode)
     try:
         os.replace(temp, path)
     except BaseException:
@@ -372,14 +377,28 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes | memoryview], *,
         raise
 
 
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
 def write_temp(folder: Path, data: bytes | Iterable[bytes | memoryview], *,
-               sync: bool = False) -> Path:
+               sync: bool = False, mode: int | None = None) -> Path:
     """``data`` (bytes, or pieces of them written as they come) in a new temporary file in
-    ``folder`` (to be renamed where it belongs)."""
+    ``folder`` (to be renamed where it belongs), with permission bits ``mode`` (None: those
+    of a new file under the user's umask, as ``open`` gives them)."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".vaultgen-", suffix=".tmp")
+    for _ in range(100):
+        temp = folder / f".vaultgen-{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(temp, _TEMP_FLAGS, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"{folder}: no free name for a temporary file")
     try:
         with os.fdopen(fd, "wb") as handle:
+            if mode is not None:
+                os.chmod(temp, mode)
             if isinstance(data, bytes):
                 handle.write(data)
             else:
@@ -388,9 +407,9 @@ def write_temp(folder: Path, data: bytes | Iterable[bytes | memoryview], *,
                 handle.flush()
                 os.fsync(handle.fileno())
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
-    return Path(temp)
+    return temp
 
 
 # --- Writing --------------------------------------------------------------------------------
@@ -775,13 +794,24 @@ class VaultWriter:
 
 
 def _replace_all(moves: Iterable[tuple[str, str]]) -> None:
-    """Each (staged file, its place) moved into place, its folder made when missing."""
+    """Each (staged file, its place) moved into place, its folder made when missing; a file
+    replaced keeps its mode (a new one has the mode its staged file was created with)."""
     folders: set[str] = set()
+    created: int | None = None  # the mode staged files are created with (the same for all)
     for temp, target in moves:
         folder = os.path.dirname(target)
         if folder not in folders:
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
+        try:
+            mode = S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = None
+        if mode is not None:
+            if created is None:
+                created = S_IMODE(os.stat(temp).st_mode)
+            if mode != created:
+                os.chmod(temp, mode)
         os.replace(temp, target)
 
 
