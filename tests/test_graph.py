@@ -263,3 +263,19 @@ def test_stats_of_a_vault_without_papers(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["stats", str(tmp_path), "--plot", str(tmp_path / "p.png")])
     assert result.exit_code == 1 and "nothing to plot" in result.output
     assert "0 papers" in result.output and not (tmp_path / "p.png").exists()
+
+
+def test_gexf_graphml_and_json_nodes_are_labelled_by_note_name(tmp_path: Path) -> None:
+    graph = typed_graph(check_files(small_vault()).graph)
+    names = {"papers/A.md": "A", "cited/C.md": "C", "tags/llm (tag).md": "llm (tag)",
+             "days/2024-01-03.md": "2024-01-03", "My thoughts.md": "My thoughts"}
+    (tmp_path / "g.gexf").write_text(to_gexf(graph), encoding="utf-8")
+    (tmp_path / "g.graphml").write_text(to_graphml(graph), encoding="utf-8")
+    gexf = nx.read_gexf(tmp_path / "g.gexf")
+    graphml = nx.read_graphml(tmp_path / "g.graphml")
+    back = nx.node_link_graph(json.loads(to_node_link_json(graph)), edges="links")
+    for node, name in names.items():
+        assert gexf.nodes[node]["label"] == name
+        assert graphml.nodes[node]["label"] == name
+        assert back.nodes[node]["label"] == name
+    assert gexf.edges["papers/A.md", "papers/B.md"]["label"] == "cites"

@@ -147,13 +147,25 @@ def community_of(groups: Iterable[Community]) -> dict[str, int]:
 
 # --- Exports ----------------------------------------------------------------------------------
 
+def note_name(path: str) -> str:
+    """The name Obsidian shows for a note: its file name without folder and ``.md``."""
+    name = path.rpartition("/")[2]
+    return name[:-3] if name.endswith(".md") else name
+
+
+def _labelled(data: Mapping[str, object], node: str) -> dict[str, object]:
+    """A node's attributes with a ``label`` (the note's name) when it has none: the label
+    Gephi and Cytoscape show."""
+    return {"label": note_name(node), **data}
+
+
 def _flat(graph: nx.DiGraph, *, edge_key: str = "type") -> nx.DiGraph:
-    """A copy whose attributes GraphML and GEXF can hold: lists become ``;``-joined text, and
-    the edge type is stored under ``edge_key``."""
+    """A labelled copy whose attributes GraphML and GEXF can hold: lists become ``;``-joined
+    text, and the edge type is stored under ``edge_key``."""
     flat = nx.DiGraph()
     for node, data in graph.nodes(data=True):
         flat.add_node(node, **{k: ";".join(v) if isinstance(v, list) else str(v)
-                               for k, v in data.items()})
+                               for k, v in _labelled(data, node).items()})
     for source, target, kind in graph.edges(data="type"):
         attributes = {edge_key: kind}
         if edge_key != "type":
@@ -163,12 +175,14 @@ def _flat(graph: nx.DiGraph, *, edge_key: str = "type") -> nx.DiGraph:
 
 
 def to_graphml(graph: nx.DiGraph) -> str:
-    """GraphML for Gephi, Cytoscape and yEd; list attributes joined with ``;``."""
+    """GraphML for Gephi, Cytoscape and yEd; nodes labelled by note name, list attributes
+    joined with ``;``."""
     return "\n".join(nx.generate_graphml(_flat(graph), encoding="utf-8")) + "\n"
 
 
 def to_gexf(graph: nx.DiGraph) -> str:
-    """GEXF 1.2 for Gephi; list attributes joined with ``;``. GEXF reserves an edge's ``type``
+    """GEXF 1.2 for Gephi; nodes labelled by note name (the node ids are paths), list
+    attributes joined with ``;``. GEXF reserves an edge's ``type``
     (directed or not), so the edge type is its ``relation`` and its ``label``."""
     buffer = io.BytesIO()
     nx.write_gexf(_flat(graph, edge_key="relation"), buffer, encoding="utf-8")
@@ -176,8 +190,10 @@ def to_gexf(graph: nx.DiGraph) -> str:
 
 
 def to_node_link_json(graph: nx.DiGraph) -> str:
-    """networkx node-link JSON (``nx.node_link_graph`` reads it back); lists kept."""
+    """networkx node-link JSON (``nx.node_link_graph`` reads it back); nodes labelled by note
+    name, lists kept."""
     data = nx.node_link_data(graph, edges="links")
+    data["nodes"] = [_labelled(node, node["id"]) for node in data["nodes"]]
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
