@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
+import stat
+import tempfile
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import networkx as nx
@@ -13,7 +19,7 @@ from click.testing import CliRunner
 
 from vaultgen.canvas import render_canvases
 from vaultgen.check import check_files, check_vault
-from vaultgen.cli import cli
+from vaultgen.cli import GRAPH_FORMATS, cli
 from vaultgen.graph import (
     communities,
     paper_graph,
@@ -279,3 +285,204 @@ def test_gexf_graphml_and_json_nodes_are_labelled_by_note_name(tmp_path: Path) -
         assert graphml.nodes[node]["label"] == name
         assert back.nodes[node]["label"] == name
     assert gexf.edges["papers/A.md", "papers/B.md"]["label"] == "cites"
+
+
+@contextmanager
+def umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def file_modes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_graph_outputs_have_the_mode_of_a_new_file(vault: Path, mask: int) -> None:
+    runner = CliRunner()
+    elsewhere = vault.parent / "elsewhere"
+    before = set(file_modes(vault.parent))
+    with umask(mask):
+        for fmt in GRAPH_FORMATS:
+            for args in ([], ["-o", str(elsewhere / f"out.{fmt}")]):
+                if fmt == "canvas" and args:
+                    continue
+                result = runner.invoke(cli, ["graph", str(vault), "-f", fmt, *args])
+                assert result.exit_code == 0, result.output
+        canvas = vault / "Paper graph.canvas"
+        canvas.write_text(canvas.read_text(encoding="utf-8").replace('"x": ', '"x": 1', 1),
+                          encoding="utf-8")
+        forced = runner.invoke(cli, ["graph", str(vault), "--force"])  # a backup
+        assert forced.exit_code == 0, forced.output
+    made = {p: m for p, m in file_modes(vault.parent).items() if p not in before}
+    made.pop("vault/Paper graph.canvas")  # written by the test, then replaced
+    assert {"vault-graph.html", "vault-graph.graphml", "vault-graph.gexf", "vault-graph.json",
+            "elsewhere/out.html", "vault/.vaultgen/views.json"} <= set(made)
+    assert any(p.startswith("vault/.vaultgen/backup/") for p in made)
+    assert {p: oct(m) for p, m in made.items() if m != 0o666 & ~mask} == {}
+
+
+def test_graph_outputs_it_replaces_keep_their_mode(vault: Path) -> None:
+    runner = CliRunner()
+    page = vault.parent / "page.html"
+    canvas = vault / "Paper graph.canvas"
+    outputs = ([], ["-f", "html", "-o", str(page)])
+    with umask(0o022):
+        for args in outputs:
+            assert runner.invoke(cli, ["graph", str(vault), *args]).exit_code == 0
+        canvas.chmod(0o664)
+        page.chmod(0o600)
+        before = canvas.read_bytes(), page.read_bytes()
+        (vault / "papers" / "New.md").write_text(
+            paper("New", "2025-05-03", ["rl"], cites=["μP"]), encoding="utf-8")
+        for args in outputs:
+            result = runner.invoke(cli, ["graph", str(vault), *args])
+            assert result.exit_code == 0, result.output
+    assert canvas.read_bytes() != before[0] and page.read_bytes() != before[1]
+    assert (oct(stat.S_IMODE(canvas.stat().st_mode)), oct(stat.S_IMODE(page.stat().st_mode))) \
+        == (oct(0o664), oct(0o600))
+
+
+def vault_state(vault: Path) -> dict[str, tuple[int, int, int, bytes]]:
+    """Every file and folder of the vault: its mode, size, mtime and (files) bytes."""
+    state = {}
+    for path in sorted([vault, *vault.rglob("*")]):
+        found = path.lstat()
+        state[path.relative_to(vault).as_posix()] = (
+            found.st_mode, found.st_size, found.st_mtime_ns,
+            path.read_bytes() if path.is_file() else b"")
+    return state
+
+
+@pytest.mark.parametrize("fmt", ["html", "graphml", "gexf", "json"])
+def test_graph_written_elsewhere_touches_nothing_in_the_vault(vault: Path, fmt: str) -> None:
+    before = vault_state(vault)
+    out = vault.parent / "out" / f"graph.{fmt}"
+    for _ in range(2):  # written, then written again
+        result = CliRunner().invoke(cli, ["graph", str(vault), "-f", fmt, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert vault_state(vault) == before
+    assert out.stat().st_size > 0
+
+
+def test_graph_replaces_a_file_named_with_o_outside_the_vault(vault: Path) -> None:
+    out = vault.parent / "graph.json"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["graph", str(vault), "-f", "json", "-o", str(out)]).exit_code == 0
+    out.write_text("edited\n", encoding="utf-8")
+    again = runner.invoke(cli, ["graph", str(vault), "-f", "json", "-o", str(out)])
+    assert again.exit_code == 0, again.output
+    assert json.loads(out.read_text(encoding="utf-8"))["nodes"]
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A folder another user may enter (pytest's own are its owner's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="vaultgen-test-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+def make_read_only(folder: Path) -> None:
+    for path in sorted([folder, *folder.rglob("*")], reverse=True):
+        path.chmod(stat.S_IMODE(path.stat().st_mode) & ~0o222)
+
+
+def invoke_showing_tracebacks(args: list[str]) -> tuple[int, str]:
+    """A command's exit code and output, with the traceback of an exception it did not
+    catch."""
+    result = CliRunner().invoke(cli, args)
+    output = result.output
+    if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+        output += "".join(traceback.format_exception(*result.exc_info))
+    return result.exit_code, output
+
+
+def load_what_commands_import() -> None:
+    """Import every module the commands import as they run, and draw a small graph in every
+    format (which imports what networkx's writers need)."""
+    import importlib
+
+    for module in ("canvas", "check", "graph", "outputs", "stats", "webpage", "write"):
+        importlib.import_module(f"vaultgen.{module}")
+    graph = typed_graph(check_files(small_vault()).graph)
+    for export in (to_gexf, to_graphml, to_node_link_json):
+        export(graph)
+    render_page(graph, communities(graph), "warm-up")
+    invoke_showing_tracebacks(["graph", "--help"])
+
+
+def invoke_without_rights(args: list[str]) -> tuple[int, str]:
+    """Run a command as a user whom permission bits bind: as it is when not root; as root
+    (whom they do not bind), in a child process that becomes ``nobody`` first."""
+    if os.geteuid() != 0:
+        return invoke_showing_tracebacks(args)
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's coverage is not collected)
+        try:
+            os.close(read_end)
+            load_what_commands_import()  # the interpreter's folder may be root's alone
+            try:
+                os.setgroups([])
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+            except OSError as err:
+                os.write(write_end, json.dumps([None, str(err)]).encode())
+                raise
+            code, output = invoke_showing_tracebacks(args)
+            os.write(write_end, json.dumps([code, output]).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        answer = pipe.read()
+    os.waitpid(child, 0)
+    assert answer, "the child process gave no answer"
+    code, output = json.loads(answer)
+    if code is None:
+        pytest.skip(f"root here cannot become another user: {output}")
+    return code, output
+
+
+def test_graph_of_a_read_only_vault_written_elsewhere(shared_tmp: Path, data: Path) -> None:
+    vault = shared_tmp / "vault"
+    shutil.copytree(data / "golden" / "basic" / "expected", vault)
+    assert CliRunner().invoke(cli, ["graph", str(vault)]).exit_code == 0  # the canvas
+    out = shared_tmp / "out"
+    out.mkdir(mode=0o777)
+    out.chmod(0o777)
+    make_read_only(vault)
+    before = vault_state(vault)
+    code, output = invoke_without_rights(["graph", str(vault)])  # the canvas, up to date
+    assert code == 0 and "unchanged 1" in output, output
+    for fmt in ("html", "gexf"):
+        code, output = invoke_without_rights(
+            ["graph", str(vault), "-f", fmt, "-o", str(out / f"x.{fmt}")])
+        assert code == 0, output
+        assert (out / f"x.{fmt}").stat().st_size > 0
+    assert vault_state(vault) == before
+
+
+def test_graph_of_a_read_only_vault_into_it_fails_in_one_line(shared_tmp: Path,
+                                                              data: Path) -> None:
+    vault = shared_tmp / "vault"
+    shutil.copytree(data / "golden" / "basic" / "expected", vault)
+    make_read_only(vault)
+    before = vault_state(vault)
+    code, output = invoke_without_rights(["graph", str(vault)])
+    assert code == 1, output
+    assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
+    assert "Paper graph.canvas" in output and "ermission denied" in output
+    assert vault_state(vault) == before

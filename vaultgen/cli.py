@@ -233,12 +233,15 @@ def default_graph_output(vault: Path, fmt: str) -> Path:
               help="canvas: papers on one canvas; more make an overview canvas plus one "
                    "canvas per community.")
 @click.option("--force", is_flag=True,
-              help="Replace an output you edited (a copy goes to VAULT/.vaultgen/backup/).")
+              help="Replace an output in the vault you edited (a copy goes to "
+                   "VAULT/.vaultgen/backup/).")
 def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: bool) -> None:
     """Draw the paper graph of a vault: a canvas, a web page, or a file for Gephi.
 
     Papers and the papers they cite, grouped into communities (by shared tags and
-    citations). Files you edited after vaultgen wrote them are kept unless --force.
+    citations). An output in the vault you edited after vaultgen wrote it (a canvas whose
+    cards you moved) is kept unless --force; a file outside the vault is written as named,
+    and nothing is written into the vault then.
 
     Example:
 
@@ -266,10 +269,12 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
         files = {target: render_page(typed, groups, vault.resolve().name)}
     else:
         files = {target: EXPORTS[fmt](typed)}
-    report = write_outputs(vault, files, force=force)
-    for path in report.kept:
-        click.echo(f"kept {path}: changed since vaultgen wrote it (--force replaces it)",
-                   err=True)
+    try:
+        report = write_outputs(vault, files, force=force)
+    except VaultgenError as err:
+        raise _fail(err) from err
+    for path, why in report.kept:
+        click.echo(f"kept {path}: {why}", err=True)
     papers = paper_graph(typed)
     grouped = f", {len(groups)} communities" if groups else ""
     click.echo(f"{len(papers)} papers, {papers.number_of_edges()} citations{grouped}; "

@@ -1,22 +1,36 @@
-"""Writing the files ``vaultgen graph`` makes, without ever overwriting the user's.
+"""Writing the files ``vaultgen graph`` makes, without ever overwriting the user's notes.
 
-A file is written when it does not exist, or when it is exactly what vaultgen last wrote there
-(its hash is recorded in ``VAULT/.vaultgen/views.json``). A file the user made or edited, such
-as a canvas whose cards they moved, is kept unless ``force``; then it is first copied under
-``VAULT/.vaultgen/backup/``.
+A file inside the vault (the canvas) is written when it does not exist, or when it is exactly
+what vaultgen last wrote there (its hash is recorded in ``VAULT/.vaultgen/views.json``). One
+the user made or edited, such as a canvas whose cards they moved, is kept unless ``force``;
+then it is first copied under ``VAULT/.vaultgen/backup/``. Nothing is written through a
+symlink in the vault.
+
+A file outside the vault is the user's to name: it is written as asked, replacing what is
+there, and recorded nowhere; the vault is only read (it may be read-only).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .write import BACKUP_DIR, atomic_write, sha256
+from .errors import UnsafePathError, VaultgenError
+from .write import BACKUP_DIR, atomic_write, safe_target, sha256
 
 VIEWS_MANIFEST = ".vaultgen/views.json"
+
+
+class OutputError(VaultgenError):
+    """An output, or the record of the outputs, cannot be read or written."""
+
+    def __init__(self, path: Path, doing: str, err: OSError) -> None:
+        super().__init__(f"{path}: cannot {doing}: {err.strerror or err}")
+        self.path = path
 
 
 @dataclass
@@ -25,51 +39,104 @@ class OutputReport:
 
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
-    kept: list[Path] = field(default_factory=list)
+    kept: list[tuple[Path, str]] = field(default_factory=list)  # (path, why)
     backups: list[Path] = field(default_factory=list)
 
 
-def _record_key(vault: Path, path: Path) -> str:
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(vault.resolve()).as_posix()
-    except ValueError:
-        return str(resolved)
+KEPT_EDITED = "changed since vaultgen wrote it (--force replaces it)"
+
+
+def vault_relative(vault: Path, path: Path) -> str | None:
+    """``path`` as a vault-relative POSIX path, or None when it is outside the vault."""
+    for inner, outer in ((Path(os.path.abspath(path)), Path(os.path.abspath(vault))),
+                         (path.resolve(), vault.resolve())):
+        try:
+            return inner.relative_to(outer).as_posix()
+        except ValueError:
+            continue
+    return None
 
 
 def write_outputs(vault: Path, files: Mapping[Path, str], *, force: bool = False,
                   now: dt.datetime | None = None) -> OutputReport:
-    """Write ``files`` (path → text); see the module docstring for what is kept."""
+    """Write ``files`` (path → text); see the module docstring for what is kept. Raises
+    ``OutputError`` when a file cannot be written."""
+    report = OutputReport()
+    inside: dict[str, tuple[Path, bytes]] = {}
+    for path, text in files.items():
+        relative = vault_relative(vault, path)
+        if relative is None:
+            _write_outside(path, text.encode("utf-8"), report)
+        else:
+            inside[relative] = (path, text.encode("utf-8"))
+    if inside:
+        _write_inside(vault, inside, report, force=force,
+                      stamp=(now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ"))
+    return report
+
+
+def _write_outside(path: Path, data: bytes, report: OutputReport) -> None:
+    """Write a file outside the vault (through a symlink, as any program writing a file does)
+    unless it already holds ``data``."""
+    target = Path(os.path.realpath(path))
+    if _read(target) == data:
+        report.unchanged.append(path)
+        return
+    _write(target, data, shown=path)
+    report.written.append(path)
+
+
+def _write_inside(vault: Path, files: Mapping[str, tuple[Path, bytes]], report: OutputReport,
+                  *, force: bool, stamp: str) -> None:
     manifest_path = vault / VIEWS_MANIFEST
     try:
-        recorded: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
+        before = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        recorded = {}
-    report = OutputReport()
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    for path, text in files.items():
-        key = _record_key(vault, path)
-        data = text.encode("utf-8")
-        digest = sha256(data)
-        if path.is_symlink():
-            report.kept.append(path)
+        before = {}
+    if not isinstance(before, dict):
+        before = {}
+    # Records of files outside the vault (kept there by earlier versions) are dropped.
+    recorded = {key: value for key, value in before.items() if not os.path.isabs(key)}
+    for relative, (path, data) in files.items():
+        try:
+            target = safe_target(vault, relative)
+        except UnsafePathError as err:
+            report.kept.append((path, str(err).removeprefix(f"{relative}: ")))
             continue
-        if path.exists():
-            existing = path.read_bytes()
-            if sha256(existing) == digest:
-                recorded[key] = digest
+        digest = sha256(data)
+        existing = _read(target)
+        if existing is not None:
+            if existing == data:
+                recorded[relative] = digest
                 report.unchanged.append(path)
                 continue
-            if recorded.get(key) != sha256(existing):
+            if recorded.get(relative) != sha256(existing):
                 if not force:
-                    report.kept.append(path)
+                    report.kept.append((path, KEPT_EDITED))
                     continue
-                backup = vault / BACKUP_DIR / stamp / "views" / path.name
-                atomic_write(backup, existing, sync=True)
+                backup = vault / BACKUP_DIR / stamp / "views" / relative
+                _write(backup, existing, sync=True)
                 report.backups.append(backup)
-        atomic_write(path, data)
-        recorded[key] = digest
+        _write(target, data, shown=path)
+        recorded[relative] = digest
         report.written.append(path)
-    atomic_write(manifest_path, (json.dumps(recorded, indent=1, sort_keys=True,
-                                            ensure_ascii=False) + "\n").encode("utf-8"))
-    return report
+    if recorded != before:
+        text = json.dumps(recorded, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        _write(manifest_path, text.encode("utf-8"), sync=True)
+
+
+def _read(path: Path) -> bytes | None:
+    """The bytes of a file; None when there is none."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise OutputError(path, "read", err) from err
+
+
+def _write(path: Path, data: bytes, *, sync: bool = False, shown: Path | None = None) -> None:
+    try:
+        atomic_write(path, data, sync=sync)
+    except OSError as err:
+        raise OutputError(shown or path, "write", err) from err
