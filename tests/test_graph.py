@@ -486,3 +486,45 @@ def test_graph_of_a_read_only_vault_into_it_fails_in_one_line(shared_tmp: Path,
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
     assert "Paper graph.canvas" in output and "ermission denied" in output
     assert vault_state(vault) == before
+
+
+@pytest.mark.parametrize("command", [["graph"], ["graph", "-f", "json", "-o", "OUT"],
+                                     ["stats"]])
+def test_graph_and_stats_refuse_a_folder_that_is_not_a_vault(tmp_path: Path,
+                                                              command: list[str]) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("not a note\n", encoding="utf-8")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "data.csv").write_text("a,b\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    args = [str(out) if arg == "OUT" else arg for arg in command]
+    result = CliRunner().invoke(cli, [args[0], str(folder), *args[1:]])
+    assert result.exit_code == 1, result.output
+    assert "not an Obsidian vault" in result.output and str(folder) in result.output
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == \
+        ["readme.txt", "sub", "sub/data.csv"]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("marker", [".obsidian", ".vaultgen", "notes/first.md"])
+def test_graph_takes_a_folder_with_obsidian_settings_or_notes_as_a_vault(
+        tmp_path: Path, marker: str) -> None:
+    folder = tmp_path / "v"
+    (folder / marker).parent.mkdir(parents=True, exist_ok=True)
+    if marker.endswith(".md"):
+        (folder / marker).write_text("A note.\n", encoding="utf-8")
+    else:
+        (folder / marker).mkdir()
+    result = CliRunner().invoke(cli, ["graph", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (folder / "Paper graph.canvas").exists()
+
+
+def test_stats_plot_that_cannot_be_written_fails_in_one_line(vault: Path) -> None:
+    result = CliRunner().invoke(cli, ["stats", str(vault), "--plot",
+                                      str(vault / "Index.md" / "plot.png")])
+    assert result.exit_code == 1 and result.exception is not None
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {vault / 'Index.md' / 'plot.png'}: cannot write: File exists"]

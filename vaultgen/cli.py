@@ -250,9 +250,13 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     from .canvas import render_canvases
     from .check import check_vault
     from .graph import EXPORTS, communities, paper_graph, typed_graph
-    from .outputs import write_outputs
+    from .outputs import require_vault, write_outputs
     from .webpage import render_page
 
+    try:
+        require_vault(vault)
+    except VaultgenError as err:
+        raise _fail(err) from err
     typed = typed_graph(check_vault(vault).graph)
     groups = communities(typed) if fmt in ("canvas", "html") else []
     target = output or default_graph_output(vault, fmt)
@@ -300,8 +304,13 @@ def stats(vault: Path, plot: Path | None, top: int, as_json: bool) -> None:
 
     from .check import check_vault
     from .graph import typed_graph
+    from .outputs import require_vault
     from .stats import format_stats, plot_papers_per_month, vault_stats
 
+    try:
+        require_vault(vault)
+    except VaultgenError as err:
+        raise _fail(err) from err
     typed = typed_graph(check_vault(vault).graph)
     summary = vault_stats(typed, top=top)
     if as_json:
@@ -313,6 +322,8 @@ def stats(vault: Path, plot: Path | None, top: int, as_json: bool) -> None:
             plot_papers_per_month(typed, plot)
         except VaultgenError as err:
             raise _fail(err) from err
+        except OSError as err:
+            raise click.ClickException(f"{plot}: cannot write: {err.strerror or err}") from err
         click.echo(f"wrote {plot}", err=True)
 
 

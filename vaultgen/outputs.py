@@ -23,6 +23,7 @@ from .errors import UnsafePathError, VaultgenError
 from .write import BACKUP_DIR, atomic_write, safe_target, sha256
 
 VIEWS_MANIFEST = ".vaultgen/views.json"
+OWN_FOLDERS = (".obsidian", ".vaultgen")  # Obsidian's settings, vaultgen's records
 
 
 class OutputError(VaultgenError):
@@ -31,6 +32,39 @@ class OutputError(VaultgenError):
     def __init__(self, path: Path, doing: str, err: OSError) -> None:
         super().__init__(f"{path}: cannot {doing}: {err.strerror or err}")
         self.path = path
+
+
+class NotAVaultError(VaultgenError):
+    """A folder given as a vault is none."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(f"{folder}: not an Obsidian vault (no .obsidian or .vaultgen folder, "
+                         "and no .md notes)")
+        self.folder = folder
+
+
+def is_vault(folder: Path) -> bool:
+    """Whether ``folder`` is a vault: it holds Obsidian's settings (``.obsidian/``),
+    vaultgen's records (``.vaultgen/``), or a markdown note (in it or any folder under it,
+    Obsidian's and vaultgen's own and ``.trash``/``.git`` aside). Looks no further than
+    the first note."""
+    if any((folder / name).is_dir() for name in OWN_FOLDERS):
+        return True
+    from .check import SKIPPED_DIRS
+
+    root = os.fspath(folder)
+    for where, dirs, names in os.walk(root):
+        if where == root:
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+        if any(name.endswith(".md") for name in names):
+            return True
+    return False
+
+
+def require_vault(folder: Path) -> None:
+    """Raise ``NotAVaultError`` unless ``folder`` is a vault (``is_vault``)."""
+    if not is_vault(folder):
+        raise NotAVaultError(folder)
 
 
 @dataclass
