@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # imported where a graph is built: a build's link check needs
 from .gcpause import paused_gc
 from .model import one_copy
 from .notes import Frontmatter, read_frontmatter
+from .tags import TagUse, TagUses, variants_hint, variants_message
 from .workers import Batches
 
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
@@ -525,6 +526,7 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
     anchors: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # headings, block ids
     anchored: list[tuple[Link, str]] = []  # links to a heading or block, with their note
     cited_by: dict[str, set[str | None]] = {}  # paper → what its "Cited by" list names
+    tag_uses = TagUses()
     for note in parsed:
         path = note.path
         if note.frontmatter_error:
@@ -534,6 +536,7 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
             findings.append(Finding("unreadable", "error", path, 0,
                                     f"cannot be read: {note.read_error}"))
         graph.nodes[path].update(_node_attributes(path, note))
+        tag_uses.add(path, note.properties.get("tags"))
         if note.headings or note.blocks:
             anchors[path] = (tuple(note.headings), tuple(note.blocks))
         if note.properties.get("type") in _PAPER_TYPES:
@@ -562,8 +565,19 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
     findings += checker.findings
     findings += _structure_findings(note_paths, graph, strict)
     findings += _backlink_findings(cited_by, graph)
+    tag_variants = tag_uses.variant_groups()
+    findings += _tag_variant_findings(tag_variants)
     findings.sort(key=lambda f: (f.severity != "error", f.path, f.line, f.kind))
-    return CheckReport(findings, _summary(note_paths, graph, findings), graph)
+    summary = _summary(note_paths, graph, findings)
+    summary["tag_variants"] = [[use._asdict() for use in group] for group in tag_variants]
+    return CheckReport(findings, summary, graph)
+
+
+def _tag_variant_findings(groups: Iterable[list[TagUse]]) -> list[Finding]:
+    """A warning for each set of tags that differ only in case, ``-`` or ``_``, at a note of
+    the least used of them (``TagUses.variant_groups``)."""
+    return [Finding("tag-variants", "warning", group[-1].example, 0, variants_message(group),
+                    variants_hint(group)) for group in groups]
 
 
 def _anchor_findings(anchored: list[tuple[Link, str]],
