@@ -4,6 +4,7 @@ the posts merges them when a vault is built."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vaultgen.build import build_vault
 from vaultgen.check import check_files
 from vaultgen.cli import cli
 from vaultgen.model import ArxivRecord
@@ -23,7 +25,8 @@ from vaultgen.tags import (
     tag_key,
 )
 
-from .test_incremental import write_post
+from .conftest import tree
+from .test_incremental import CountingSource, write_post
 
 ALIASES = "video-generation: [video_generation, videogen]\npretraining: [pre-training]\n"
 
@@ -170,6 +173,166 @@ def test_a_built_vault_without_aliases_is_warned_of_its_tag_variants(posts: Path
     assert code == 0
     assert [[use["tag"] for use in group] for group in groups] == [
         ["LLM", "llm"], ["video-generation", "video_generation"]]
+
+
+# --- Merging at build time --------------------------------------------------------------------
+
+def test_a_build_with_aliases_merges_the_variants_into_one_hub(posts: Path,
+                                                               tmp_path: Path) -> None:
+    write_aliases(posts, ALIASES + "llm: []\n")
+    vault = tmp_path / "vault"
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+    assert code == 0 and ": warning:" not in err
+    assert hubs(vault) == ["diffusion (tag).md", "llm (tag).md", "pretraining (tag).md",
+                           "video-generation (tag).md"]
+    assert paper_tags(vault) == {
+        "Alpha: Moving Pictures": ["video-generation", "diffusion"],
+        "Beta: Long Clips": ["video-generation", "llm"],  # once, where it first stood
+        "Gamma: Tokens First": ["pretraining", "llm"],
+    }
+    assert hub_papers(vault, "video-generation (tag).md") == ["Alpha", "Beta"]
+    assert hub_papers(vault, "llm (tag).md") == ["Beta", "Gamma"]
+    hub = read_frontmatter((vault / "tags" / "video-generation (tag).md")
+                           .read_text(encoding="utf-8")).properties
+    assert hub == {"type": "tag", "tag": "video-generation", "count": 2}
+    index = (vault / "Index.md").read_text(encoding="utf-8")
+    assert "video_generation" not in index and "videogen" not in index
+    code, out, _ = run("check", str(vault), "--json")
+    assert code == 0 and json.loads(out)["summary"]["tag_variants"] == []
+
+
+def test_an_alias_file_beside_a_post_named_directly_is_read(posts: Path,
+                                                            tmp_path: Path) -> None:
+    write_aliases(posts, ALIASES)
+    vault = tmp_path / "vault"
+    build_vault([posts / "2025-05-01.txt"], vault)
+    assert "video_generation (tag).md" not in hubs(vault)
+    assert "video-generation (tag).md" in hubs(vault)
+
+
+def test_a_post_named_directly_without_a_suffix_has_its_aliases_beside_it(
+        posts: Path, tmp_path: Path) -> None:
+    post = posts / "2025-05-01"
+    (posts / "2025-05-01.txt").rename(post)
+    write_aliases(posts, ALIASES)
+    result = build_vault([post], tmp_path / "vault")
+    assert result.diagnostics == ()
+    assert "video_generation (tag).md" not in hubs(tmp_path / "vault")
+
+
+def test_the_alias_file_is_not_a_post(posts: Path, tmp_path: Path) -> None:
+    write_aliases(posts, ALIASES)
+    result = build_vault([posts], tmp_path / "vault")
+    assert result.counts.entries == 3 and result.diagnostics == ()
+    sources = {e.source.path for p in result.library.papers for e in p.entries}  # type: ignore[union-attr]
+    assert sources == {f"{posts.as_posix()}/2025-05-01.txt"}
+
+
+def test_editing_the_aliases_merges_and_unmerges_as_a_full_build_would(posts: Path,
+                                                                       tmp_path: Path) -> None:
+    vault, fresh = tmp_path / "vault", tmp_path / "fresh"
+    build_vault([posts], vault, source=CountingSource())
+    before = tree(vault)
+    assert "tags/video_generation (tag).md" in before and "tags/videogen (tag).md" in before
+
+    for text in (ALIASES, "video-generation: [video_generation]\n", "# none\n", ALIASES):
+        write_aliases(posts, text)
+        result = build_vault([posts], vault, source=CountingSource())
+        assert not result.skipped and not result.incremental
+        shutil.rmtree(fresh, ignore_errors=True)
+        build_vault([posts], fresh, source=CountingSource())
+        assert tree(vault) == tree(fresh), text
+        assert build_vault([posts], vault, source=CountingSource()).skipped  # nothing changed
+
+    assert "tags/video_generation (tag).md" not in tree(vault)
+    (posts / "tag-aliases.yaml").unlink()
+    build_vault([posts], vault, source=CountingSource())
+    assert tree(vault) == before  # every note as it was before any alias
+
+
+def test_posts_added_later_are_merged_by_an_incremental_build(posts: Path,
+                                                              tmp_path: Path) -> None:
+    write_aliases(posts, ALIASES)
+    vault, fresh = tmp_path / "vault", tmp_path / "fresh"
+    build_vault([posts], vault, source=CountingSource(ALPHA))
+    write_post(posts / "2025-05-02.txt", DAY2)
+    result = build_vault([posts], vault, source=CountingSource(ALPHA))
+    assert result.incremental
+    assert "papers/Alpha.md" in result.write.written  # cited by the new paper
+    build_vault([posts], fresh, source=CountingSource(ALPHA))
+    assert tree(vault) == tree(fresh)
+    assert paper_tags(vault)["Delta: More Frames"] == ["video-generation", "pretraining"]
+    assert hub_papers(vault, "pretraining (tag).md") == ["Delta", "Gamma"]
+
+
+def test_aliases_changed_with_a_post_added_make_a_full_build(posts: Path,
+                                                             tmp_path: Path) -> None:
+    vault, fresh = tmp_path / "vault", tmp_path / "fresh"
+    build_vault([posts], vault, source=CountingSource())
+    write_post(posts / "2025-05-02.txt", DAY2)
+    write_aliases(posts, ALIASES)
+    result = build_vault([posts], vault, source=CountingSource())
+    assert not result.incremental
+    build_vault([posts], fresh, source=CountingSource())
+    assert tree(vault) == tree(fresh)
+    assert "tags/video_generation (tag).md" not in tree(vault)
+
+
+# --- Bad alias files --------------------------------------------------------------------------
+
+BAD_FILES = [
+    # (file text, line, what the warning says, hubs that show the rest was applied)
+    ("video-generation: [video_generation\npretraining: [pre-training]\n", 2,
+     "not valid YAML", ["video_generation (tag).md"]),
+    ("- video-generation\n- video_generation\n", 1,
+     "should map each tag to the list of tags it absorbs", ["video_generation (tag).md"]),
+    ("pretraining: [pre-training]\nvideo-generation: video_generation\n", 2,
+     "should be a list, as 'video-generation: [video_generation]'; row skipped",
+     ["pretraining (tag).md", "video_generation (tag).md"]),
+    ("video-generation: [video_generation]\nvideos:\n  - videogen\n  - VIDEO_generation\n", 4,
+     "VIDEO_generation is claimed on line 1 already (by video-generation)",
+     ["video-generation (tag).md", "videos (tag).md"]),
+    ("video-generation: [video_generation]\nvideo gen: [videogen]\n", 2,
+     "'video gen' is not a valid tag", ["video-generation (tag).md", "videogen (tag).md"]),
+    ("video-generation: [video_generation, '#videogen', 2025]\n", 1,
+     "'#videogen' (a variant of video-generation) is not a valid tag",
+     ["video-generation (tag).md", "videogen (tag).md"]),
+    ("2025: [video_generation]\nvideo-generation: [videogen]\n", 1,
+     "2025 is not a valid tag", ["video-generation (tag).md", "video_generation (tag).md"]),
+    ("video-generation: [videogen]\nVideo-Generation: [video_generation]\n", 2,
+     "Video-Generation is claimed on line 1 already (by video-generation); row skipped",
+     ["video-generation (tag).md", "video_generation (tag).md"]),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "says", "made"), BAD_FILES)
+def test_a_bad_alias_file_is_warned_about_and_the_rest_built(
+        posts: Path, tmp_path: Path, text: str, line: int, says: str, made: list[str]) -> None:
+    path = write_aliases(posts, text)
+    vault = tmp_path / "vault"
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+    assert code == 0, err
+    assert f"{path.as_posix()}:{line}: warning: " in err and says in err, err
+    assert "Traceback" not in err
+    assert set(made) <= set(hubs(vault))
+    assert len(list((vault / "papers").glob("*.md"))) == 3
+    assert run("build", str(posts), "-o", str(vault), "--offline", "--strict")[0] == 1
+
+
+def test_an_alias_file_that_is_not_utf8_is_ignored_with_a_warning(posts: Path,
+                                                                  tmp_path: Path) -> None:
+    path = posts / "tag-aliases.yaml"
+    path.write_bytes(b"video-generation: [video_generation]\npretraining: [pre\xff]\n")
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "vault"), "--offline")
+    assert code == 0 and f"{path.as_posix()}:2: warning: not UTF-8" in err
+    assert "video_generation (tag).md" in hubs(tmp_path / "vault")
+
+
+def test_an_alias_file_that_cannot_be_read_is_ignored_with_a_warning(posts: Path,
+                                                                     tmp_path: Path) -> None:
+    (posts / "tag-aliases.yaml").mkdir()
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "vault"), "--offline")
+    assert code == 0 and "tag-aliases.yaml:0: warning: cannot read the tag aliases" in err
 
 
 def test_an_empty_alias_file_is_no_aliases(tmp_path: Path) -> None:

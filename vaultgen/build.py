@@ -38,6 +38,7 @@ from .snapshot import (
     save_snapshot,
     snapshot_of,
 )
+from .tags import NO_ALIASES, TagAliases, aliases_path, load_tag_aliases
 from .workers import NOTES_WORTH_WORKERS, jobs_for, worker_pool
 from .write import (
     MANIFEST,
@@ -108,24 +109,28 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
            dry_run: bool, keep_notes: bool, jobs: int | None) -> BuildResult:
     found = find_input_files(inputs)
-    fingerprint = _fingerprint(found, vault, source)
+    aliases, alias_problems = load_tag_aliases(aliases_path(inputs))
+    found = (found[0], [*found[1], *alias_problems])  # reported as the input's problems
+    fingerprint = _fingerprint(found, vault, source, aliases=aliases)
     state = _read_state(vault) if fingerprint is not None else None  # the last build's record
     unchanged = _unchanged_since_last_build(vault, fingerprint, source, state)
     if unchanged is not None:
         return unchanged
     if not dry_run and not force and fingerprint is not None and state is not None:
-        increment = _build_increment(vault, found, fingerprint, source, state, keep_notes)
+        increment = _build_increment(vault, found, fingerprint, source, state, keep_notes,
+                                     aliases)
         if increment is not None:
             return increment
     if not dry_run:
         forget_snapshot(vault)  # a build that fails or saves no record leaves none behind
     return _full_build(inputs, vault, source, found, fingerprint, force=force, dry_run=dry_run,
-                       keep_notes=keep_notes, jobs=jobs)
+                       keep_notes=keep_notes, jobs=jobs, aliases=aliases)
 
 
 def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
                 found: FoundInputs, fingerprint: Fingerprint | None, *,
-                force: bool, dry_run: bool, keep_notes: bool, jobs: int | None) -> BuildResult:
+                force: bool, dry_run: bool, keep_notes: bool, jobs: int | None,
+                aliases: TagAliases = NO_ALIASES) -> BuildResult:
     """Every post read (those the parse cache holds from it), every note planned; only
     those whose inputs changed rendered and written."""
     cache = ParseCache.load(_inside(vault, PARSE_CACHE))
@@ -137,7 +142,7 @@ def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None
                          hint="name digest post files (.txt/.md) or folders holding them")
     if not dry_run:
         cache.save()  # now, so that the texts of the posts parsed are held once, not twice
-    library = build_library(parsed.entries, source, texts)
+    library = build_library(parsed.entries, source, texts, aliases)
     recheck = getattr(source, "recheck_on", None)
     recheck_on = recheck() if recheck is not None else None
     release = getattr(source, "release", None)
@@ -209,7 +214,7 @@ def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str
 
 def _build_increment(vault: Path, found: FoundInputs,
                      fingerprint: Fingerprint, source: RecordSource | None, state: dict,  # type: ignore[type-arg]
-                     keep_notes: bool) -> BuildResult | None:
+                     keep_notes: bool, aliases: TagAliases = NO_ALIASES) -> BuildResult | None:
     """The build of the posts added since the last build (``state``: its record), touching
     only the notes they change (``increment``); None when it must be a full build."""
     cache = _inside(vault, PARSE_CACHE)
@@ -218,7 +223,7 @@ def _build_increment(vault: Path, found: FoundInputs,
             (still_valid is not None and not still_valid(state.get("recheck_on"))):
         return None
     try:
-        increment = plan_increment(vault, found, fingerprint, source, state, cache)
+        increment = plan_increment(vault, found, fingerprint, source, state, cache, aliases)
     except Declined as why:
         log.info("a full build: %s", why)
         release = getattr(source, "release", None)
@@ -280,11 +285,13 @@ def _stat_key(path: str | Path) -> list[int] | None:
 
 
 def _fingerprint(found: FoundInputs, vault: Path, source: RecordSource | None,
-                 inputs_as: Fingerprint | None = None) -> Fingerprint | None:
+                 inputs_as: Fingerprint | None = None, *,
+                 aliases: TagAliases = NO_ALIASES) -> Fingerprint | None:
     """What a build reads: vaultgen's code, every input file's size and mtime (of ``found``,
-    from ``find_input_files``; ``inputs_as``: a fingerprint whose input stats are still those
-    of the files, so that they are neither taken nor encoded again), the arXiv cache's, and
-    the manifest's. None when the source cannot say what it depends on."""
+    from ``find_input_files``; ``inputs_as``: a fingerprint whose input stats and tag aliases
+    are still those of the files, so that they are neither taken nor encoded again), the
+    digest of the tag aliases file, the arXiv cache's and the manifest's. None when the
+    source cannot say what it depends on."""
     state = getattr(source, "state", None)
     source_state = state() if state is not None else {"source": None}
     if source is not None and (state is None or source_state is None):
@@ -293,14 +300,17 @@ def _fingerprint(found: FoundInputs, vault: Path, source: RecordSource | None,
     if inputs_as is None:
         inputs = _input_stats(files)
         inputs_json = json.dumps(inputs)
+        aliases_digest = aliases.digest
     else:
         inputs, inputs_json = inputs_as.value["inputs"], inputs_as.inputs_json
+        aliases_digest = inputs_as.value["tag_aliases"]
     value = {
         "vaultgen": code_digest(),
         "inputs": inputs,
         "problems": [str(p) for p in problems],
         "source": source_state,
         "manifest": _stat_key(vault / MANIFEST),
+        "tag_aliases": aliases_digest,
     }
     # As ``json.dumps(value, sort_keys=True)``: "inputs" is the first key (and holds no
     # object); its JSON, a megabyte for 15,000 posts, is made once a build.

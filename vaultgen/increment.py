@@ -71,6 +71,7 @@ from .snapshot import (
     split_sources,
     split_words,
 )
+from .tags import NO_ALIASES, TagAliases, with_canonical_tags
 from .write import ManifestTexts, read_manifest_texts
 
 log = logging.getLogger(__name__)
@@ -107,9 +108,11 @@ class Increment:
 
 def plan_increment(vault: Path, found: FoundInputs,
                    fingerprint: Fingerprint, source: RecordSource | None,
-                   state: Mapping[str, object], parse_cache: Path) -> Increment:
+                   state: Mapping[str, object], parse_cache: Path,
+                   aliases: TagAliases = NO_ALIASES) -> Increment:
     """Plan the notes that the posts added since the build ``state`` records change (see the
-    module's docstring); ``Declined`` when that build cannot be taken as the base."""
+    module's docstring; ``aliases``: the tag aliases, unchanged since that build);
+    ``Declined`` when that build cannot be taken as the base."""
     snapshot = load_snapshot(vault)
     before = state.get("fingerprint")
     if snapshot is None or not isinstance(before, str) or \
@@ -121,7 +124,8 @@ def plan_increment(vault: Path, found: FoundInputs,
     if manifest is None:
         raise Declined("the manifest is not one file a line")
     try:
-        return _Planner(snapshot, source, manifest, parse_cache).plan(found, added, state)
+        return _Planner(snapshot, source, manifest, parse_cache, aliases).plan(found, added,
+                                                                               state)
     except SnapshotDamaged as err:
         raise Declined(f"the snapshot is damaged: {err}") from err
 
@@ -130,7 +134,8 @@ def _added_posts(before: dict, now: dict) -> list[str]:  # type: ignore[type-arg
     """The posts added since the last build; ``Declined`` unless every other input is as it
     was then (``before``: the last build's fingerprint as read back, ``now``: this build's
     value, which may hold tuples where the JSON holds lists)."""
-    for part in ("vaultgen", "problems", "source", "manifest"):  # as JSON: a tuple is a list
+    for part in ("vaultgen", "problems", "source", "manifest",
+                 "tag_aliases"):  # as JSON: a tuple is a list
         if json.dumps(before.get(part), sort_keys=True) != json.dumps(now.get(part),
                                                                       sort_keys=True):
             raise Declined(f"{part} changed")
@@ -168,8 +173,9 @@ class _Planner:
     """The state of one incremental plan: the last build's snapshot and what is added."""
 
     def __init__(self, snapshot: LibrarySnapshot, source: RecordSource | None,
-                 manifest: ManifestTexts, parse_cache: Path) -> None:
+                 manifest: ManifestTexts, parse_cache: Path, aliases: TagAliases) -> None:
         self.parse_cache = parse_cache
+        self.aliases = aliases
         self.snap = snapshot
         self.count = snapshot.paper_count()  # the papers of the last build
         self.names = snapshot.papers[NAME].values()
@@ -194,7 +200,7 @@ class _Planner:
         cache = ParseCache.load(self.parse_cache,
                                 shards={ParseCache.shard_of(name) for name in added})
         parsed, texts = read_posts_apart([], cache, (added_files, []))
-        new_entries = parsed.entries
+        new_entries = with_canonical_tags(parsed.entries, self.aliases)
         last = (dt.date.fromisoformat(snap.last_entry[0]), snap.last_entry[1],
                 snap.last_entry[2]) if snap.last_entry else None
         if last and any((e.date, e.source.path, e.source.line) <= last for e in new_entries):
@@ -339,7 +345,8 @@ class _Planner:
         papers = []
         for row, where in zip(rows, places, strict=True):
             try:
-                entries = [by_source[place] for place in where]
+                entries = with_canonical_tags([by_source[place] for place in where],
+                                              self.aliases)
             except KeyError as err:
                 raise Declined(f"an entry of {row[NAME]} is gone") from err
             records = self.source.match_titles(entries) if self.source else {}

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from .model import ArxivRecord, Entry, EntryTextSource, Library, Paper
 from .names import tex_to_text
+from .tags import NO_ALIASES, TagAliases, with_canonical_tags
 
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -145,9 +146,12 @@ def as_shown(paper: Paper, texts: EntryTextSource | None) -> Paper:
 
 
 def build_library(entries: Sequence[Entry], source: RecordSource | None = None,
-                  texts: EntryTextSource | None = None) -> Library:
+                  texts: EntryTextSource | None = None,
+                  aliases: TagAliases = NO_ALIASES) -> Library:
     """Papers from entries, with records from ``source`` when given, and the ids they cite.
-    ``texts``: where the entries' text is, when they hold none."""
+    ``texts``: where the entries' text is, when they hold none; ``aliases``: the tags that
+    absorb others (``tags.canonical_tags``)."""
+    entries = with_canonical_tags(entries, aliases)
     records = source.match_titles(entries) if source else {}
     papers = [as_shown(paper, texts) for paper in group_papers(entries, records)]
     own_ids = {p.arxiv_id for p in papers if p.arxiv_id}
