@@ -1,0 +1,5 @@
+"""``python -m vaultgen``: the command line."""
+
+from .cli import main
+
+main()
