@@ -396,11 +396,12 @@ def render_cited(arxiv_id: str, name: str, context: VaultContext) -> Note:
         properties["aliases"] = [tex_to_text(record.title)]
         properties["authors"] = list(record.authors)
         properties.update(_record_properties(record))
-    else:
+    else:  # known by its id alone, which names the note: the name heads it, as its title
+        properties["title"] = name
         properties["aliases"] = [f"arXiv:{arxiv_id}"]
         properties["arxiv"] = arxiv_id
         properties["url"] = f"https://arxiv.org/abs/{arxiv_id}"
-    heading = tex_to_text(record.title) if record else f"arXiv:{arxiv_id}"
+    heading = tex_to_text(record.title) if record else name
     lines = [f"# {escape_markdown(heading)}", ""]
     if record and record.summary:
         lines += ["## Abstract", "", _paragraphs(escape_markdown(record.summary)), ""]
