@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from vaultgen import __version__
@@ -53,6 +55,63 @@ def test_python_dash_m_runs_the_command_line() -> None:
     assert helped.returncode == 0 and "Usage:" in helped.stdout and "build" in helped.stdout
     versioned = vaultgen("--version")
     assert versioned.returncode == 0 and __version__ in versioned.stdout
+
+
+# --- Counts and nouns ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("count", "expected"), [
+    (0, "0 papers"), (1, "1 paper"), (2, "2 papers"), (1, "1 entry"), (2, "2 entries"),
+    (1, "1 cited paper"), (2, "2 cited papers"), (2, "2 communities"), (2, "2 indexes"),
+    (2, "2 days"), (1, "1 day"), (1_000, "1000 warnings"),
+])
+def test_plural_names_the_count(count: int, expected: str) -> None:
+    from vaultgen.wording import plural
+
+    noun = {"papers": "paper", "entries": "entry", "communities": "community",
+            "indexes": "index", "days": "day", "warnings": "warning"}
+    word = expected.split(" ", 1)[1]
+    singular = " ".join(noun.get(w, w) for w in word.split())
+    assert plural(count, singular) == expected
+
+
+NOUNS = ("post", "entry", "paper", "cited paper", "tag", "day", "link", "note", "file",
+         "warning", "error", "component", "citation", "community", "request", "author", "title")
+ONE = "|".join(NOUNS)
+MANY = "|".join(re.sub("y$", "ie", noun) + "s" for noun in NOUNS)
+SINGULAR_AFTER_MANY = re.compile(rf"(?<![\d.,:])\b(?:0|[2-9]|\d\d+) (?:{ONE})\b")
+PLURAL_AFTER_ONE = re.compile(rf"(?<![\d.,:])\b1 (?:{MANY})\b")
+
+
+def messages_of(tmp_path: Path, papers: int) -> str:
+    """All that check, graph, stats and parse print for a vault of ``papers`` papers
+    (one a day, each with one tag, the second citing the first)."""
+    titles = ["Alpha: A Paper", "Beta: Another Paper"][:papers]
+    texts = [post(n + 1, [title], tags=f"#t{n}",
+                  cite="(arXiv:2412.04318)" if n == 0 else "") for n, title in enumerate(titles)]
+    posts = posts_of(tmp_path, *texts)
+    (posts / "2025-05-09.txt").write_text("2025-05-09\nstray text\n", encoding="utf-8")
+    vault = tmp_path / "vault"
+    said = []
+    for args in (["build", str(posts), "-o", str(vault), "--offline"],
+                 ["build", str(posts), "-o", str(vault), "--offline"],
+                 ["parse", str(posts)], ["check", str(vault)], ["stats", str(vault)],
+                 ["graph", str(vault)], ["graph", str(vault), "-f", "json"]):
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        if args[0] != "build":
+            said.append(result.stdout + result.stderr)
+    return "\n".join(said)
+
+
+@pytest.mark.parametrize("papers", [1, 2])
+def test_every_command_names_its_counts_in_the_right_number(tmp_path: Path,
+                                                            papers: int) -> None:
+    said = messages_of(tmp_path, papers)
+    assert not SINGULAR_AFTER_MANY.findall(said), said
+    assert not PLURAL_AFTER_ONE.findall(said), said
+    if papers == 1:
+        assert "1 paper" in said and "1 day" in said and "1 warning" in said
+    else:
+        assert "2 papers" in said and "2 days" in said
 
 
 # --- Names of papers ----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from .keyed_json import (
 )
 from .model import ArxivRecord, Entry, names_once, one_copy, text_digest
 from .resolve import accept_match, title_key
+from .wording import plural
 
 if TYPE_CHECKING:  # imported when arXiv is first asked: a build from the cache needs neither
     import arxiv
@@ -474,8 +475,8 @@ class ArxivSource:
             except _Offline:
                 break
             except _Transient as err:
-                self._warn(f"arXiv gave no usable answer for {len(batch)} titles ({err}); "
-                           "they stay unresolved and will be asked again next run")
+                self._warn(f"arXiv gave no usable answer for {plural(len(batch), 'title')} "
+                           f"({err}); they stay unresolved and will be asked again next run")
             self.cache.save()
             self._tick(len(batch), len(to_ask))
         matched: dict[int, ArxivRecord] = {}
@@ -501,7 +502,8 @@ class ArxivSource:
             except _Offline:
                 break
             except _Transient as err:
-                self._warn(f"arXiv gave no usable answer for {len(chunk)} ids ({err})")
+                self._warn(f"arXiv gave no usable answer for {plural(len(chunk), 'id')} "
+                           f"({err})")
                 continue
             for record in found:
                 self.cache.records[record.id] = record

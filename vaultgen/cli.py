@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ import click
 from . import __version__
 from .errors import VaultgenError
 from .model import Diagnostic
+from .wording import plural
 from .workers import NOTES_WORTH_WORKERS, POSTS_WORTH_WORKERS
 
 
@@ -63,7 +65,7 @@ def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
                 "source": str(entry.source),
             }, ensure_ascii=False))
         else:
-            parts = [f"{entry.date}  {entry.title}", f"    {len(entry.authors)} authors"]
+            parts = [f"{entry.date}  {entry.title}", f"    {plural(len(entry.authors), 'author')}"]
             if entry.tags:
                 parts.append(" ".join(f"#{t}" for t in entry.tags))
             if entry.cites:
@@ -74,7 +76,8 @@ def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
             click.echo(" · ".join(parts) + f"  [{entry.source}]")
     _show_diagnostics(result.diagnostics)
     if not as_json:
-        click.echo(f"{len(result.entries)} entries, {len(result.diagnostics)} warnings", err=True)
+        click.echo(f"{plural(len(result.entries), 'entry')}, "
+                   f"{_problems(*_severities(result.diagnostics))}", err=True)
     errors = [d for d in result.diagnostics if d.severity == "error"]
     if errors or (strict and result.diagnostics):
         sys.exit(1)
@@ -157,6 +160,17 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
         sys.exit(1)  # the rest was built, but some input could not be read
 
 
+def _severities(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
+    """How many of the diagnostics are errors, and how many warnings."""
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    return errors, len(diagnostics) - errors
+
+
+def _problems(errors: int, warnings: int) -> str:
+    """"1 error, 2 warnings": the errors said only when there are some."""
+    return ", ".join([plural(errors, "error")] * bool(errors) + [plural(warnings, "warning")])
+
+
 class _ProgressBar:
     """A progress bar on stderr with the time left, shown once there is something to wait for."""
 
@@ -202,13 +216,29 @@ def check(vault: Path, as_json: bool, strict: bool) -> None:
         for finding in report.findings:
             click.echo(str(finding))
         summary = report.summary
-        by_type = ", ".join(f"{n} {t}" for t, n in summary["by_type"].items())  # type: ignore[union-attr]
-        click.echo(f"{summary['notes']} notes ({by_type}); {summary['links']} links; "
-                   f"{summary['components']} components; {summary['errors']} errors, "
-                   f"{summary['warnings']} warnings")
+        click.echo(check_summary_line(summary))
         for item in summary["most_cited"][:5]:  # type: ignore[index]
             click.echo(f"  most cited: {item['note']} ({item['cited_by']})")
     sys.exit(1 if report.errors else 0)
+
+
+# How ``check`` names the notes of each type it counts (others by their type).
+_TYPE_NOUNS = {"cited": "cited paper", "note": "other note"}
+
+
+def check_summary_line(summary: dict[str, object]) -> str:
+    """The line ``check`` sums a vault up with: its notes by type, links, components, and
+    the errors and warnings found."""
+    def count(key: str, noun: str) -> str:
+        value = summary.get(key)
+        return plural(value if isinstance(value, int) else 0, noun)
+
+    by_type = summary.get("by_type")
+    types = ", ".join(plural(n, _TYPE_NOUNS.get(t, t)) for t, n in by_type.items()) \
+        if isinstance(by_type, dict) else ""
+    return (f"{count('notes', 'note')} ({types}); {count('links', 'link')}; "
+            f"{count('components', 'component')}; {count('errors', 'error')}, "
+            f"{count('warnings', 'warning')}")
 
 
 GRAPH_FORMATS = ("canvas", "html", "graphml", "gexf", "json")
@@ -280,8 +310,9 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     for path, why in report.kept:
         click.echo(f"kept {path}: {why}", err=True)
     papers = paper_graph(typed)
-    grouped = f", {len(groups)} communities" if groups else ""
-    click.echo(f"{len(papers)} papers, {papers.number_of_edges()} citations{grouped}; "
+    grouped = f", {plural(len(groups), 'community')}" if groups else ""
+    click.echo(f"{plural(len(papers), 'paper')}, "
+               f"{plural(papers.number_of_edges(), 'citation')}{grouped}; "
                f"wrote {len(report.written)}, unchanged "
                f"{len(report.unchanged)}, kept {len(report.kept)}: {target}", err=True)
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from .arxiv_ids import find_ids
 from .model import Diagnostic, Entry, ParseResult, SourceRef, names_once
+from .wording import plural
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _BARE_URL = re.compile(r"<?https?://\S+>?")
@@ -240,9 +241,12 @@ class _PostParser:
         if title is not None and authors is not None:
             self._finish(date, title, authors, body)
         if self.undated:
-            self.warn(self.undated[0], f"{len(self.undated)} entries stand before any date "
-                      "header (e.g. '2025년 4월 30일', 'April 30, 2025' or '2025-04-30') and "
-                      "the file name holds no YYYY-MM-DD date; they were skipped", "error")
+            one = len(self.undated) == 1
+            self.warn(self.undated[0], f"{plural(len(self.undated), 'entry')} "
+                      f"{'stands' if one else 'stand'} before any date header (e.g. "
+                      "'2025년 4월 30일', 'April 30, 2025' or '2025-04-30') and the file name "
+                      f"holds no YYYY-MM-DD date; {'it was' if one else 'they were'} skipped",
+                      "error")
         elif not self.entries and not self.diagnostics:
             self.warn(1, "no entries found (a post is a date header, then entries: title, "
                       "'(authors)' line, abstract, commentary, '#tag' line)")

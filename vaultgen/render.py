@@ -21,6 +21,7 @@ from .arxiv_ids import find_refs
 from .flat_yaml import dump_flat, dump_pyyaml
 from .model import ArxivRecord, Entry, Library, Note, Paper, text_digest
 from .names import NameRegistry, name_key, safe_name, short_title, tag_note_name, tex_to_text
+from .wording import plural
 
 PAPERS, CITED, TAGS, DAYS = "papers", "cited", "tags", "days"
 INDEX_NAME = "Index"
@@ -545,8 +546,9 @@ def render_index(counts: IndexCounts, tag_names: Mapping[str, str],
     }
     lines = ["# Paper index", ""]
     span = f" from {days[0]} to {days[-1]}" if days else ""
-    lines += [f"{counts.papers} papers on {len(days)} days{span}; "
-              f"{counts.cited} more papers cited; {len(tag_names)} tags.", ""]
+    lines += [f"{plural(counts.papers, 'paper')} on {plural(len(days), 'day')}{span}; "
+              f"{plural(counts.cited, 'more paper')} cited; {plural(len(tag_names), 'tag')}.",
+              ""]
     if counts.tag_papers:
         lines += ["## Tags", ""]
         for tag, count in sorted(counts.tag_papers.items(), key=lambda kv: (-kv[1], kv[0])):

@@ -14,6 +14,7 @@ import networkx as nx
 
 from .errors import VaultgenError
 from .graph import PAPER_TYPES, citation_counts, paper_graph
+from .wording import plural
 
 OTHER = "other"
 
@@ -98,8 +99,9 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
 
 def format_stats(stats: VaultStats) -> str:
     """The statistics as plain-text tables."""
-    out = [f"{stats.papers} papers, {stats.cited} papers only cited, {stats.tags} tags, "
-           f"{stats.days} days, {stats.citations} citations", ""]
+    out = [f"{plural(stats.papers, 'paper')}, {plural(stats.cited, 'paper')} only cited, "
+           f"{plural(stats.tags, 'tag')}, {plural(stats.days, 'day')}, "
+           f"{plural(stats.citations, 'citation')}", ""]
     if stats.per_month:
         peak = max(n for _, n in stats.per_month)
         out += ["Papers per month", *_table(
@@ -115,9 +117,11 @@ def format_stats(stats: VaultStats) -> str:
         out += ["Most cited in the vault", *_table(
             ["cited by", "paper"], [[str(c), title] for title, _, c in stats.most_cited],
             {0}), ""]
-    out.append(f"Citation graph: {stats.components} components; the largest has "
-               f"{stats.largest_component} papers; {stats.uncited_unciting} papers neither "
-               f"cite nor are cited by another")
+    alone = stats.uncited_unciting
+    out.append(f"Citation graph: {plural(stats.components, 'component')}; the largest has "
+               f"{plural(stats.largest_component, 'paper')}; {plural(alone, 'paper')} "
+               f"{'neither cites nor is' if alone == 1 else 'neither cite nor are'} cited by "
+               "another")
     return "\n".join(out) + "\n"
 
 
