@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from vaultgen import __version__
+from vaultgen.arxiv_mirror import Catalogue, MirrorServer
 from vaultgen.cli import cli
 
 from .conftest import ROOT
@@ -46,6 +48,13 @@ def run(*args: str, color: bool = False) -> tuple[int, str, str]:
 def vaultgen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "vaultgen", *args], capture_output=True,
                           text=True, cwd=cwd or ROOT, timeout=120)
+
+
+@pytest.fixture
+def server() -> Iterator[MirrorServer]:
+    mirror = MirrorServer(Catalogue([HYPERFITTING, ALPHA])).start()
+    yield mirror
+    mirror.stop()
 
 
 # --- python -m vaultgen -------------------------------------------------------------------------
@@ -124,3 +133,21 @@ def test_a_cited_paper_unknown_to_the_cache_is_headed_by_its_note_name(tmp_path:
     assert "\n# arXiv 1804.01756\n" in note
     assert "\ntitle: arXiv 1804.01756\n" in note
     assert "arXiv:1804.01756\n" in note  # still an alias, for searches by id
+
+
+def test_stats_and_check_name_the_most_cited_papers_by_title(server: MirrorServer,
+                                                             tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"], cite="(arXiv:2412.04318)"),
+                     post(2, ["Beta: Another Paper"], cite="(arXiv:1804.01756)"))
+    vault = tmp_path / "vault"
+    code, _, _ = run("build", str(posts), "-o", str(vault), "--arxiv-url", server.base_url,
+                     "--arxiv-delay", "0")
+    assert code == 0
+    _, out, _ = run("stats", str(vault))
+    assert re.search(r"^\s+1  The Hyperfitting Phenomenon: Sharpening and Stabilizing LLMs for "
+                     r"Open-Ended Text Generation \(arXiv:2412\.04318\)$", out, re.M), out
+    assert re.search(r"^\s+1  arXiv 1804\.01756$", out, re.M), out
+    _, out, _ = run("check", str(vault))
+    assert "most cited: The Hyperfitting Phenomenon: Sharpening and Stabilizing LLMs for " \
+           "Open-Ended Text Generation (arXiv:2412.04318), cited by 1 paper" in out
+

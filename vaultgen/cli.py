@@ -208,6 +208,7 @@ def check(vault: Path, as_json: bool, strict: bool) -> None:
         vaultgen check vault/ --json
     """
     from .check import check_vault
+    from .stats import paper_label
 
     report = check_vault(vault, strict=strict)
     if as_json:
@@ -218,7 +219,9 @@ def check(vault: Path, as_json: bool, strict: bool) -> None:
         summary = report.summary
         click.echo(check_summary_line(summary))
         for item in summary["most_cited"][:5]:  # type: ignore[index]
-            click.echo(f"  most cited: {item['note']} ({item['cited_by']})")
+            node = report.graph.nodes[item["note"]]
+            click.echo(f"  most cited: {paper_label(node.get('title'), node.get('arxiv'))}, "
+                       f"cited by {plural(item['cited_by'], 'paper')}")
     sys.exit(1 if report.errors else 0)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -28,6 +29,24 @@ class TagGrowth:
     per_period: tuple[int, ...]
 
 
+class CitedPaper(NamedTuple):
+    """A paper of the vault and how many of its papers cite it."""
+
+    title: str  # its title property, else its note's name
+    note: str  # the note's path
+    cited_by: int
+    arxiv: str  # its arXiv id, if known
+
+
+def paper_label(title: object, arxiv: object) -> str:
+    """How a paper is named to the user: its title, its arXiv id in brackets (unless the
+    title holds it already, as the name of the note of a paper arXiv did not describe)."""
+    name, arxiv_id = str(title or ""), str(arxiv or "")
+    if not arxiv_id or arxiv_id in name:
+        return name
+    return f"{name} (arXiv:{arxiv_id})" if name else f"arXiv:{arxiv_id}"
+
+
 @dataclass(frozen=True)
 class VaultStats:
     """The numbers ``vaultgen stats`` prints."""
@@ -40,7 +59,7 @@ class VaultStats:
     per_month: tuple[tuple[str, int], ...]  # ("2024-01", papers posted that month)
     periods: tuple[str, ...]  # quarters ("2024-Q1") or years, whichever keeps the table short
     top_tags: tuple[TagGrowth, ...]
-    most_cited: tuple[tuple[str, str, int], ...]  # (title, note path, papers citing it)
+    most_cited: tuple[CitedPaper, ...]
     components: int  # of the citation graph, papers and cited papers
     largest_component: int
     uncited_unciting: int  # papers with no citation either way
@@ -75,7 +94,8 @@ def vault_stats(graph: nx.DiGraph, *, top: int = 10) -> VaultStats:
         for tag, count in sorted(tag_totals.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
     counts = citation_counts(papers)
     most_cited = tuple(
-        (str(papers.nodes[n].get("title") or n), n, c)
+        CitedPaper(str(papers.nodes[n].get("title") or n), n, c,
+                   str(papers.nodes[n].get("arxiv") or ""))
         for n, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top] if c > 0)
     components = list(nx.weakly_connected_components(papers)) if len(papers) else []
     return VaultStats(
@@ -115,8 +135,9 @@ def format_stats(stats: VaultStats) -> str:
             set(range(1, len(stats.periods) + 2))), ""]
     if stats.most_cited:
         out += ["Most cited in the vault", *_table(
-            ["cited by", "paper"], [[str(c), title] for title, _, c in stats.most_cited],
-            {0}), ""]
+            ["cited by", "paper"],
+            [[str(paper.cited_by), paper_label(paper.title, paper.arxiv)]
+             for paper in stats.most_cited], {0}), ""]
     alone = stats.uncited_unciting
     out.append(f"Citation graph: {plural(stats.components, 'component')}; the largest has "
                f"{plural(stats.largest_component, 'paper')}; {plural(alone, 'paper')} "
