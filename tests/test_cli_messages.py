@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from vaultgen import __version__
-from vaultgen.arxiv_mirror import Catalogue, MirrorServer
+from vaultgen.arxiv_client import ArxivCache, ArxivSource
+from vaultgen.arxiv_mirror import Catalogue, Fault, MirrorServer
+from vaultgen.build import build_vault
 from vaultgen.cli import cli
 
 from .conftest import ROOT
@@ -45,6 +48,12 @@ def run(*args: str, color: bool = False) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def vaultgen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "vaultgen", *args], capture_output=True,
                           text=True, cwd=cwd or ROOT, timeout=120)
@@ -55,6 +64,53 @@ def server() -> Iterator[MirrorServer]:
     mirror = MirrorServer(Catalogue([HYPERFITTING, ALPHA])).start()
     yield mirror
     mirror.stop()
+
+
+# --- Without network ---------------------------------------------------------------------------
+
+def test_unreachable_arxiv_is_warned_about_once_and_counted(tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"], cite="(arXiv:2412.04318)"))
+    result = vaultgen("build", str(posts), "-o", str(tmp_path / "vault"), "--arxiv-url",
+                      f"http://127.0.0.1:{closed_port()}", "--arxiv-delay", "0")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("cannot reach") == 1, result.stderr
+    assert re.search(r"^warnings\s+1 warning\b", result.stderr, re.M), result.stderr
+    assert not (posts / "arxiv-cache.json").exists()  # nothing learnt: no cache made
+
+
+def test_unreachable_arxiv_leaves_an_existing_cache_as_it_is(tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"], cite="(arXiv:2412.04318)"))
+    cache = posts / "arxiv-cache.json"
+    cache.write_text('{\n "version": 1,\n "records": {},\n "titles": {},\n "missing": {}\n}\n',
+                     encoding="utf-8")
+    before = cache.read_bytes()
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "vault"), "--arxiv-url",
+                       f"http://127.0.0.1:{closed_port()}", "--arxiv-delay", "0")
+    assert code == 0 and "cannot reach" in err
+    assert cache.read_bytes() == before
+
+
+def test_a_file_that_is_no_cache_is_warned_about_once_and_left_as_it_is(
+        server: MirrorServer, tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"], cite="(arXiv:2412.04318)"))
+    mine = tmp_path / "notes.json"
+    mine.write_text("my own notes, not a cache\n", encoding="utf-8")
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "vault"), "--cache", str(mine),
+                       "--arxiv-url", server.base_url, "--arxiv-delay", "0")
+    assert code == 0
+    assert err.count("not an arXiv cache vaultgen can read") == 1, err
+    assert summary_lines(err)["warnings"] == "1 warning (above)"
+    assert mine.read_text(encoding="utf-8") == "my own notes, not a cache\n"
+
+
+def test_requests_that_fail_make_no_cache(server: MirrorServer, tmp_path: Path) -> None:
+    server.faults.extend([Fault(503, retry_after="0")] * 4)
+    source = ArxivSource(ArxivCache.load(tmp_path / "arxiv-cache.json"),
+                         base_url=server.base_url, delay=0, max_retries=1)
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"], cite="(arXiv:2412.04318)"))
+    build_vault([posts], tmp_path / "vault", source=source)
+    assert len(source.stats.warnings) == 2 and not server.faults  # both lookups failed
+    assert not (tmp_path / "arxiv-cache.json").exists()
 
 
 # --- python -m vaultgen -------------------------------------------------------------------------
@@ -92,7 +148,7 @@ PLURAL_AFTER_ONE = re.compile(rf"(?<![\d.,:])\b1 (?:{MANY})\b")
 
 
 def messages_of(tmp_path: Path, papers: int) -> str:
-    """All that check, graph, stats and parse print for a vault of ``papers`` papers
+    """All that build, check, graph, stats and parse print for a vault of ``papers`` papers
     (one a day, each with one tag, the second citing the first)."""
     titles = ["Alpha: A Paper", "Beta: Another Paper"][:papers]
     texts = [post(n + 1, [title], tags=f"#t{n}",
@@ -106,8 +162,7 @@ def messages_of(tmp_path: Path, papers: int) -> str:
                  ["parse", str(posts)], ["check", str(vault)], ["stats", str(vault)],
                  ["graph", str(vault)], ["graph", str(vault), "-f", "json"]):
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
-        if args[0] != "build":
-            said.append(result.stdout + result.stderr)
+        said.append(result.stdout + result.stderr)
     return "\n".join(said)
 
 
@@ -121,6 +176,69 @@ def test_every_command_names_its_counts_in_the_right_number(tmp_path: Path,
         assert "1 paper" in said and "1 day" in said and "1 warning" in said
     else:
         assert "2 papers" in said and "2 days" in said
+
+
+# --- The build's summary ------------------------------------------------------------------------
+
+SUMMARY_LABELS = ("read", "vault", "files", "arXiv", "warnings")
+
+
+def summary_lines(err: str) -> dict[str, str]:
+    lines = {}
+    for line in err.splitlines():
+        label, _, rest = line.partition(" ")
+        if label in SUMMARY_LABELS:
+            lines[label] = rest.strip()
+    return lines
+
+
+def test_the_build_ends_with_a_short_plain_summary(tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper", "Beta: Another Paper"],
+                                    cite="(arXiv:2412.04318)"))
+    vault = tmp_path / "vault"
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+    assert code == 0
+    assert "\x1b[" not in err
+    lines = summary_lines(err)
+    assert list(lines) == list(SUMMARY_LABELS), err
+    assert lines["read"] == "1 post, 2 entries"
+    assert lines["vault"].startswith("2 papers (0 found on arXiv, 2 unresolved), "
+                                     "1 cited paper, 1 tag, 1 day, ")
+    assert re.fullmatch(r"\d+ written", lines["files"]), err
+    assert lines["arXiv"] == "offline: the cache alone"
+    assert lines["warnings"] == "none"
+    assert len(err.splitlines()) <= 6
+
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+    lines = summary_lines(err)
+    assert "nothing changed" in lines["files"], err
+    (vault / "papers" / "Alpha.md").unlink()
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline", "--dry-run")
+    assert re.fullmatch(r"1 to write, \d+ unchanged", summary_lines(err)["files"]), err
+
+
+def test_the_summary_counts_warnings_and_errors(tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"]))
+    (posts / "2025-05-02.txt").write_text("2025-05-02\nstray text\nB\n(X)\nabs\n",
+                                          encoding="utf-8")
+    (posts / "2025-05-03.txt").write_bytes(b"2025-05-03\nT\n(A)\n\xff bad\n")
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "vault"), "--offline")
+    assert code == 1
+    assert summary_lines(err)["warnings"] == "1 error, 1 warning (above)", err
+
+
+def test_the_summary_is_coloured_on_a_terminal(tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"]))
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "vault"), "--offline",
+                       color=True)
+    assert code == 0 and "\x1b[" in err
+    assert "read" in click_unstyled(err)
+
+
+def click_unstyled(text: str) -> str:
+    import click
+
+    return click.unstyle(text)
 
 
 # --- Names of papers ----------------------------------------------------------------------------

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # imported when arXiv is first asked: a build from the cache 
     import requests
 
 log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())  # warnings are told through ``LookupStats.warnings``
 
 DEFAULT_API = "https://export.arxiv.org"
 CACHE_NAME = "arxiv-cache.json"
@@ -129,6 +130,8 @@ class ArxivCache:
         self.path = path
         self._data: tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]] | None = \
             None if lazy else (records or {}, titles or {}, missing or {})
+        self.unreadable = False  # the file is not such a cache: it is never written over
+        self.warnings: list[str] = []
 
     @classmethod
     def load(cls, path: Path | None) -> ArxivCache:
@@ -138,7 +141,15 @@ class ArxivCache:
         if self._data is None:
             self._data = ({}, {}, {})
             if self.path is not None and self.path.exists():
-                self._data = _read_cache(self.path)
+                read = _read_cache(self.path)
+                if read is not None:
+                    self._data = read
+                elif not self.unreadable:
+                    self.unreadable = True
+                    self.warnings.append(
+                        f"{self.path}: not an arXiv cache vaultgen can read; left as it is, and "
+                        "this run's answers are not kept (move it away to start a new cache)")
+                    log.warning(self.warnings[-1])
         return self._data
 
     @property
@@ -192,7 +203,8 @@ class ArxivCache:
         return asked + list(missing.values())
 
     def save(self) -> None:
-        if self.path is None or self._data is None:
+        """Write the answers to the file (never over a file that is not such a cache)."""
+        if self.path is None or self._data is None or self.unreadable:
             return
         from .write import atomic_write
 
@@ -259,8 +271,10 @@ class ArxivCache:
                                                     summary_digest="")
 
 
-def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]]:
-    """The cache file's answers; empty when it is of another version or not such JSON."""
+def _read_cache(path: Path,
+                ) -> tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]] | None:
+    """The cache file's answers; empty when it is of another version, None when it is not
+    such JSON."""
     def convert(section: str, value: object, _text: str) -> object:
         if section == "records":  # summaries are read when a note shows them (``summaries``)
             return record_from_dict(value, hold_summary=False)  # type: ignore[arg-type]
@@ -269,8 +283,7 @@ def _read_cache(path: Path) -> tuple[dict[str, ArxivRecord], dict[str, dict], di
     try:
         head, sections = read_keyed_file(path, convert)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        log.warning("%s is not a cache vaultgen can read; starting a new one", path)
-        return {}, {}, {}
+        return None
     if head.get("version") != _CACHE_VERSION:
         return {}, {}, {}
     return (sections.get("records", {}), sections.get("titles", {}),  # type: ignore[return-value]
@@ -401,6 +414,7 @@ class ArxivSource:
         self.delay = delay
         self.timeout = timeout
         self._connection: tuple[Any, Any] | None = None  # (arxiv.Client, its session)
+        self._unsaved = False  # answers not yet written to the cache file
 
     def _connect(self) -> tuple[Any, Any]:
         """The ``arxiv`` client and its HTTP session, made when arXiv is first asked."""
@@ -431,11 +445,10 @@ class ArxivSource:
                 "api": self.base_url}
 
     def release(self) -> None:
-        """Forget the cache's contents (saved after every request, so they are on disk);
+        """Forget the cache's contents (saved after every answer, so they are on disk);
         they are read again if needed."""
         if self.cache.path is not None:
-            if self.stats.requests:
-                self.cache.save()
+            self._save_answers()
             self.cache.unload()
 
     def expect_few_lookups(self) -> None:
@@ -477,7 +490,7 @@ class ArxivSource:
             except _Transient as err:
                 self._warn(f"arXiv gave no usable answer for {plural(len(batch), 'title')} "
                            f"({err}); they stay unresolved and will be asked again next run")
-            self.cache.save()
+            self._save_answers()
             self._tick(len(batch), len(to_ask))
         matched: dict[int, ArxivRecord] = {}
         for index, entry in enumerate(entries):
@@ -511,7 +524,8 @@ class ArxivSource:
             for arxiv_id in chunk:
                 if arxiv_id not in self.cache.records:
                     self.cache.missing[arxiv_id] = self.today.isoformat()
-            self.cache.save()
+            self._unsaved = True
+            self._save_answers()
         return {i: r for i in ids if (r := self.cache.record(i)) is not None}
 
     # Internals ----------------------------------------------------------------------------
@@ -540,6 +554,14 @@ class ArxivSource:
         for key in keys:
             self.cache.titles[key] = {"asked": self.today.isoformat(),
                                       "ids": by_key.get(key, [])}
+        self._unsaved = True
+
+    def _save_answers(self) -> None:
+        """Save the cache if arXiv answered since it was last saved: a failed request leaves
+        the file as it was, or makes none."""
+        if self._unsaved:
+            self.cache.save()
+            self._unsaved = False
 
     def _query(self, search: arxiv.Search) -> list[ArxivRecord]:
         """One search, its pages fetched by the package; faults retried or reported."""

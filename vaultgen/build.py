@@ -62,6 +62,7 @@ class BuildCounts:
     """What a build made, in numbers (what the command line reports)."""
 
     entries: int = 0
+    posts: int = 0
     papers: int = 0
     unresolved: int = 0
     cited: int = 0
@@ -157,7 +158,7 @@ def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None
                             library, source, keep_notes, jobs)
     written = writer.commit()
     counts = BuildCounts(
-        entries=len(parsed.entries), papers=len(library.papers),
+        entries=len(parsed.entries), posts=len(found[0]), papers=len(library.papers),
         unresolved=len(library.unresolved), cited=len(library.cited),
         tags=sum(1 for p in plans if p.kind == "tag"),
         days=sum(1 for p in plans if p.kind == "day"), links=writer.recorded_links())
@@ -239,7 +240,8 @@ def _build_increment(vault: Path, found: FoundInputs,
     library = increment.context.library
     rendered = _write_notes(increment.plans, writer, paths, library, source, keep_notes, 1)
     written = writer.commit()
-    counts = BuildCounts(entries=snapshot.entries, papers=snapshot.paper_count(),
+    counts = BuildCounts(entries=snapshot.entries, posts=len(found[0]),
+                         papers=snapshot.paper_count(),
                          unresolved=snapshot.unresolved, cited=len(snapshot.cited),
                          tags=len(snapshot.tags), days=len(snapshot.days),
                          links=writer.recorded_links())

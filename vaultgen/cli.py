@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,10 @@ from .errors import VaultgenError
 from .model import Diagnostic
 from .wording import plural
 from .workers import NOTES_WORTH_WORKERS, POSTS_WORTH_WORKERS
+
+if TYPE_CHECKING:
+    from .build import BuildCounts
+    from .write import WriteReport
 
 
 def _fail(err: VaultgenError) -> click.ClickException:
@@ -133,7 +138,8 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
         except VaultgenError as err:
             raise _fail(err) from err
     _show_diagnostics(result.diagnostics)
-    for warning in source.stats.warnings:
+    lookup_warnings = [*cache.warnings, *source.stats.warnings]
+    for warning in lookup_warnings:
         click.echo(f"warning: {warning}", err=True)
     write = result.write
     for path, why in write.kept:
@@ -143,21 +149,62 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
             click.echo(f"would write {path}", err=True)
         for path in write.removed:
             click.echo(f"would remove {path}", err=True)
-    counts = result.counts
-    verb = "would write" if dry_run else "wrote"
-    click.echo(
-        f"{counts.entries} entries → {counts.papers} papers "
-        f"({counts.papers - counts.unresolved} found on arXiv, {counts.unresolved} unresolved), "
-        f"{counts.cited} cited papers, {counts.tags} tags, {counts.days} days, "
-        f"{counts.links} links; "
-        f"{verb} {len(write.written)}, merged {len(write.merged)}, "
-        f"unchanged {len(write.unchanged)}, kept {len(write.kept)}, "
-        f"removed {len(write.removed)}; {source.stats.requests} arXiv requests; "
-        f"{len(result.diagnostics)} warnings", err=True)
-    if write.changed == 0 and not write.merged:
-        click.echo("nothing changed", err=True)
+    lookups = _lookups_line(source.stats.requests, asked_offline=offline,
+                            went_offline=source.stats.offline and not offline)
+    for label, text, colour in build_summary(result.counts, write, lookups, result.diagnostics,
+                                             len(lookup_warnings)):
+        click.echo(f"{click.style(label.ljust(_LABEL_WIDTH), bold=True)}"
+                   f"{click.style(text, fg=colour) if colour else text}", err=True)
     if any(d.severity == "error" for d in result.diagnostics) or (strict and result.diagnostics):
         sys.exit(1)  # the rest was built, but some input could not be read
+
+
+_LABEL_WIDTH = 10
+
+
+def build_summary(counts: BuildCounts, write: WriteReport, lookups: str,
+                  diagnostics: Sequence[Diagnostic], other_warnings: int = 0,
+                  ) -> list[tuple[str, str, str | None]]:
+    """The lines that end a build: (label, text, colour or None) for what was read, what the
+    vault holds, the files written, arXiv and the warnings."""
+    errors, warnings = _severities(diagnostics)
+    warnings += other_warnings
+    found = counts.papers - counts.unresolved
+    vault = (f"{plural(counts.papers, 'paper')} ({found} found on arXiv, "
+             f"{counts.unresolved} unresolved), {plural(counts.cited, 'cited paper')}, "
+             f"{plural(counts.tags, 'tag')}, {plural(counts.days, 'day')}, "
+             f"{plural(counts.links, 'link')}")
+    return [
+        ("read", f"{plural(counts.posts, 'post')}, {plural(counts.entries, 'entry')}", None),
+        ("vault", vault, None),
+        _files_line(write),
+        ("arXiv", lookups, None),
+        ("warnings", f"{_problems(errors, warnings)} (above)" if errors or warnings else "none",
+         "red" if errors else "yellow" if warnings else None),
+    ]
+
+
+def _files_line(write: WriteReport) -> tuple[str, str, str | None]:
+    """What a build did to the vault's files, counts of none left out."""
+    verbs = ("to write", "to merge with your edits", "to remove") if write.dry_run else \
+        ("written", "merged with your edits", "removed")
+    parts = [(len(write.written), verbs[0]), (len(write.merged), verbs[1]),
+             (len(write.removed), verbs[2]), (len(write.kept), "kept as you edited them"),
+             (len(write.unchanged), "unchanged")]
+    text = ", ".join(f"{count} {verb}" for count, verb in parts if count)
+    colour = "yellow" if write.kept else None
+    if write.changed == 0 and not write.merged:
+        nothing = "nothing to change" if write.dry_run else "nothing changed"
+        return "files", f"{nothing} ({text})" if text else nothing, colour or "green"
+    return "files", text, colour
+
+
+def _lookups_line(requests: int, *, asked_offline: bool, went_offline: bool) -> str:
+    if asked_offline:
+        return "offline: the cache alone"
+    if went_offline:
+        return f"{plural(requests, 'request')}; unreachable, the rest from the cache"
+    return plural(requests, "request")
 
 
 def _severities(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
