@@ -153,8 +153,9 @@ def test_an_interrupted_run_resumes_where_it_stopped(server: MirrorServer,
     assert len(batches) >= 2
     arxiv_source = source(server, tmp_path)
 
-    def interrupt(done: int, total: int) -> None:
-        raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the first batch
+    def interrupt(stage: str, done: int, total: int) -> None:
+        if done:
+            raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the first batch
 
     arxiv_source.progress = interrupt
     with pytest.raises(KeyboardInterrupt):

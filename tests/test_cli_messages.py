@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 import subprocess
@@ -241,6 +242,77 @@ def click_unstyled(text: str) -> str:
     return click.unstyle(text)
 
 
+# --- Progress -----------------------------------------------------------------------------------
+
+def test_a_build_reports_its_progress_stage_by_stage(tmp_path: Path) -> None:
+    titles = [f"Paper Number {n}: A Study" for n in range(150)]
+    posts = posts_of(tmp_path, *(post(day, titles[day::30]) for day in range(1, 31)))
+    reports: list[tuple[str, int, int]] = []
+    result = build_vault([posts], tmp_path / "vault",
+                         progress=lambda stage, done, total: reports.append((stage, done, total)))
+    stages = list(dict.fromkeys(stage for stage, _, _ in reports))
+    assert len(stages) == 2, stages  # parsing the posts, writing the notes
+    for stage in stages:
+        counts = [(done, total) for s, done, total in reports if s == stage]
+        totals = {total for _, total in counts}
+        assert len(totals) == 1
+        dones = [done for done, _ in counts]
+        assert dones == sorted(dones) and dones[-1] == totals.pop()
+        assert len(dones) <= 110  # ticks every few items, not every one
+    posted = [r for r in reports if r[0] == stages[0]]
+    assert posted[-1][2] == 30
+    written = [r for r in reports if r[0] == stages[1]]
+    assert written[-1][2] > 150 and len(result.write.written) > 150
+
+
+def test_arxiv_lookups_report_their_progress(server: MirrorServer, tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"], cite="(arXiv:2412.04318)"))
+    reports: list[tuple[str, int, int]] = []
+    source = ArxivSource(ArxivCache.load(tmp_path / "cache.json"), base_url=server.base_url,
+                         delay=0, progress=lambda *report: reports.append(report))
+    build_vault([posts], tmp_path / "vault", source=source)
+    by_stage: dict[str, list[int]] = {}
+    for stage, done, total in reports:
+        by_stage.setdefault(stage, []).append(done)
+        assert 0 <= done <= total
+    arxiv_stages = [s for s in by_stage if "arXiv" in s]
+    assert len(arxiv_stages) == 2, by_stage  # titles, then cited ids
+    assert all(by_stage[s][-1] == 1 for s in arxiv_stages)
+
+
+def test_no_bar_is_drawn_when_stderr_is_not_a_terminal(server: MirrorServer,
+                                                       tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"], cite="(arXiv:2412.04318)"))
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "vault"), "--arxiv-url",
+                       server.base_url, "--arxiv-delay", "0")
+    assert code == 0
+    assert "arXiv lookups" not in err and "%" not in err and "posts" not in err.split("\n")[0]
+    assert summary_lines(err)["arXiv"] == "2 requests"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bars_are_drawn_on_a_terminal_one_a_stage() -> None:
+    from vaultgen.cli import ProgressBars
+
+    terminal = Terminal()
+    with ProgressBars(terminal, after=0) as bars:
+        for done in (0, 50, 100):
+            bars("parsing posts", done, 100)
+        for done in (0, 3):
+            bars("writing notes", done, 3)
+    drawn = terminal.getvalue()
+    assert "parsing posts" in drawn and "100%" in drawn and "writing notes" in drawn
+    piped = io.StringIO()
+    with ProgressBars(piped, after=0) as bars:
+        bars("parsing posts", 0, 100)
+        bars("parsing posts", 100, 100)
+    assert piped.getvalue() == ""
+
+
 # --- Names of papers ----------------------------------------------------------------------------
 
 def test_a_cited_paper_unknown_to_the_cache_is_headed_by_its_note_name(tmp_path: Path) -> None:
@@ -268,4 +340,3 @@ def test_stats_and_check_name_the_most_cited_papers_by_title(server: MirrorServe
     _, out, _ = run("check", str(vault))
     assert "most cited: The Hyperfitting Phenomenon: Sharpening and Stabilizing LLMs for " \
            "Open-Ended Text Generation (arXiv:2412.04318), cited by 1 paper" in out
-

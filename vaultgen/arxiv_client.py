@@ -34,6 +34,7 @@ from .keyed_json import (
     read_sorted_sections,
 )
 from .model import ArxivRecord, Entry, names_once, one_copy, text_digest
+from .progress import ARXIV_IDS, ARXIV_TITLES, Progress, Ticks
 from .resolve import accept_match, title_key
 from .wording import plural
 
@@ -53,9 +54,6 @@ _SECTIONS = ("records", "titles", "missing")
 _QUERY_BUDGET = 3500  # characters of search_query: the whole URL stays under about 4 KB
 _ID_CHUNK = 100
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
-
-Progress = Callable[[int], None]
-
 
 # --- Cache ----------------------------------------------------------------------------------
 
@@ -401,7 +399,7 @@ class ArxivSource:
 
     def __init__(self, cache: ArxivCache, *, base_url: str = DEFAULT_API, delay: float = 3.0,
                  timeout: float = 20.0, offline: bool = False, refresh: bool = False,
-                 today: dt.date | None = None, progress: Callable[[int, int], None] | None = None,
+                 today: dt.date | None = None, progress: Progress | None = None,
                  max_retries: int = 4) -> None:
         self.cache = cache
         self.base_url = base_url.rstrip("/")
@@ -480,6 +478,7 @@ class ArxivSource:
         keys = {title_key(e.title) for e in entries}
         to_ask = sorted(k for k in keys if self._needs_asking(k))
         self.stats.from_cache += len(keys) - len(to_ask)
+        ticks = Ticks(None if self.offline else self.progress, ARXIV_TITLES, len(to_ask))
         for batch in _title_batches(to_ask):
             if self.offline:
                 break
@@ -491,7 +490,7 @@ class ArxivSource:
                 self._warn(f"arXiv gave no usable answer for {plural(len(batch), 'title')} "
                            f"({err}); they stay unresolved and will be asked again next run")
             self._save_answers()
-            self._tick(len(batch), len(to_ask))
+            ticks.tick(len(batch))
         matched: dict[int, ArxivRecord] = {}
         for index, entry in enumerate(entries):
             answer = self.cache.titles.get(title_key(entry.title))
@@ -506,6 +505,7 @@ class ArxivSource:
 
     def fetch_ids(self, ids: Sequence[str]) -> dict[str, ArxivRecord]:
         to_ask = [i for i in ids if i not in self.cache.records and self._missing_stale(i)]
+        ticks = Ticks(None if self.offline else self.progress, ARXIV_IDS, len(to_ask))
         for start in range(0, len(to_ask), _ID_CHUNK):
             if self.offline:
                 break
@@ -517,6 +517,7 @@ class ArxivSource:
             except _Transient as err:
                 self._warn(f"arXiv gave no usable answer for {plural(len(chunk), 'id')} "
                            f"({err})")
+                ticks.tick(len(chunk))
                 continue
             for record in found:
                 self.cache.records[record.id] = record
@@ -526,6 +527,7 @@ class ArxivSource:
                     self.cache.missing[arxiv_id] = self.today.isoformat()
             self._unsaved = True
             self._save_answers()
+            ticks.tick(len(chunk))
         return {i: r for i in ids if (r := self.cache.record(i)) is not None}
 
     # Internals ----------------------------------------------------------------------------
@@ -612,10 +614,6 @@ class ArxivSource:
     def _warn(self, message: str) -> None:
         log.warning(message)
         self.stats.warnings.append(message)
-
-    def _tick(self, done: int, total: int) -> None:
-        if self.progress:
-            self.progress(done, total)
 
 
 def phrase_of(key: str) -> str:

@@ -29,6 +29,7 @@ from .heap import Releaser, release_freed_memory
 from .increment import Declined, Fingerprint, plan_increment
 from .inputs import RACY_NS, FoundInputs, ParseCache, find_input_files, read_posts_apart
 from .model import Diagnostic, Library, Note
+from .progress import WRITING, Progress, Ticks
 from .render import NotePlan, plan_notes, settings_notes, settle_names
 from .resolve import RecordSource, build_library
 from .snapshot import (
@@ -92,7 +93,8 @@ class BuildResult:
 
 def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | None = None,
                 force: bool = False, dry_run: bool = False,
-                keep_notes: bool = False, jobs: int | None = 1) -> BuildResult:
+                keep_notes: bool = False, jobs: int | None = 1,
+                progress: Progress | None = None) -> BuildResult:
     """Build (or update) ``vault`` from the digest posts under ``inputs``.
 
     Notes are rendered one at a time, their links checked, and staged under
@@ -100,15 +102,17 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     ``BrokenVaultError`` and the vault is as it was). ``keep_notes``: return the rendered notes
     in the result (they are otherwise not kept, to keep memory flat). ``jobs``: processes a
     full build parses posts and writes notes with (``workers.jobs_for``; None: one per CPU
-    when the input is large).
+    when the input is large). ``progress``: told of the posts parsed and the notes written
+    (``progress.Progress``).
     """
     with paused_gc():
         return _build(inputs, vault, source, force=force, dry_run=dry_run, keep_notes=keep_notes,
-                      jobs=jobs)
+                      jobs=jobs, progress=progress)
 
 
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
-           dry_run: bool, keep_notes: bool, jobs: int | None) -> BuildResult:
+           dry_run: bool, keep_notes: bool, jobs: int | None,
+           progress: Progress | None) -> BuildResult:
     found = find_input_files(inputs)
     aliases, alias_problems = load_tag_aliases(aliases_path(inputs))
     found = (found[0], [*found[1], *alias_problems])  # reported as the input's problems
@@ -119,23 +123,24 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
         return unchanged
     if not dry_run and not force and fingerprint is not None and state is not None:
         increment = _build_increment(vault, found, fingerprint, source, state, keep_notes,
-                                     aliases)
+                                     aliases, progress)
         if increment is not None:
             return increment
     if not dry_run:
         forget_snapshot(vault)  # a build that fails or saves no record leaves none behind
     return _full_build(inputs, vault, source, found, fingerprint, force=force, dry_run=dry_run,
-                       keep_notes=keep_notes, jobs=jobs, aliases=aliases)
+                       keep_notes=keep_notes, jobs=jobs, aliases=aliases, progress=progress)
 
 
 def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
                 found: FoundInputs, fingerprint: Fingerprint | None, *,
                 force: bool, dry_run: bool, keep_notes: bool, jobs: int | None,
-                aliases: TagAliases = NO_ALIASES) -> BuildResult:
+                aliases: TagAliases = NO_ALIASES,
+                progress: Progress | None = None) -> BuildResult:
     """Every post read (those the parse cache holds from it), every note planned; only
     those whose inputs changed rendered and written."""
     cache = ParseCache.load(_inside(vault, PARSE_CACHE))
-    parsed, texts = read_posts_apart(inputs, cache, found, jobs)
+    parsed, texts = read_posts_apart(inputs, cache, found, jobs, progress)
     if not parsed.entries:
         problems = "; ".join(str(d) for d in parsed.diagnostics[:5]) or "no entries"
         raise InputError(", ".join(p.as_posix() for p in inputs),
@@ -155,7 +160,7 @@ def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None
     plans = plan_notes(context)
     writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
     rendered = _write_notes(plans, writer, [p.path for p in plans if p.path.endswith(".md")],
-                            library, source, keep_notes, jobs)
+                            library, source, keep_notes, jobs, progress)
     written = writer.commit()
     counts = BuildCounts(
         entries=len(parsed.entries), posts=len(found[0]), papers=len(library.papers),
@@ -176,11 +181,12 @@ def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None
 
 def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str],
                  library: Library, source: RecordSource | None, keep_notes: bool,
-                 jobs: int | None) -> list[Note]:
+                 jobs: int | None, progress: Progress | None = None) -> list[Note]:
     """Render the plans whose notes changed, check their links (against ``paths``, the
     vault's notes) and stage them (the vault is left as it was, ``BrokenVaultError``, if a
     link is broken); the notes rendered, when ``keep_notes``. Worker processes check and
-    write the notes while the next are rendered (``jobs``: see ``workers.jobs_for``)."""
+    write the notes while the next are rendered (``jobs``: see ``workers.jobs_for``); the
+    notes rendered are told to ``progress``."""
     pending = {plan.path for plan in writer.pending(plans)}
     _read_summaries(library, source, [p.key for p in plans if p.path in pending])
     with worker_pool(jobs_for(jobs, len(pending), NOTES_WORTH_WORKERS),
@@ -189,6 +195,7 @@ def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str
         checks = NoteChecks(paths, pool)
         rendered: list[Note] = []
         releaser = Releaser(every=2000)  # the texts of the notes written are freed as they go
+        ticks = Ticks(progress, WRITING, len(pending))
         try:
             for plan in plans:
                 if plan.path not in pending:
@@ -201,6 +208,7 @@ def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str
                 writer.stage(plan, note)
                 if keep_notes:
                     rendered.append(note)
+                ticks.tick()
             checks.finish()
             if checks.findings:
                 raise BrokenVaultError([str(f) for f in checks.findings])
@@ -215,7 +223,8 @@ def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str
 
 def _build_increment(vault: Path, found: FoundInputs,
                      fingerprint: Fingerprint, source: RecordSource | None, state: dict,  # type: ignore[type-arg]
-                     keep_notes: bool, aliases: TagAliases = NO_ALIASES) -> BuildResult | None:
+                     keep_notes: bool, aliases: TagAliases = NO_ALIASES,
+                     progress: Progress | None = None) -> BuildResult | None:
     """The build of the posts added since the last build (``state``: its record), touching
     only the notes they change (``increment``); None when it must be a full build."""
     cache = _inside(vault, PARSE_CACHE)
@@ -238,7 +247,8 @@ def _build_increment(vault: Path, found: FoundInputs,
              *(p.path for p in increment.plans if p.path.endswith(".md") and
                p.path not in increment.manifest)]
     library = increment.context.library
-    rendered = _write_notes(increment.plans, writer, paths, library, source, keep_notes, 1)
+    rendered = _write_notes(increment.plans, writer, paths, library, source, keep_notes, 1,
+                            progress)
     written = writer.commit()
     counts = BuildCounts(entries=snapshot.entries, posts=len(found[0]),
                          papers=snapshot.paper_count(),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -17,6 +18,8 @@ from .wording import plural
 from .workers import NOTES_WORTH_WORKERS, POSTS_WORTH_WORKERS
 
 if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
     from .build import BuildCounts
     from .write import WriteReport
 
@@ -129,12 +132,12 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
 
     paths = list(inputs) or [Path("input")]
     cache = ArxivCache.load(cache_path or default_cache_path(paths))
-    with _ProgressBar() as progress:
+    with ProgressBars() as progress:
         source = ArxivSource(cache, base_url=arxiv_url, delay=arxiv_delay, offline=offline,
                              refresh=refresh, progress=progress)
         try:
             result = build_vault(paths, vault, source=source, force=force, dry_run=dry_run,
-                                 jobs=jobs)
+                                 jobs=jobs, progress=progress)
         except VaultgenError as err:
             raise _fail(err) from err
     _show_diagnostics(result.diagnostics)
@@ -218,25 +221,42 @@ def _problems(errors: int, warnings: int) -> str:
     return ", ".join([plural(errors, "error")] * bool(errors) + [plural(warnings, "warning")])
 
 
-class _ProgressBar:
-    """A progress bar on stderr with the time left, shown once there is something to wait for."""
+class ProgressBars:
+    """Progress on a terminal (stderr), a bar a stage with the time left, drawn once a stage
+    has lasted ``after`` seconds; nothing at all when the stream is not a terminal."""
 
-    def __init__(self) -> None:
-        self._bar: object | None = None
+    def __init__(self, file: TextIO | None = None, *, after: float = 0.5) -> None:
+        self._file = file if file is not None else sys.stderr
+        self._drawn = self._file.isatty()
+        self._after = after
+        self._stage: str | None = None
+        self._started = 0.0
+        self._bar: ProgressBar[int] | None = None
 
-    def __enter__(self) -> _ProgressBar:
+    def __enter__(self) -> ProgressBars:
         return self
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self._drawn:
+            return
+        if stage != self._stage:
+            self._close()
+            self._stage, self._started = stage, time.monotonic()
         if self._bar is None:
-            self._bar = click.progressbar(length=total, label="arXiv lookups", show_eta=True,
-                                          file=sys.stderr)
-            self._bar.__enter__()  # type: ignore[attr-defined]
-        self._bar.update(done)  # type: ignore[attr-defined]
+            if done >= total or time.monotonic() - self._started < self._after:
+                return  # done before there was anything to wait for, or too soon to tell
+            self._bar = click.progressbar(length=total, label=stage, show_eta=True,
+                                          file=self._file)
+            self._bar.__enter__()
+        self._bar.update(done - self._bar.pos)
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
     def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)  # type: ignore[attr-defined]
+        self._close()
 
 
 @cli.command()

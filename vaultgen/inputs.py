@@ -21,6 +21,7 @@ from .errors import InputError
 from .keyed_json import keyed_lines, raw_line, read_sorted_sections
 from .model import Diagnostic, Entry, EntryText, ParseResult, SourceRef, names_once
 from .parse import merge_results, parse_post
+from .progress import PARSING, Progress, Ticks
 from .workers import POSTS_WORTH_WORKERS, jobs_for, worker_pool
 
 _CACHE_VERSION = 3
@@ -425,12 +426,12 @@ def read_posts(paths: Iterable[Path],
 
 
 def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
-                     found: FoundInputs | None = None,
-                     jobs: int | None = 1) -> tuple[ParseResult, EntryTexts]:
+                     found: FoundInputs | None = None, jobs: int | None = 1,
+                     progress: Progress | None = None) -> tuple[ParseResult, EntryTexts]:
     """``read_posts`` for a build: the entries without their text (``Entry.text_held``
     False), and the texts apart. A file whose size and mtime are those ``cache`` holds is not
     read again; the others are parsed by worker processes when there are many (``jobs``:
-    see ``workers.jobs_for``)."""
+    see ``workers.jobs_for``), the posts parsed told to ``progress``."""
     files, problems = found if found is not None else find_input_files(paths)
     texts = EntryTexts(cache)
     results: list[ParseResult] = [ParseResult((), tuple(problems))]
@@ -447,11 +448,13 @@ def read_posts_apart(paths: Iterable[Path], cache: ParseCache,
         results.append(cached)
     with worker_pool(jobs_for(jobs, len(to_parse), POSTS_WORTH_WORKERS)) as pool:
         parsed = parse_post_files([file for _, file, _ in to_parse], pool)
+        ticks = Ticks(progress, PARSING, len(to_parse))
         for (position, name, stat), (result, held, rows) in zip(to_parse, parsed, strict=True):
             texts.hold(name, held)
             if stat is not None:
                 cache.put(name, stat, result, held, rows)
             results[position] = result
+            ticks.tick()
     return merge_results(results), texts
 
 
