@@ -113,7 +113,7 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
            dry_run: bool, keep_notes: bool, jobs: int | None,
            progress: Progress | None) -> BuildResult:
-    found = find_input_files(inputs)
+    found = find_input_files(inputs, skip=vault)
     aliases, alias_problems = load_tag_aliases(aliases_path(inputs))
     found = (found[0], [*found[1], *alias_problems])  # reported as the input's problems
     fingerprint = _fingerprint(found, vault, source, aliases=aliases)

@@ -7,6 +7,7 @@ a rebuild parses only the posts that changed (``VAULT/.vaultgen/parsed/``).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 from typing import NamedTuple
 
 from . import code_digest
@@ -363,30 +365,70 @@ INPUT_SUFFIXES = (".txt", ".md")
 FoundInputs = tuple[list[str], list[Diagnostic]]
 
 
-def find_input_files(paths: Iterable[Path]) -> FoundInputs:
-    """Digest files named directly, and the ``.txt``/``.md`` files under named folders (hidden
-    files and folders skipped), sorted; each as ``Path.as_posix`` gives it, how diagnostics
-    and notes name it (kept as text: a ``Path`` each costs more than finding the file)."""
+def find_input_files(paths: Iterable[Path], skip: Path | None = None) -> FoundInputs:
+    """Digest files named directly, and the ``.txt``/``.md`` files under named folders, sorted;
+    each as ``Path.as_posix`` gives it, how diagnostics and notes name it (kept as text: a
+    ``Path`` each costs more than finding the file). Hidden files and folders are skipped, and
+    so are vaults (``is_vault``) and the folder ``skip`` (the vault a build writes)."""
     files: list[str] = []
     problems: list[Diagnostic] = []
+    skipped = _folder_id(skip) if skip is not None else None
     for path in paths:
-        if path.is_dir():
+        try:
+            found_stat = os.stat(path)
+        except OSError as err:
+            problems.append(Diagnostic(SourceRef(path.as_posix(), 0), _not_found(err), "error"))
+            continue
+        if S_ISDIR(found_stat.st_mode):
             folder = path.as_posix()
-            found = list(_posts_under(folder))
+            if (found_stat.st_dev, found_stat.st_ino) == skipped:
+                problems.append(Diagnostic(SourceRef(folder, 0), "is the vault being built; "
+                                           "its notes are not posts", "error"))
+                continue
+            if is_vault(folder, (".vaultgen",)):
+                problems.append(Diagnostic(SourceRef(folder, 0), "is a vault vaultgen built; "
+                                           "its notes are not posts", "error"))
+                continue
+            found = list(_posts_under(folder, problems, skipped))
             if os.sep != "/":
                 found = [name.replace(os.sep, "/") for name in found]
             if folder == ".":  # as a Path has it: "2025-04-30.txt", not "./2025-04-30.txt"
                 found = [name[2:] for name in found]
-            if not found:
+            if not found and not any(p.source.path == folder for p in problems):
                 problems.append(Diagnostic(SourceRef(folder, 0),
                                            "folder holds no .txt or .md posts"))
             files.extend(sorted(found, key=_parts_order))
-        elif path.is_file():
+        elif S_ISREG(found_stat.st_mode):
             files.append(path.as_posix())
         else:
-            problems.append(Diagnostic(SourceRef(path.as_posix(), 0), "no such file or folder",
+            problems.append(Diagnostic(SourceRef(path.as_posix(), 0), "not a file or folder",
                                        "error"))
     return files, problems
+
+
+def _not_found(err: OSError) -> str:
+    if err.errno in (errno.ENOENT, errno.ENOTDIR):
+        return "no such file or folder"
+    return f"cannot read: {err.strerror}"
+
+
+VAULT_MARKERS = (".vaultgen", ".obsidian")
+
+
+def is_vault(folder: str, markers: tuple[str, ...] = VAULT_MARKERS) -> bool:
+    """Whether ``folder`` is a vault: it holds a ``.vaultgen`` (one vaultgen built) or an
+    ``.obsidian`` folder (one Obsidian opened), whose notes are not digest posts."""
+    return any(os.path.isdir(os.path.join(folder, marker)) for marker in markers)
+
+
+def _folder_id(path: Path) -> tuple[int, int] | None:
+    """What tells a folder apart however it is named (device and inode); None when it is
+    not there."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _parts_order(name: str) -> str:
@@ -396,24 +438,40 @@ def _parts_order(name: str) -> str:
     return name.replace("/", "\0")
 
 
-def _posts_under(folder: str) -> Iterable[str]:
-    """The post files under a folder, hidden files and folders skipped (a file's type comes
-    with its directory entry, so most need no stat of their own)."""
+def _posts_under(folder: str, problems: list[Diagnostic], skip: tuple[int, int] | None = None,
+                 *, nested: bool = False) -> Iterable[str]:
+    """The post files under a folder: hidden files and folders skipped, and folders in it
+    (``nested``: and itself) that are vaults (``is_vault``) or ``skip`` (``_folder_id``). A
+    folder that cannot be read is added to ``problems``. (A file's type comes with its
+    directory entry, so most need no stat of their own.)"""
     try:
         entries = list(os.scandir(folder))
-    except OSError:
+    except OSError as err:
+        problems.append(Diagnostic(SourceRef(folder.replace(os.sep, "/"), 0),
+                                   f"cannot read folder: {err.strerror}", "error"))
         return
+    if nested and any(entry.name in VAULT_MARKERS and _is_folder(entry) for entry in entries):
+        return  # a vault: none of its files are posts
     for entry in entries:
         name = entry.name
         if name.startswith("."):
             continue
         try:
             if entry.is_dir(follow_symlinks=False):  # as os.walk: linked folders not walked
-                yield from _posts_under(entry.path)
+                if skip is None or entry.inode() != skip[1] or \
+                        _folder_id(Path(entry.path)) != skip:
+                    yield from _posts_under(entry.path, problems, skip, nested=True)
             elif name.lower().endswith(INPUT_SUFFIXES) and entry.is_file():
                 yield entry.path
         except OSError:
             continue
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def read_posts(paths: Iterable[Path],
