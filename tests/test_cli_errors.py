@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from vaultgen.arxiv_mirror import Catalogue, MirrorServer
 from vaultgen.cli import cli
 
 from .conftest import post_folder, tree
 
 POST = "2025-05-01\nAlpha: A Paper\n(Ann Author)\nAbstract.\n코멘트.\n#llm\n"
-
+SECOND_POST = "2025-05-02\nBeta: Another Paper\n(Bo Author)\nAbstract.\n#llm\n"
+NOBODY = 65534
+RECORD = {"id": "2501.00001", "title": "Alpha: A Paper", "authors": ["Ann Author"],
+          "published": "2025-04-30", "summary": "S"}
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -36,6 +41,14 @@ def posts(tmp_path: Path) -> Path:
     return old_post_folder(tmp_path)
 
 
+@pytest.fixture
+def server() -> Iterator[MirrorServer]:
+    """A local arXiv API that knows the paper of ``POST``."""
+    server = MirrorServer(Catalogue([RECORD])).start()
+    yield server
+    server.stop()
+
+
 def assert_one_error(err: str, *parts: str) -> None:
     """An error of one line (and a hint) naming ``parts``, no traceback."""
     assert "Traceback" not in err
@@ -43,6 +56,70 @@ def assert_one_error(err: str, *parts: str) -> None:
     assert len(lines) == 1, err
     for part in parts:
         assert part in lines[0], err
+
+
+def files_with_times(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder`` (vaultgen's own too), with its bytes and mtime."""
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --- Usage: where to write ----------------------------------------------------------------
+
+def test_output_that_is_a_file_is_a_usage_error(posts: Path, tmp_path: Path) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n", encoding="utf-8")
+    code, _, err = run("build", str(posts), "-o", str(taken), "--offline")
+    assert code == 2 and "Traceback" not in err
+    assert f"{taken} is a file" in err
+    assert taken.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_output_under_a_file_is_a_usage_error(posts: Path, tmp_path: Path) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n", encoding="utf-8")
+    code, _, err = run("build", str(posts), "-o", str(taken / "vault"), "--offline")
+    assert code == 2 and f"{taken} is a file" in err
+    assert taken.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_cache_that_is_a_folder_or_under_a_file_is_a_usage_error(posts: Path,
+                                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "v"), "--offline",
+                       "--cache", str(folder))
+    assert code == 2 and f"{folder} is a folder" in err
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n", encoding="utf-8")
+    code, _, err = run("build", str(posts), "-o", str(tmp_path / "v"), "--offline",
+                       "--cache", str(taken / "arxiv-cache.json"))
+    assert code == 2 and f"{taken} is a file" in err
+    assert not (tmp_path / "v").exists()
+
+
+def test_a_missing_input_is_reported_and_the_rest_built(posts: Path, tmp_path: Path,
+                                                        server: MirrorServer) -> None:
+    missing = tmp_path / "nope"
+    code, _, err = run("build", str(missing), str(posts), "-o", str(tmp_path / "v"),
+                       "--arxiv-url", server.base_url, "--arxiv-delay", "0")
+    assert code == 1 and f"{missing.as_posix()}:0: error: no such file or folder" in err
+    assert (tmp_path / "v" / "papers" / "Alpha.md").exists()
+    assert not missing.exists()  # the arXiv cache goes beside the first input that is there
+
+
+def test_an_input_file_that_is_not_a_post(posts: Path, tmp_path: Path) -> None:
+    other = tmp_path / "shopping.txt"
+    other.write_text("milk\neggs\n", encoding="utf-8")
+    code, _, err = run("build", str(other), "-o", str(tmp_path / "v"), "--offline")
+    assert_one_error(err, "nothing to build", "shopping.txt:1")
+    assert code == 1 and not (tmp_path / "v").exists()
+    picture = tmp_path / "photo.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff")
+    code, _, err = run("build", str(picture), str(posts), "-o", str(tmp_path / "v"),
+                       "--offline")
+    assert code == 1 and "photo.png:1: error: not UTF-8" in err
+    assert (tmp_path / "v" / "papers" / "Alpha.md").exists()
 
 
 def test_an_input_that_is_neither_file_nor_folder(posts: Path, tmp_path: Path) -> None:

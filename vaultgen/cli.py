@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -29,6 +30,37 @@ def _fail(err: VaultgenError) -> click.ClickException:
     if err.hint:
         message += f"\nHint: {err.hint}"
     return click.ClickException(message)
+
+
+def _folder_to_make(ctx: click.Context, param: click.Parameter,
+                    value: Path | None) -> Path | None:
+    """An option naming a folder vaultgen makes when missing: not a file, nor under one."""
+    if value is not None:
+        if os.path.exists(value) and not os.path.isdir(value):
+            raise click.BadParameter(f"{value} is a file; the vault is a folder (made when "
+                                     "missing)", ctx, param)
+        _refuse_file_above(ctx, param, value)
+    return value
+
+
+def _file_to_write(ctx: click.Context, param: click.Parameter,
+                   value: Path | None) -> Path | None:
+    """An option naming a file vaultgen writes: not a folder, nor under a file."""
+    if value is not None:
+        if os.path.isdir(value):
+            raise click.BadParameter(f"{value} is a folder; name the file in it (e.g. "
+                                     f"{value / 'arxiv-cache.json'})", ctx, param)
+        _refuse_file_above(ctx, param, value)
+    return value
+
+
+def _refuse_file_above(ctx: click.Context, param: click.Parameter, path: Path) -> None:
+    for above in path.parents:
+        if os.path.exists(above):
+            if not os.path.isdir(above):
+                raise click.BadParameter(f"{above} is a file, so nothing can be made in it",
+                                         ctx, param)
+            return
 
 
 def _show_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
@@ -92,16 +124,17 @@ def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("-o", "--output", "vault", type=click.Path(path_type=Path), default=Path("vault"),
-              show_default=True, help="The vault folder to build or update.")
+              show_default=True, callback=_folder_to_make,
+              help="The vault folder to build or update.")
 @click.option("--force", is_flag=True,
               help="Regenerate notes whose generated parts you edited (your version is saved "
                    "under .vaultgen/backup/).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; touch nothing.")
 @click.option("--strict", is_flag=True, help="Fail when the input has warnings.")
 @click.option("--offline", is_flag=True, help="Use the arXiv cache alone; ask arXiv nothing.")
-@click.option("--cache", "cache_path", type=click.Path(path_type=Path),
+@click.option("--cache", "cache_path", type=click.Path(path_type=Path), callback=_file_to_write,
               help="The arXiv cache file [default: arxiv-cache.json in the first input folder].")
 @click.option("--refresh", is_flag=True,
               help="Ask arXiv again for papers it did not know, however recently asked.")
@@ -131,7 +164,8 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
     from .build import build_vault
 
     paths = list(inputs) or [Path("input")]
-    cache = ArxivCache.load(cache_path or default_cache_path(paths))
+    there = [path for path in paths if os.path.exists(path)] or paths  # (no folder made for a typo)
+    cache = ArxivCache.load(cache_path or default_cache_path(there))
     with ProgressBars() as progress:
         source = ArxivSource(cache, base_url=arxiv_url, delay=arxiv_delay, offline=offline,
                              refresh=refresh, progress=progress)
