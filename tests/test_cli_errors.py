@@ -1,8 +1,19 @@
-"""Ordinary mistakes and file-system trouble, as a user meets them: one line, never a traceback."""
+"""Ordinary mistakes and file-system trouble, as a user meets them: one line, never a traceback.
+
+Tests about permissions run vaultgen in a process of an unprivileged user (``setpriv``), so
+that mode bits bind even when the tests run as root (which ignores them); they are skipped
+where no such process can be started.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,6 +139,231 @@ def test_an_input_that_is_neither_file_nor_folder(posts: Path, tmp_path: Path) -
     code, _, err = run("build", str(pipe), str(posts), "-o", str(tmp_path / "v"), "--offline")
     assert code == 1 and f"{pipe.as_posix()}:0: error: not a file or folder" in err
     assert (tmp_path / "v" / "papers" / "Alpha.md").exists()
+
+
+# --- Full disks ------------------------------------------------------------------------------
+
+def _disk_full(*_args: object, **_kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_while_staging_notes_fails_in_one_line(posts: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import vaultgen.workers
+
+    monkeypatch.setattr(vaultgen.workers, "write_files", _disk_full)
+    vault = tmp_path / "v"
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline", "-j", "1")
+    assert code == 1
+    assert_one_error(err, str(vault), "no space left on the device")
+    assert not vault.exists()  # a vault the build would have made is not left behind
+
+
+def test_a_full_disk_while_writing_the_manifest_loses_nothing(posts: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    import vaultgen.write
+
+    vault = tmp_path / "v"
+    assert run("build", str(posts), "-o", str(vault), "--offline")[0] == 0
+    (posts / "2025-05-02.txt").write_text(SECOND_POST, encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(vaultgen.write, "atomic_write", _disk_full)
+        code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+    assert code == 1
+    assert_one_error(err, str(vault), "no space left on the device")
+    # Built again with room on the disk: the notes already moved into place are taken as
+    # vaultgen's, not as notes the user changed.
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+    assert code == 0 and "you changed a generated part" not in err, err
+    assert (vault / "papers" / "Beta.md").exists()
+
+
+def test_a_file_size_limit_fails_the_build_in_one_line(posts: Path, tmp_path: Path) -> None:
+    """A real write error from the kernel (EFBIG: over the file size limit)."""
+    vault = tmp_path / "v"
+    limited = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+               "resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200)); "
+               "from vaultgen.cli import main; sys.argv[0] = 'vaultgen'; main()")
+    done = subprocess.run([sys.executable, "-c", limited, "build", str(posts), "-o", str(vault),
+                           "--offline"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert_one_error(done.stderr, "too large")
+
+
+# --- Permissions --------------------------------------------------------------------------------
+
+def _unprivileged_prefix() -> list[str] | None:
+    """The command prefix that runs a process as a user that mode bits bind: none when this
+    process is not root; ``setpriv`` to user nobody when it is; None when neither works."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A folder an unprivileged user owns, and a runner of vaultgen as that user (skips
+    the test when no such process can run vaultgen here)."""
+    prefix = _unprivileged_prefix()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: cannot drop privileges")
+    folder = Path(tempfile.mkdtemp(prefix="vaultgen-perm-"))
+    os.chmod(folder, 0o755)
+    if prefix:
+        os.chown(folder, NOBODY, NOBODY)
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import vaultgen.cli"],
+                           cwd=folder, capture_output=True, text=True)
+    if probe.returncode != 0:
+        shutil.rmtree(folder)
+        pytest.skip(f"vaultgen cannot run as an unprivileged user here: {probe.stderr[-200:]}")
+    yield folder
+    for inside in [folder, *folder.rglob("*")]:  # (made read-only by a test)
+        if inside.is_dir() and not inside.is_symlink():
+            os.chmod(inside, 0o755)
+    shutil.rmtree(folder)
+
+
+def vaultgen(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``vaultgen ARGS`` in ``folder``, as the user who owns it."""
+    prefix = _unprivileged_prefix()
+    assert prefix is not None
+    env = {**os.environ, "HOME": str(folder)}
+    return subprocess.run([*prefix, sys.executable, "-m", "vaultgen.cli", *args], cwd=folder,
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def make_posts(folder: Path, *texts: str) -> Path:
+    """An input folder of posts last changed a minute ago, owned as ``folder`` is."""
+    posts = folder / "input"
+    posts.mkdir(exist_ok=True)
+    past = time.time() - 60
+    for number, text in enumerate(texts, start=1):
+        post = posts / f"2025-05-0{number}.txt"
+        post.write_text(text, encoding="utf-8")
+        os.utime(post, (past, past))
+    _own_like(folder)
+    return posts
+
+
+def _own_like(folder: Path) -> None:
+    owner = folder.stat()
+    for inside in folder.rglob("*"):
+        os.chown(inside, owner.st_uid, owner.st_gid, follow_symlinks=False)
+
+
+def read_only(folder: Path) -> None:
+    """Take write permission from ``folder`` and everything in it."""
+    for inside in [folder, *folder.rglob("*")]:
+        mode = inside.stat().st_mode
+        os.chmod(inside, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def test_read_only_vault_with_nothing_to_do_succeeds_writing_nothing(shared_tmp: Path) -> None:
+    make_posts(shared_tmp, POST)
+    assert vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline").returncode == 0
+    vault = shared_tmp / "vault"
+    read_only(vault)
+    before = files_with_times(vault)
+    done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "nothing changed" in done.stderr
+    assert files_with_times(vault) == before
+
+
+def test_read_only_vault_without_a_build_record_and_nothing_to_do(shared_tmp: Path) -> None:
+    """The build cannot take the short way (no record of the last one): it works out that
+    nothing would change, and writes nothing."""
+    make_posts(shared_tmp, POST)
+    assert vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline").returncode == 0
+    vault = shared_tmp / "vault"
+    (vault / ".vaultgen" / "build.json").unlink()
+    read_only(vault)
+    before = files_with_times(vault)
+    done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert files_with_times(vault) == before
+
+
+def test_read_only_vault_that_must_change_fails_in_one_line(shared_tmp: Path) -> None:
+    make_posts(shared_tmp, POST)
+    assert vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline").returncode == 0
+    vault = shared_tmp / "vault"
+    make_posts(shared_tmp, POST, SECOND_POST)
+    read_only(vault)
+    before = files_with_times(vault)
+    done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline")
+    assert done.returncode == 1
+    assert_one_error(done.stderr, "vault", "not writable")
+    assert files_with_times(vault) == before
+
+
+def test_vault_in_a_read_only_folder_fails_in_one_line(shared_tmp: Path) -> None:
+    make_posts(shared_tmp, POST)
+    (shared_tmp / "locked").mkdir()
+    _own_like(shared_tmp)
+    read_only(shared_tmp / "locked")
+    done = vaultgen(shared_tmp, "build", "input", "-o", "locked/vault", "--offline")
+    assert done.returncode == 1
+    assert_one_error(done.stderr, "locked", "not writable")
+
+
+def test_read_only_notes_folder_fails_in_one_line(shared_tmp: Path) -> None:
+    make_posts(shared_tmp, POST)
+    assert vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline").returncode == 0
+    make_posts(shared_tmp, POST, SECOND_POST)
+    read_only(shared_tmp / "vault" / "papers")
+    done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline")
+    assert done.returncode == 1
+    assert_one_error(done.stderr, "vault/papers", "permission denied")
+
+
+def test_unreadable_post_is_reported_and_the_rest_built(shared_tmp: Path) -> None:
+    posts = make_posts(shared_tmp, POST, SECOND_POST)
+    os.chmod(posts / "2025-05-02.txt", 0)
+    done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "input/2025-05-02.txt:0: error: cannot read: Permission denied" in done.stderr
+    assert (shared_tmp / "vault" / "papers" / "Alpha.md").exists()
+    done = vaultgen(shared_tmp, "build", "input/2025-05-02.txt", "input/2025-05-01.txt",
+                    "-o", "vault2", "--offline")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "input/2025-05-02.txt:0: error: cannot read: Permission denied" in done.stderr
+    assert (shared_tmp / "vault2" / "papers" / "Alpha.md").exists()
+
+
+def test_unreadable_input_folder_is_reported_and_the_rest_built(shared_tmp: Path) -> None:
+    posts = make_posts(shared_tmp, POST)
+    (posts / "2024").mkdir()
+    (posts / "2024" / "2024-01-01.txt").write_text(SECOND_POST, encoding="utf-8")
+    _own_like(shared_tmp)
+    os.chmod(posts / "2024", 0)
+    done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "input/2024:0: error: cannot read folder: Permission denied" in done.stderr
+    assert (shared_tmp / "vault" / "papers" / "Alpha.md").exists()
+    os.chmod(posts, 0)
+    done = vaultgen(shared_tmp, "build", "input", "-o", "vault2", "--offline")
+    assert done.returncode == 1
+    assert_one_error(done.stderr, "nothing to build",
+                     "input:0: error: cannot read folder: Permission denied")
+
+
+def test_read_only_cache_fails_in_one_line(shared_tmp: Path, server: MirrorServer) -> None:
+    make_posts(shared_tmp, POST)
+    (shared_tmp / "caches").mkdir()
+    _own_like(shared_tmp)
+    read_only(shared_tmp / "caches")
+    done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--cache",
+                    "caches/arxiv-cache.json", "--arxiv-url", server.base_url,
+                    "--arxiv-delay", "0")
+    assert done.returncode == 1
+    assert_one_error(done.stderr, "caches", "permission denied")
 
 
 # --- A vault inside the input folder ------------------------------------------------------------

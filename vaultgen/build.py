@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +24,13 @@ from pathlib import Path
 
 from . import code_digest
 from .check import NoteChecks, start_checking
-from .errors import BrokenVaultError, InputError, UnsafePathError
+from .errors import (
+    BrokenVaultError,
+    FileSystemError,
+    InputError,
+    UnsafePathError,
+    file_error,
+)
 from .gcpause import paused_gc
 from .heap import Releaser, release_freed_memory
 from .increment import Declined, Fingerprint, plan_increment
@@ -106,8 +113,13 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     (``progress.Progress``).
     """
     with paused_gc():
-        return _build(inputs, vault, source, force=force, dry_run=dry_run, keep_notes=keep_notes,
-                      jobs=jobs, progress=progress)
+        try:
+            return _build(inputs, vault, source, force=force, dry_run=dry_run,
+                          keep_notes=keep_notes, jobs=jobs, progress=progress)
+        except OSError as err:
+            if err.errno is None:
+                raise  # not the file system's
+            raise file_error(err, os.fspath(vault)) from err
 
 
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
@@ -121,6 +133,10 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
     unchanged = _unchanged_since_last_build(vault, fingerprint, source, state)
     if unchanged is not None:
         return unchanged
+    locked = None if dry_run else unwritable_folder(vault)
+    if locked is not None:
+        return _build_unwritable(inputs, vault, source, found, locked, force=force,
+                                 keep_notes=keep_notes, jobs=jobs, aliases=aliases)
     if not dry_run and not force and fingerprint is not None and state is not None:
         increment = _build_increment(vault, found, fingerprint, source, state, keep_notes,
                                      aliases, progress)
@@ -128,8 +144,65 @@ def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, 
             return increment
     if not dry_run:
         forget_snapshot(vault)  # a build that fails or saves no record leaves none behind
-    return _full_build(inputs, vault, source, found, fingerprint, force=force, dry_run=dry_run,
-                       keep_notes=keep_notes, jobs=jobs, aliases=aliases, progress=progress)
+    made = not dry_run and not os.path.lexists(vault)
+    try:
+        return _full_build(inputs, vault, source, found, fingerprint, force=force,
+                           dry_run=dry_run, keep_notes=keep_notes, jobs=jobs, aliases=aliases,
+                           progress=progress)
+    except BaseException:
+        if made:
+            _remove_unfinished(vault)
+        raise
+
+
+def _remove_unfinished(vault: Path) -> None:
+    """Remove the vault a failed build made, unless a file other than vaultgen's own (its
+    caches) is in it."""
+    for folder, dirs, names in os.walk(vault):
+        if folder == os.fspath(vault):
+            dirs[:] = [d for d in dirs if d != ".vaultgen"]
+        if names:
+            return
+    shutil.rmtree(vault, ignore_errors=True)
+
+
+def _build_unwritable(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
+                      found: FoundInputs, locked: str, *, force: bool, keep_notes: bool,
+                      jobs: int | None, aliases: TagAliases = NO_ALIASES) -> BuildResult:
+    """The build of a vault it may not write in (``locked``: the folder): worked out as a
+    dry run, whose result it is when nothing would change; else ``FileSystemError``."""
+    result = _full_build(inputs, vault, source, found, None, force=force, dry_run=True,
+                         keep_notes=keep_notes, jobs=jobs, aliases=aliases)
+    write = result.write
+    changes = len(write.written) + len(write.merged) + len(write.removed) + len(write.backups)
+    if changes:
+        inside = os.path.commonpath([os.path.abspath(locked), os.path.abspath(vault)]) == \
+            os.path.abspath(vault)
+        why = f"this build would change {changes} file(s) of the vault" if inside else \
+            f"the vault {vault.as_posix()} cannot be made in it"
+        raise FileSystemError(locked, f"not writable, and {why}",
+                              hint="make it writable, or build into another folder (-o); "
+                                   "--dry-run lists the changes")
+    return result
+
+
+def unwritable_folder(vault: Path) -> str | None:
+    """The folder a build of ``vault`` must write in and may not: the vault or its
+    ``.vaultgen`` folder, or, for a vault to be made, the folder it is made in; None when
+    there is none (a write can still fail, deeper in the vault)."""
+    path = os.fspath(vault)
+    if os.path.isdir(path):
+        for folder in (path, os.path.join(path, ".vaultgen")):
+            if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+                return folder
+        return None
+    parent = path
+    while parent and not os.path.lexists(parent):
+        parent = os.path.dirname(parent.rstrip(os.sep))
+    parent = parent or os.curdir
+    if os.path.isdir(parent) and not os.access(parent, os.W_OK | os.X_OK):
+        return parent
+    return None
 
 
 def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
