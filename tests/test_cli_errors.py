@@ -8,6 +8,7 @@ where no such process can be started.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import stat
@@ -407,3 +408,17 @@ def test_a_named_folder_obsidian_opened_is_read(posts: Path) -> None:
     (posts / ".obsidian").mkdir()
     code, out, _ = run("parse", str(posts))
     assert code == 0 and len(out.splitlines()) == 1
+
+
+# --- check -------------------------------------------------------------------------------------
+
+def test_check_of_a_folder_without_notes_fails(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("not a note\n", encoding="utf-8")
+    code, out, err = run("check", str(empty))
+    assert code == 1 and "0 errors" not in out
+    assert_one_error(err, str(empty), "holds no notes")
+    code, out, err = run("check", str(empty), "--json")
+    assert code == 1 and json.loads(out)["summary"]["notes"] == 0
+    assert_one_error(err, str(empty), "holds no notes")

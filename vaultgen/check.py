@@ -344,6 +344,13 @@ def list_vault(vault: Path) -> VaultListing:
     return VaultListing(notes, files)
 
 
+def no_notes_message(vault: Path) -> str:
+    """What to tell of a folder ``list_vault`` found no notes in."""
+    if not os.access(vault, os.R_OK | os.X_OK):
+        return f"{vault}: cannot be read (permission denied)"
+    return f"{vault}: holds no notes (.md or .canvas files); is it the vault's folder?"
+
+
 def read_note_text(location: str) -> str:
     """A note's text as Obsidian reads it: UTF-8 (a bad byte replaced), lines ending in "\\n"."""
     with open(location, "rb") as f:  # bytes: no text layer

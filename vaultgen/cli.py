@@ -302,16 +302,20 @@ def check(vault: Path, as_json: bool, strict: bool) -> None:
 
     Reports broken and ambiguous links, missing headings and blocks, orphans, isolated notes,
     'Cited by' lists that disagree with who cites a paper, and duplicate papers. Exit 0 when
-    clean, 1 on errors.
+    clean, 1 on errors or when the folder holds no notes.
 
     Example:
 
         vaultgen check vault/ --json
     """
-    from .check import check_vault
+    from .check import check_vault, no_notes_message
     from .stats import paper_label
 
     report = check_vault(vault, strict=strict)
+    if not report.summary["notes"]:
+        if as_json:
+            click.echo(report.as_json())
+        raise click.ClickException(no_notes_message(vault))
     if as_json:
         click.echo(report.as_json())
     else:
