@@ -217,16 +217,26 @@ def shared_tmp() -> Iterator[Path]:
     os.chmod(folder, 0o755)
     if prefix:
         os.chown(folder, NOBODY, NOBODY)
-    probe = subprocess.run([*prefix, sys.executable, "-c", "import vaultgen.cli"],
-                           cwd=folder, capture_output=True, text=True)
-    if probe.returncode != 0:
+    try:
+        probe = subprocess.run([*prefix, sys.executable, "-c", "import vaultgen.cli"],
+                               cwd=folder, capture_output=True, text=True)
+        why = probe.stderr[-200:] if probe.returncode != 0 else None
+    except OSError as err:
+        why = str(err)
+    if why is not None:
         shutil.rmtree(folder)
-        pytest.skip(f"vaultgen cannot run as an unprivileged user here: {probe.stderr[-200:]}")
+        pytest.skip(f"vaultgen cannot run as an unprivileged user here: {why}")
     yield folder
-    for inside in [folder, *folder.rglob("*")]:  # (made read-only by a test)
-        if inside.is_dir() and not inside.is_symlink():
-            os.chmod(inside, 0o755)
+    _unlock(folder)
     shutil.rmtree(folder)
+
+
+def _unlock(folder: Path) -> None:
+    """Give back the permissions a test took from ``folder`` and the folders in it."""
+    os.chmod(folder, 0o755)
+    for inside in folder.iterdir():
+        if inside.is_dir() and not inside.is_symlink():
+            _unlock(inside)
 
 
 def vaultgen(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
