@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 from corpus_args import corpus_parser, corpus_vault
 
 from vaultgen.notes import read_frontmatter
@@ -44,8 +43,10 @@ def properties_of(vault: Path) -> list[dict[str, object]]:
 
 
 def pyyaml(properties: dict[str, object]) -> str:
-    return yaml.dump(properties, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=1_000_000)  # what vaultgen used before
+    """PyYAML's C emitter alone, with the resolver vaultgen writes with."""
+    from vaultgen.flat_yaml import dump_pyyaml
+
+    return dump_pyyaml(properties)
 
 
 def one(tool: str, vault: Path) -> float:

@@ -3,10 +3,15 @@
 A note's frontmatter is a map of plain keys to text, numbers, dates and lists of text. For
 such a map PyYAML spends most of its time deciding, character by character, how each value
 may be written (plain, 'single-quoted', "double-quoted"). ``dump_flat`` decides the common
-cases by a few whole-string checks and PyYAML's own resolver (which says whether a plain word
-would read back as text), and answers None for anything else — line breaks, tabs, control
-characters, nested maps, very long text — which the caller then hands to PyYAML. A
-differential test (``tests/test_flat_yaml.py``) holds it to PyYAML's output.
+cases by a few whole-string checks and a resolver (which says whether a plain word would read
+back as text), and answers None for anything else — line breaks, tabs, control characters,
+nested maps, very long text — which the caller then hands to PyYAML. A differential test
+(``tests/test_flat_yaml.py``) holds it to PyYAML's output.
+
+Text is written plain only where every reader reads it back as text: PyYAML (YAML 1.1) and
+the YAML 1.2 readers Obsidian and most tools use (``1e5``, ``0o17``, ``+.5`` are numbers
+there), and YAML 1.1 as its types define it (``y`` and ``n`` are booleans there). Both
+writers, PyYAML's emitter and ``dump_flat``, use the one resolver that knows all of them.
 """
 
 from __future__ import annotations
@@ -23,9 +28,39 @@ try:  # the C emitter is many times faster; the output is the same
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _DUMPER = yaml.SafeDumper
 _STR_TAG = "tag:yaml.org,2002:str"
-_RESOLVER = Resolver()
+# Plain words that YAML 1.2 readers (Obsidian's JavaScript parser, js-yaml, the npm yaml
+# package, ruamel.yaml), or YAML 1.1 as its types define it, read as other than text while
+# PyYAML's resolver reads them as text: 1e5, 1.5e3, 2E10, +.5, 0o17, 09, 1_000, y, N ...
+# (tag, pattern, first characters). Any reader's number, boolean, null or date is quoted.
+_OTHER_READERS_IMPLICIT = (
+    ("tag:yaml.org,2002:bool", r"^(?:y|Y|n|N)$", "yYnN"),
+    ("tag:yaml.org,2002:int", r"""^(?:[-+]?0b[0-1_]+
+                                   |[-+]?0o?[0-7_]+
+                                   |[-+]?[0-9_]+
+                                   |[-+]?0x[0-9a-fA-F_]+)$""", "-+0123456789"),
+    ("tag:yaml.org,2002:float", r"""^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+                                     |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                                     |[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN))$""",
+     "-+0123456789."),
+    ("tag:yaml.org,2002:timestamp", r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?$",
+     "0123456789"),
+)
+
+
+def _read_as_every_reader_does(resolver: type[Resolver]) -> None:
+    """Make ``resolver`` (a class) take for other than text what any YAML reader does."""
+    for tag, pattern, first in _OTHER_READERS_IMPLICIT:
+        resolver.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+
+
+class _Resolver(Resolver):
+    """PyYAML's resolver, reading a plain word as text only where every reader does."""
+
+
+_read_as_every_reader_does(_Resolver)
+_RESOLVER = _Resolver()
 # The first characters the resolver looks further at (a plain word starting otherwise is text).
-_RESOLVED_FIRST = frozenset(Resolver.yaml_implicit_resolvers)
+_RESOLVED_FIRST = frozenset(_Resolver.yaml_implicit_resolvers)
 _MAX_LENGTH = 10_000  # far below the emitter's line width: no value is ever folded
 _KEY = re.compile(r"[a-z][a-z_]*")
 # Characters both emitters (PyYAML's and libyaml's) print as they are, in any quoting: no
@@ -88,9 +123,12 @@ class _NoAliasDumper(_DUMPER):  # type: ignore[misc, valid-type]
         return True
 
 
+_read_as_every_reader_does(_NoAliasDumper)  # the emitter quotes what they read otherwise
+
+
 def dump_pyyaml(properties: dict[str, object]) -> str:
     """The YAML block map of ``properties`` by PyYAML (keys in order, unicode kept, no
-    folding, no anchors)."""
+    folding, no anchors, text quoted wherever some YAML reader would read it otherwise)."""
     return yaml.dump(properties, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=False, width=1_000_000)
 
@@ -108,7 +146,7 @@ _LOOK_FIRST = _INDICATORS_FIRST | _RESOLVED_FIRST | frozenset(" ?:-")
 # Of those, the letters that start only PyYAML's booleans and nulls (yes, No, true, null …):
 # words of letters alone, so that a text going on with a space or a hyphen is text.
 _WORD_FIRST = "".join(sorted(
-    first for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+    first for first, resolvers in _Resolver.yaml_implicit_resolvers.items()
     if first.isalpha() and {tag for tag, _ in resolvers} <=
     {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}))
 # A list item (in a block "- a\n- b") that starts with a character of ``_LOOK_FIRST``, but
