@@ -540,9 +540,9 @@ def index_plan(counts: IndexCounts, tag_names: Mapping[str, str],
 def render_index(counts: IndexCounts, tag_names: Mapping[str, str],
                  days: tuple[dt.date, ...]) -> Note:
     """The index note."""
-    properties: dict[str, object] = {
+    properties: dict[str, object] = {  # ("tags" is Obsidian's list of tags: never a count)
         "type": "index", "papers": counts.papers, "cited": counts.cited,
-        "tags": len(tag_names), "days": len(days),
+        "tag_count": len(tag_names), "days": len(days),
     }
     lines = ["# Paper index", ""]
     span = f" from {days[0]} to {days[-1]}" if days else ""
@@ -580,7 +580,8 @@ _PROPERTY_TYPES = {
     "date": "date", "dates": "multitext", "tags": "tags", "arxiv": "text", "url": "text",
     "pdf": "text", "published": "date", "updated": "date", "categories": "multitext",
     "primary_category": "text", "code": "multitext", "source": "multitext", "tag": "text",
-    "count": "number", "papers": "number", "cited": "number", "days": "number",
+    "count": "number", "papers": "number", "cited": "number", "tag_count": "number",
+    "days": "number",
 }
 
 
