@@ -47,6 +47,26 @@ def test_nothing_in_code_or_comments_counts() -> None:
     assert [link.target for link in links] == ["B"]
 
 
+@pytest.mark.parametrize("text", [
+    "\\[paper\\](Gone1.md)", "\\[paper](Gone2.md)", "\\\\\\[a\\](Gone3.md)",
+    "\\[\\[Gone4\\]\\]", "\\`a [[B]] \\`", "x \\\\\\` [[B]] \\` y",
+])
+def test_escaped_brackets_and_backquotes_make_no_link_and_no_code(text: str) -> None:
+    """A backslash-escaped "[" opens no link and an escaped backquote no code span, as in
+    Obsidian's reading view: escaped post text in a note is read as the text it shows."""
+    links = parse_note("A.md", f"{text}\n").links
+    assert [(link.target, link.form) for link in links] == ([("B", "wiki")] if "B" in text
+                                                            else [])
+    assert link_targets("A.md", f"{text}\n") == [link.target for link in links]
+
+
+def test_an_escaped_bang_makes_no_embed() -> None:
+    [link] = parse_note("A.md", "\\![[B]]\n").links
+    assert link.form == "wiki"
+    [link] = parse_note("A.md", "\\\\![[B]]\n").links
+    assert link.form == "embed"
+
+
 def test_broken_link_has_file_line_and_a_hint() -> None:
     report = check_files({"A.md": "x\n\nsee [[Attention Is All You Ned]]\n",
                           "Attention Is All You Need.md": "[[A]]\n"})

@@ -34,11 +34,12 @@ from .tags import TagUse, TagUses, variants_hint, variants_message
 from .workers import Batches
 
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
-_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+# A backslash-escaped character (the first alternative) opens neither a code span nor a link.
+_INLINE_CODE = re.compile(r"\\.|(`+)(?:(?!\1).)+?\1")
 _COMMENT = re.compile(r"%%.*?%%", re.DOTALL)
 _MARKUP = re.compile(r"[\[#^`~]")  # what a comment must hold to hide a link, heading or code
 _WIKI = re.compile(r"\[\[([^\[\]\n]+?)\]\]")  # an embed has "!" before; a literal start is fast
-_MDLINK = re.compile(r"(!?)\[[^\]\n]*\]\(<?([^)\s>]+)>?\)")
+_MDLINK = re.compile(r"\\.|(!?)\[[^\]\n]*\]\(<?([^)\s>]+)>?\)")
 # Per line of a whole text: [^\S\n] is whitespace that does not end the line. A heading is
 # found after its line's "\n" (searched for as a literal, much faster than a multi-line "^"):
 # the text is searched with a "\n" put before it, so a match starts at its line's offset.
@@ -120,6 +121,19 @@ class CheckReport:
 def _mask(pattern: re.Pattern[str], text: str) -> str:
     """``text`` with every match blanked out (newlines kept, so line numbers hold)."""
     return pattern.sub(lambda m: "\n".join(" " * len(p) for p in m.group(0).split("\n")), text)
+
+
+def _mask_code(text: str) -> str:
+    """``text`` with inline code spans blanked (an escaped backquote opens none)."""
+    return _INLINE_CODE.sub(lambda m: " " * len(m.group(0)) if m.group(1) else m.group(0), text)
+
+
+def _escaped(text: str, at: int) -> bool:
+    """Whether the character at ``at`` follows an odd number of backslashes."""
+    start = at
+    while start > 0 and text[start - 1] == "\\":
+        start -= 1
+    return (at - start) % 2 == 1
 
 
 def _mask_fences(text: str) -> str:
@@ -213,14 +227,14 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
     blocks = {m.group(1).lower() for m in _BLOCK_LINE.finditer(body)} if "^" in body else set()
     if "[" in body:
         if "`" in body:
-            body = _mask(_INLINE_CODE, body)
+            body = _mask_code(body)
         if "[[" in body:
             place = _Placer(body, first_line, heading_at, sections)
             for match in _WIKI.finditer(body):
                 target, anchor, block_ref = _split_target(match.group(1))
                 start = match.start()
                 number, section = place(start)
-                embed = start > 0 and body[start - 1] == "!"
+                embed = start > 0 and body[start - 1] == "!" and not _escaped(body, start - 1)
                 links.append(Link(path, number, target, anchor, block_ref,
                                   "embed" if embed else "wiki", section,
                                   f"!{match.group(0)}" if embed else match.group(0)))
@@ -228,7 +242,7 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
             place = _Placer(body, first_line, heading_at, sections)
             for match in _MDLINK.finditer(body):
                 split = _markdown_target(match)
-                if split is None:
+                if split is None:  # an escaped character, a URL
                     continue
                 target, anchor, block_ref = split
                 number, section = place(match.start())
@@ -252,7 +266,7 @@ def link_targets(path: str, text: str, front: Frontmatter | None = None) -> list
     body = _blank_comments_and_fences(front.body)
     if "[" in body:
         if "`" in body:
-            body = _mask(_INLINE_CODE, body)
+            body = _mask_code(body)
         if "[[" in body:
             targets += (_split_target(match.group(1))[0] for match in _WIKI.finditer(body))
         if "](" in body:
@@ -280,9 +294,10 @@ def _blank_comments_and_fences(body: str) -> str:
 
 
 def _markdown_target(match: re.Match[str]) -> tuple[str, str | None, str | None] | None:
-    """A markdown link's target, heading and block id; None for a URL or a bare "#"."""
+    """A markdown link's target, heading and block id; None for a URL or a bare "#", and for
+    a backslash-escaped character (``_MDLINK``'s other match)."""
     url = match.group(2)
-    if _SCHEME.match(url) or url == "#":
+    if url is None or _SCHEME.match(url) or url == "#":
         return None
     return _split_target(unquote(url))
 
