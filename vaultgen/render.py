@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from . import code_digest
 from .arxiv_ids import find_refs
 from .flat_yaml import dump_flat, dump_pyyaml
+from .markdown_escape import escape_around_links, escape_markdown
 from .model import ArxivRecord, Entry, Library, Note, Paper, text_digest
 from .names import NameRegistry, name_key, safe_name, short_title, tag_note_name, tex_to_text
 from .wording import plural
@@ -225,31 +226,12 @@ def wikilink(name: str, shown: str | None = None) -> str:
     return f"[[{name}|{shown}]]" if shown and shown != name else f"[[{name}]]"
 
 
-_TAG_LIKE = re.compile(r"(^|(?<=\s))#(?=[^\s#])")
-_HEADING_LIKE = re.compile(r"^(\s*)(#+)(\s)", re.MULTILINE)
-
-
-def escape_markdown(text: str) -> str:
-    """Post text made inert where Obsidian would read syntax into it: tags, links, comments."""
-    text = text.replace("[[", "\\[\\[").replace("]]", "\\]\\]").replace("%%", "\\%\\%")
-    if "#" not in text:
-        return text  # neither a heading nor a tag
-    text = _HEADING_LIKE.sub(lambda m: m.group(1) + m.group(2).replace("#", "\\#") + m.group(3),
-                             text)
-    return _TAG_LIKE.sub(r"\\#", text)
-
-
 def link_citations(text: str, id_targets: dict[str, str]) -> str:
-    """Commentary with every arXiv reference replaced, where it stands, by a wiki-link."""
-    out: list[str] = []
-    position = 0
-    for ref in find_refs(text):
-        out.append(escape_markdown(text[position:ref.start]))
-        target = id_targets.get(ref.id)
-        out.append(wikilink(target, ref.id) if target else text[ref.start:ref.end])
-        position = ref.end
-    out.append(escape_markdown(text[position:]))
-    return "".join(out)
+    """Post text escaped (``escape_markdown``), every arXiv reference in it that names a note
+    replaced, where it stands, by a wiki-link to that note."""
+    links = [(ref.start, ref.end, wikilink(target, ref.id)) for ref in find_refs(text)
+             if (target := id_targets.get(ref.id))]
+    return escape_around_links(text, links)
 
 
 _URL = re.compile(r"https?://[^\s<>()\[\]\"']+")
@@ -445,8 +427,8 @@ def _tag_renderer(path: str, tag: str, hub: str, items: list[tuple[dt.date, str]
                   common: list[tuple[str, str, int]]) -> Callable[[], Note]:
     def render() -> Note:
         properties = {"type": "tag", "tag": tag, "count": len(items)}
-        lines = [f"# {hub}", "", f"{len(items)} paper{'s' if len(items) != 1 else ''}.", "",
-                 "## Papers", ""]
+        count = f"{len(items)} paper{'s' if len(items) != 1 else ''}."
+        lines = [f"# {escape_markdown(hub)}", "", count, "", "## Papers", ""]
         lines += [f"- {day.isoformat()} · {wikilink(name)}" for day, name in items]
         lines.append("")
         if common:
