@@ -234,7 +234,7 @@ def test_obsidian_markup_is_seen_where_unescaped() -> None:
 # --- Any text made of the characters of markup ---------------------------------------------
 
 PIECES = st.sampled_from([
-    *"\\`*_[]<>&#!~=%^$|+-.():/'\" \t\n\rx1é한", "\xa0", "\u3000", "``", "''", "**", "__",
+    *"\\`*_[]<>&#!~=%^$|+-.():/'\" \t\n\rx1é한", "\xa0", "\u3000", "\ue000", "``", "''", "**", "__",
     "~~", "==", "%%", "[[", "]]", "$$", "&amp;", "&#35;", "&copy;", "https://x.org/", "www.x.org",
     "a@b.org", "arXiv:2412.04318", "https://arxiv.org/abs/2412.04318", "1. ", "- ", "> ",
     "# ", "[a](https://x.org/a)", "**b**", "$x$", "$$y$$", "    ", "2019", "word",

@@ -20,7 +20,6 @@ leading spaces as code).
 
 from __future__ import annotations
 
-import functools
 import re
 import string
 from collections.abc import Iterator, Sequence
@@ -35,8 +34,9 @@ _ENTITY = re.compile(rf"&(?={_NAMED})")
 _URL_START = ("http://", "https://")
 _URL_HEAD = re.compile(r"https?://[A-Za-z0-9]")
 # A bare address: ASCII characters a URL holds, but none a note would read as markup before
-# the address (brackets, "$", "%%", an entity, backquote, "|", "^", "\", braces, quotes).
-_URL = re.compile(rf"https?://[A-Za-z0-9](?:[A-Za-z0-9\-._~:/?#@!'*+,;=()]|&(?!{_NAMED})|%(?!%))*")
+# the address (brackets, "$", backquote, "|", "^", "\", braces, quotes) and no "%%" or entity.
+_URL = re.compile(r"https?://[A-Za-z0-9][A-Za-z0-9\-._~:/?#@!'*+,;=()&%]*")
+_URL_INERT = re.compile(rf"%%|&{_NAMED}")
 _WWW_END = re.compile(r"\s", re.ASCII)  # GFM ends an address at ASCII space only
 _URL_TRAILING = frozenset(".,:;!?*_~'")  # a sentence's punctuation after an address
 _AUTHOR_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://(?:[A-Za-z0-9\-._~:/?#@!'*+,;=]"
@@ -66,58 +66,116 @@ def escape_around_links(text: str, links: Sequence[tuple[int, int, str]]) -> str
 
 def _free_mark(text: str) -> str:
     """A private-use character ``text`` does not hold, to stand for a link while escaping."""
-    return next(chr(code) for code in range(0xE000, 0xF900) if chr(code) not in text)
+    if "\ue000" not in text:
+        return "\ue000"
+    return next(chr(code) for code in range(0xE001, 0xF900) if chr(code) not in text)
 
 
 def _escape_text(text: str, mark: str | None, links: Iterator[str]) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # a lone CR ends a line too
-    return "\n".join(_escape_line(line.strip(" \t"), mark, links) for line in text.split("\n"))
+    lines = text.split("\n")
+    if not _may_hold_markup(text) and (mark is None or not (
+            ("!" in text and f"!{mark}" in text) or ("(" in text and f"{mark}(" in text))):
+        # Most texts: their lines' starts alone need escaping, and the links put in.
+        escaped = "\n".join([_escape_block_start(line.strip(" \t")) for line in lines])
+        if mark is None:
+            return escaped
+        pieces = escaped.split(mark)
+        linked = (part for pair in zip(links, pieces[1:], strict=True) for part in pair)
+        return "".join([pieces[0], *linked])
+    return "\n".join([_escape_line(line.strip(" \t"), mark, links) for line in lines])
 
 
-# The characters where markup may start: one character class, which a regular expression
-# finds fastest ("%" and "=" only in a line holding "%%" or "==", "!", "(" and the wiki-link's
-# stand-in only around links). Bare addresses are looked for apart, by the text they start with.
+# The characters where markup may start, looked for with str.find (memchr: many times faster
+# than a regular expression's character class); "%" and "=" only as "%%" and "==", "!" and "("
+# only beside a wiki-link. Bare addresses are looked for apart, by the text they start with.
 _TRIGGERS = "\\`*_[]<~^$#&"
 _WWW_AFTER = frozenset(" \t*_~(")  # GFM reads "www." as an address after these only
 
 
-@functools.lru_cache(maxsize=32)
-def _triggers(mark: str | None, runs: bool) -> re.Pattern[str]:
-    chars = _TRIGGERS + ("%=" if runs else "") + (f"!({mark}" if mark else "")
-    return re.compile(f"[{''.join(map(re.escape, chars))}]")
+def _may_hold_markup(text: str) -> bool:
+    """Whether ``text`` holds anything inline that may need escaping (single characters first:
+    "in" and str.find look for one with memchr, fast). A "www." address needs none in a text
+    that holds nothing else."""
+    return ((":" in text and "://" in text) or _has_pair(text, "%") or _has_pair(text, "=")
+            or any(map(text.__contains__, _TRIGGERS)))
+
+
+def _block_start(line: str) -> tuple[str, int]:
+    """What would start a block at the start of ``line``, escaped, and its length there."""
+    block = _BLOCK_START.match(line)
+    if not block:
+        return "", 0
+    number = block.group("number")
+    if number:
+        return f"{number}\\{line[len(number)]}", block.end()
+    return f"\\{line[0]}", 1
+
+
+def _escape_block_start(line: str) -> str:
+    start, length = _block_start(line)
+    return start + line[length:] if length else line
 
 
 def _escape_line(line: str, mark: str | None, links: Iterator[str]) -> str:
-    out: list[str] = []
-    position = 0
-    block = _BLOCK_START.match(line)
-    if block:
-        number = block.group("number")
-        out.append(f"{number}\\{line[len(number)]}" if number else f"\\{line[0]}")
-        position = block.end() if number else 1
-    # Looked for with "in" (a character first): much faster than a regular expression.
-    addresses = (":" in line and "://" in line) or "www." in line
-    runs = ("%" in line and "%%" in line) or ("=" in line and "==" in line)
     if mark is not None and mark not in line:
         mark = None
-    if not (addresses or runs or mark) and not any(map(line.__contains__, _TRIGGERS)):
-        return "".join(out) + line[position:] if out else line
-    if "``" in line:
+    if mark is None and not _may_hold_markup(line):
+        return _escape_block_start(line)
+    start, position = _block_start(line)
+    out = [start]
+    if "`" in line and "``" in line:
         line = _TEX_QUOTE.sub("“\\1”", line)
-    _escape_inline(line, position, len(line), mark, links, out, addresses=addresses, runs=runs)
+    runs = _has_pair(line, "%") or _has_pair(line, "=")
+    _escape_inline(line, position, len(line), mark, links, out, addresses=True, runs=runs)
     return "".join(out)
 
 
-def _address_starts(line: str, start: int, end: int) -> list[int]:
-    """Where bare addresses (``http(s)://…``, ``www.…``) start in ``line[start:end]``."""
-    found = [m.start() for m in _URL_HEAD.finditer(line, start, end)]
-    at = line.find("www.", start, end)
+def _has_pair(line: str, char: str) -> bool:
+    """Whether ``char`` stands twice in a row in ``line``."""
+    at = line.find(char)
     while at >= 0:
-        if at == 0 or line[at - 1] in _WWW_AFTER or line[at - 1].isspace():
-            found.append(at)
-        at = line.find("www.", at + 4, end)
-    return sorted(found)
+        if line[at + 1:at + 2] == char:
+            return True
+        at = line.find(char, at + 2)
+    return False
+
+
+def _found(line: str, text: str, start: int, end: int, step: int = 1) -> list[int]:
+    """Every place ``text`` stands in ``line[start:end]`` (``step``: how far on to look next)."""
+    places = []
+    at = line.find(text, start, end)
+    while at >= 0:
+        places.append(at)
+        at = line.find(text, at + step, end)
+    return places
+
+
+def _events(line: str, start: int, end: int, mark: str | None, *, addresses: bool,
+            runs: bool) -> list[int]:
+    """Where in ``line[start:end]`` markup may start, in order."""
+    events = [at for char in _TRIGGERS if char in line for at in _found(line, char, start, end)]
+    if runs:
+        events += _found(line, "%%", start, end, 2) + _found(line, "==", start, end, 2)
+    if mark is not None:
+        for at in _found(line, mark, start, end):
+            events.append(at)
+            if at > start and line[at - 1] == "!":
+                events.append(at - 1)
+            if line[at + 1:at + 2] == "(":
+                events.append(at + 1)
+    if addresses:
+        for at in _found(line, ":", start, end):
+            if line.startswith("//", at + 1):
+                begin = at - 5 if line.startswith("https", at - 5) else at - 4
+                if begin >= start and _URL_HEAD.match(line, begin, end):
+                    events.append(begin)
+        if "www." in line:
+            events += [at for at in _found(line, "www.", start, end, 4)
+                       if at == 0 or line[at - 1] in _WWW_AFTER or line[at - 1].isspace()]
+    events.sort()
+    return events
 
 
 def _escape_inline(line: str, position: int, end: int, mark: str | None,
@@ -125,21 +183,9 @@ def _escape_inline(line: str, position: int, end: int, mark: str | None,
     """Append ``line[position:end]`` escaped to ``out``; the characters around it are read as
     its context. ``addresses``: bare addresses are looked for (not inside a link's label);
     ``runs``: the line holds "%%" or "==" somewhere."""
-    triggers = _triggers(mark, runs)
-    starts = _address_starts(line, position, end) if addresses else []
-    next_start = 0
-    while True:
-        found = triggers.search(line, position, end)
-        at = found.start() if found else end
-        while next_start < len(starts) and starts[next_start] < position:
-            next_start += 1  # inside math or a link
-        if next_start < len(starts) and starts[next_start] <= at:
-            at = starts[next_start]
-            out.append(line[position:at])
-            position = _escape_address(line, at, end, triggers, out)
-            continue
-        if found is None:
-            break
+    for at in _events(line, position, end, mark, addresses=addresses, runs=runs):
+        if at < position:
+            continue  # inside math, a link, an address or a run already written
         out.append(line[position:at])
         char = line[at]
         position = at + 1
@@ -156,11 +202,11 @@ def _escape_inline(line: str, position: int, end: int, mark: str | None,
             out.append("_" if inside_word else "\\_")
         elif char == "#":
             out.append("#" if at > 0 and line[at - 1].isalnum() else "\\#")
-        elif char in "%=":
+        elif char in "%=":  # a run of two or more
             run = position
             while run < end and line[run] == char:
                 run += 1
-            out.append(char if run == position else ("\\" + char) * (run - at))
+            out.append(("\\" + char) * (run - at))
             position = run
         elif char == "&":
             out.append("\\&" if _ENTITY.match(line, at) else "&")
@@ -194,20 +240,22 @@ def _escape_inline(line: str, position: int, end: int, mark: str | None,
         elif char == mark:
             out.append(next(links))
         elif char == "!":  # before a wiki-link it would embed it
-            out.append("\\!" if line[at + 1:at + 2] == mark else "!")
-        else:  # "(": after a wiki-link, it makes "[…](…)" of it for a CommonMark reader
-            out.append("\\(" if at > 0 and line[at - 1] == mark else "(")
+            out.append("\\!")
+        elif char == "(":  # after a wiki-link, it makes "[…](…)" of it for a CommonMark reader
+            out.append("\\(")
+        else:  # "h" or "w": a bare address
+            position = _escape_address(line, at, end, out)
     out.append(line[position:end])
 
 
-def _escape_address(line: str, at: int, end: int, triggers: re.Pattern[str],
-                    out: list[str]) -> int:
+def _escape_address(line: str, at: int, end: int, out: list[str]) -> int:
     """Append the bare address at ``at`` to ``out``; where the text goes on after it."""
     if line.startswith("www.", at):
         # GFM and Obsidian read a bare "www." address on to the next blank or "<", with any
         # backslash in it: one to escape in there makes the first "w" an entity.
         stop = _WWW_END.search(line, at, end)
-        escapes_inside = triggers.search(line, at + 4, stop.start() if stop else end)
+        span = line[at + 4:stop.start() if stop else end]
+        escapes_inside = any(map(span.__contains__, _TRIGGERS)) or "%%" in span or "==" in span
         out.append("&#119;" if escapes_inside else "w")
         return at + 1
     stop = _url_end(line, at, end)
@@ -216,9 +264,13 @@ def _escape_address(line: str, at: int, end: int, triggers: re.Pattern[str],
 
 
 def _url_end(line: str, start: int, end: int) -> int:
-    """Where the bare address starting at ``start`` ends: a sentence's closing punctuation,
-    and a ``)`` that closes no ``(`` of the address, are left outside it."""
-    stop = _URL.match(line, start, end).end()  # type: ignore[union-attr]  # hazards matched
+    """Where the bare address starting at ``start`` ends: before "%%" and an entity, and a
+    sentence's closing punctuation and a ``)`` that closes no ``(`` of the address are left
+    outside it."""
+    stop = _URL.match(line, start, end).end()  # type: ignore[union-attr]  # an address starts
+    inert = _URL_INERT.search(line, start, stop)
+    if inert:
+        stop = inert.start()
     while stop > start + 9:
         last = line[stop - 1]
         if last in _URL_TRAILING or (last == ")" and line.count("(", start, stop)
