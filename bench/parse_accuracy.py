@@ -30,7 +30,17 @@ def entry_fields(entry) -> dict:
 def truth_fields(record: dict) -> dict:
     fields = {key: record[key] for key in FIELDS if key != "cites"}
     fields["cites"] = record["crossref_ids"]
+    fields["authors"] = truth_authors(record["authors"])
     return fields
+
+
+def truth_authors(authors: list[str]) -> list[str]:
+    """The truth's author names as the parser gives them: ``truth.jsonl`` keeps the list's
+    text as the note wrote it, a final "and" too ("…, Pradeep Ramani, and Tri Dao" gives
+    "and Tri Dao"), which the parser drops as it does in "A, B, and C"."""
+    if authors and authors[-1].startswith("and "):
+        return [*authors[:-1], authors[-1].removeprefix("and ")]
+    return authors
 
 
 def measure(corpus: Path, variant: str, truth: list[dict]) -> dict:

@@ -5,6 +5,10 @@ the abstract (one paragraph a line), the Korean commentary, the English commenta
 line, any of the last three possibly missing; blank lines and ``---`` rules between lines are
 optional. What anchors an entry is the pair "title line, author line": the next entry may start
 right after an abstract when an entry has no commentary and no tags.
+
+An author line is told from a parenthesised sentence by its shape: one pair of parentheses
+around the whole line, holding names (mostly capitalised words, no numbers, no sentence's full
+stop) separated by commas, "and" or "&".
 """
 
 from __future__ import annotations
@@ -54,6 +58,37 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 # No header has more words than "## 2025 년 4 월 30 일 (수)".
 _HEADER_WORDS = 8
 _FILENAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# Author lists: what separates names besides commas, and what says a list is cut short.
+_AND = re.compile(r"(?:^|\s+)(?:and|&)\s+")
+_COMMA = re.compile(",")
+# An ASCII list of capitalised names and commas only, the usual author line: all names.
+_NAME_WORD = r"[A-Z][^\s,$\\=%^<>|~`]*"
+_CAPITALISED_LIST = re.compile(rf"{_NAME_WORD}(?:\s+{_NAME_WORD})*(?:\s*,\s*{_NAME_WORD}"
+                               rf"(?:\s+{_NAME_WORD})*)*")
+# What no name holds: TeX, formulas, markup.
+_NOT_IN_NAMES = re.compile(r"[$\\=%^<>|~`]")
+_ET_AL = re.compile(r",?\s+et\.?\s+al\.?$", re.IGNORECASE)
+_CUT_MARKS = frozenset({"et al.", "et al", "et. al.", "others"})
+# The shape of a name: small words a name or a team's name may hold ("Jean de la Fontaine",
+# "University of Tokyo"), elisions ("d’Autume"), and what ends a name with a full stop.
+_NAME_SMALL_WORDS = frozenset({
+    "de", "da", "di", "do", "dos", "das", "du", "del", "della", "der", "den", "des", "van", "von",
+    "la", "le", "lo", "ten", "ter", "bin", "ibn", "al", "el", "y", "e", "zu", "af", "av",
+    "of", "the", "for", "at", "in", "on", "from",
+})
+_ELIDED = re.compile(r"[dl]['’]\w")
+_NAME_FULL_STOP = re.compile(r"(?:\bal|\b[A-Z]|\bJr|\bSr|\bInc|\bLtd|\bCo)\.$")
+_NAME_FULL_STOP_ENDS = ("al.", "Jr.", "Sr.", "Inc.", "Ltd.", "Co.")
+_NESTED = re.compile(r"\([^()]*\)")
+_NUMBER = re.compile(r"[\d.,:;/+\u2013-]+")
+# A Korean name: a family name (one syllable, or one of the two-syllable ones), then a given
+# name of one or two syllables, written together or apart ("김철수", "남궁 민", "이 영희").
+_KOREAN_FAMILY = (
+    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채"
+    "원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목"
+)
+_KOREAN_NAME = re.compile(f"(?:[{_KOREAN_FAMILY}]|남궁|제갈|선우|독고|황보|사공|서문|동방)"
+                          r" ?[\uac00-\ud7a3]{1,2}")
 
 
 class _Line(NamedTuple):
@@ -106,46 +141,166 @@ def date_from_filename(name: str) -> dt.date | None:
 
 
 def split_authors(inner: str) -> tuple[str, ...]:
-    """Split an author list on commas outside parentheses: ``A (B, C), D`` → ``A (B, C)``, ``D``."""
+    """The names of an author list (the text inside its parentheses).
+
+    Names are separated by commas outside parentheses (``A (B, C), D`` → ``A (B, C)``, ``D``)
+    and by ``and`` or ``&``: ``A, B, and C``, ``A, B and C``, ``A and B and C`` (BibTeX) all
+    give ``A``, ``B``, ``C``; BibTeX's ``Last, First and Last, First`` gives ``First Last``.
+    "et al." and BibTeX's "and others" say the list is cut; they are not names.
+    """
     return names_once(_author_names(inner))
 
 
 def _author_names(inner: str) -> list[str]:
-    if "(" not in inner:  # the usual line: every comma splits
+    if "(" not in inner and not _has_list_words(inner):  # the usual line: commas only
         return [name for part in inner.split(",") if (name := part.strip())]
-    authors: list[str] = []
+    parts = [p for p in _split_outside_parentheses(inner, _AND) if p.lower() not in _CUT_MARKS]
+    if len(parts) > 1 and all(len(_split_outside_parentheses(p, _COMMA)) == 2 for p in parts):
+        names = [" ".join(reversed(_split_outside_parentheses(p, _COMMA))) for p in parts]
+    else:
+        names = [name for item in _split_outside_parentheses(inner, _COMMA)
+                 for name in _split_outside_parentheses(item, _AND)]
+    return [name for name in map(_without_et_al, names) if name]
+
+
+def _has_list_words(inner: str) -> bool:
+    """False when ``inner`` surely holds no "and", "&", "et al." or "others" (true for some
+    that hold none, such as "Ahmed al Sayed": the slower splitting then finds no separator)."""
+    return " and " in inner or "&" in inner or " al" in inner or "others" in inner
+
+
+def _split_outside_parentheses(text: str, separator: re.Pattern[str]) -> list[str]:
+    """``text`` cut at each match of ``separator`` that stands outside parentheses, stripped,
+    empty pieces left out."""
+    pieces: list[str] = []
+    start = 0
+    for match in separator.finditer(text):
+        if _depth_at(text, match.start()) == 0:
+            pieces.append(text[start:match.start()])
+            start = match.end()
+    pieces.append(text[start:])
+    return [piece for p in pieces if (piece := p.strip())]
+
+
+def _depth_at(text: str, index: int) -> int:
+    """How many parentheses are open at ``index`` of ``text`` (a stray ``)`` closes none)."""
+    if "(" not in text:
+        return 0
     depth = 0
-    current: list[str] = []
-    for char in inner:
+    for char in text[:index]:
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+    return depth
+
+
+def _without_et_al(name: str) -> str:
+    """``name`` without a trailing "et al." ("John Smith et al." → "John Smith"); "" for a
+    mark that the list is cut ("et al.", "others")."""
+    if name.lower() in _CUT_MARKS:
+        return ""
+    return _ET_AL.sub("", name)
+
+
+def _closing_parenthesis(line: str) -> int | None:
+    """Where the ``)`` that closes the ``(`` ``line`` starts with stands, or ``None``."""
+    if line.count("(") == 1:
+        close = line.find(")")
+        return close if close > 0 else None
+    depth = 0
+    for index, char in enumerate(line):
         if char == "(":
             depth += 1
         elif char == ")":
-            depth = max(0, depth - 1)
-        if char == "," and depth == 0:
-            authors.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    authors.append("".join(current).strip())
-    return [a for a in authors if a]
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
 
 
 def _author_inner(line: str) -> str | None:
-    """The text inside an author line ``(A, B, …)``; its last ``)`` closes it."""
+    """The text inside an author line ``(A, B, …)``: its first ``(`` is closed at its end."""
     if not (line.startswith("(") and line.endswith(")")) or len(line) < 3:
         return None
+    if _closing_parenthesis(line) != len(line) - 1:
+        return None  # "(a) … (b)": two parenthesised parts, not one list
     return line[1:-1].strip()
 
 
+def _ends_a_sentence(text: str) -> bool:
+    """True when ``text`` ends with a full stop that is not an initial's or "et al."'s."""
+    last = text[-1]
+    if last != ".":
+        return last in "!?"
+    if not (text[-2:-1].isupper() or text.endswith(_NAME_FULL_STOP_ENDS)):
+        return True  # the usual sentence: no regular expression needed
+    return not _NAME_FULL_STOP.search(text[-6:])
+
+
+def _word_kinds(name: str) -> tuple[int, int] | None:
+    """``(capitalised, lower-case)`` words of ``name``, or ``None`` when a word rules out a
+    name: a number ("2023"), or Hangul in more than a Korean name ("김철수", "남궁 민")."""
+    bare = name
+    while "(" in bare and (unnested := _NESTED.sub(" ", bare)) != bare:
+        bare = unnested
+    words = bare.split()
+    if not words or _NOT_IN_NAMES.search(bare):
+        return None
+    if not bare.isascii() and _HANGUL.search(bare):
+        return (1, 0) if _KOREAN_NAME.fullmatch(" ".join(words)) else None
+    capitalised = lower = 0
+    for word in words:
+        if word.lower() != word:
+            capitalised += 1  # holds a capital: "Smith", "eBay", "d’Autume", "LLM-Core"
+        elif word.upper() != word:  # cased letters, all small
+            if word.rstrip(".,:") not in _NAME_SMALL_WORDS and not _ELIDED.match(word):
+                lower += 1
+        elif _NUMBER.fullmatch(word):
+            return None
+        elif any(char.isalpha() for char in word):
+            capitalised += 1  # a script without case: "张伟", "田中"
+    return capitalised, lower
+
+
+def _is_name(name: str) -> bool:
+    """True for a person's or a team's name: "Ann Author", "Xiaomi LLM-Core Team", "Ahmet
+    Üstün", "Anonymous authors", "김철수"; false for words of a sentence and for numbers."""
+    kinds = _word_kinds(name)
+    if kinds is None:
+        return False
+    capitalised, lower = kinds
+    return capitalised > 0 and lower <= max(1, (capitalised + lower) // 3)
+
+
+def _is_plain_name(name: str) -> bool:
+    """True for a name of two to five capitalised words ("Ann Author", "Jean de la Fontaine"),
+    what a list of names is made of when it has lost its parentheses."""
+    if "(" in name or ")" in name or _HANGUL.search(name):
+        return False
+    kinds = _word_kinds(name)
+    return kinds is not None and kinds[1] == 0 and 2 <= kinds[0] <= 5
+
+
 def looks_like_author_line(line: str) -> bool:
-    """True for ``(Name, Name, …)`` and not for a parenthesised sentence of commentary."""
+    """True for ``(Name, Name, …)``, ``(Name and Name)``, ``(Team Name)``: one pair of
+    parentheses around the whole line holding names; false for a parenthesised sentence of
+    commentary or a citation such as ``(Smith et al., 2023)``."""
+    return _author_line_names(line) is not None
+
+
+def _author_line_names(line: str) -> tuple[str, ...] | None:
+    """The names of an author line (see ``looks_like_author_line``), or ``None``."""
     inner = _author_inner(line)
-    if not inner or _HANGUL.search(line) or _BARE_URL.search(line):
-        return False
-    # A sentence ends with a full stop; a name list only with an initial or "et al.".
-    if inner[-1] in ".!?" and not re.search(r"(?:\bal|\b[A-Z]|\bJr|\bSr)\.$", inner):
-        return False
-    return all(len(author.split()) <= 10 for author in _author_names(inner))
+    if not inner or _ends_a_sentence(inner) or _BARE_URL.search(line):
+        return None
+    names = _author_names(inner)
+    if not names:
+        return None
+    if not ((inner.isascii() and _CAPITALISED_LIST.fullmatch(inner))
+            or all(map(_is_name, names))):
+        return None
+    return names_once(names)
 
 
 def parse_tag_line(line: str) -> tuple[list[str], list[str]] | None:
@@ -226,6 +381,7 @@ class _PostParser:
                 following is not None
                 and looks_like_author_line(following.text)
                 and _is_title_candidate(line.text)
+                and not (_has_hangul(following.text) and _has_hangul(line.text))
             ):
                 if title is not None and authors is not None:
                     self._finish(date, title, authors, body)
