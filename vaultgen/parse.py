@@ -8,7 +8,11 @@ right after an abstract when an entry has no commentary and no tags.
 
 An author line is told from a parenthesised sentence by its shape: one pair of parentheses
 around the whole line, holding names (mostly capitalised words, no numbers, no sentence's full
-stop) separated by commas, "and" or "&".
+stop) separated by commas, "and" or "&". An author line that lost a parenthesis or gained text
+after it, and a line of bare names after the commentary or tags of the entry before, still
+start an entry, with a warning. Lines standing where the format has none (text after the tag
+line, a second tag line, Korean commentary after English, a title-like line over a line of
+names) are warned about with their line: no entry runs into its neighbour unwarned.
 """
 
 from __future__ import annotations
@@ -303,6 +307,59 @@ def _author_line_names(line: str) -> tuple[str, ...] | None:
     return names_once(names)
 
 
+class _Authors(NamedTuple):
+    """An author line read: its names, text standing after its ``)``, and what was wrong
+    with it ("" for a well-formed line)."""
+
+    names: tuple[str, ...]
+    trailing: str = ""
+    problem: str = ""
+
+
+def _broken_author_line(line: str) -> _Authors | None:
+    """The names of an author line that lost a parenthesis or gained text after it:
+    ``(A, B``, ``A, B)``, ``(A, B) text``, ``A, B and C``; ``None`` for any other line."""
+    if _BARE_URL.search(line):
+        return None
+    trailing = ""
+    if line.startswith("("):
+        close = _closing_parenthesis(line)
+        if close is None:
+            inner, problem = line[1:], "has no closing ')'"
+        elif close < len(line) - 1:
+            inner, trailing = line[1:close], line[close + 1:].strip()
+            if trailing[:1].islower():
+                return None  # "(LLMs) are …": a sentence
+            problem = "has text after its closing ')'"
+        else:
+            return None  # parenthesised, and not names
+    elif line.endswith(")") and line.count(")") == line.count("(") + 1:
+        inner, problem = line[:-1], "has no opening '('"
+    else:
+        if ("," not in line and " and " not in line and "&" not in line) or _ends_a_sentence(line):
+            return None  # one name at most, or a sentence
+        names = _author_names(line)
+        if len(names) < 2 or not all(map(_is_plain_name, names)):
+            return None
+        return _Authors(names_once(names), "", "is not in parentheses")
+    inner = inner.strip()
+    if not inner or _ends_a_sentence(inner):
+        return None
+    names = _author_names(inner)
+    if not names or not all(map(_is_name, names)):
+        return None
+    return _Authors(names_once(names), trailing, problem)
+
+
+def _bare_names(line: str) -> tuple[str, ...] | None:
+    """The names of a line of names without parentheses ("Xiaomi LLM-Core Team", "Ann
+    Author, Bob Builder"), or ``None``."""
+    if _ends_a_sentence(line) or line[-1] in ":;" or _BARE_URL.search(line):
+        return None
+    names = _author_names(line.strip("()[]{}"))
+    return names_once(names) if names and all(map(_is_name, names)) else None
+
+
 def parse_tag_line(line: str) -> tuple[list[str], list[str]] | None:
     """``(tags, rejected tokens)`` for a line made of ``#tag`` tokens only, else ``None``."""
     if not line.lstrip().startswith("#"):
@@ -333,12 +390,26 @@ def _is_title_candidate(line: str) -> bool:
         return False
 
 
+def _is_title_like(line: str) -> bool:
+    """A title candidate that is not a sentence of the abstract or commentary: no title of
+    the real posts ends with a full stop or holds Hangul."""
+    return line[-1] not in ".。" and not _has_hangul(line) and _is_title_candidate(line)
+
+
 def _has_hangul(line: str) -> bool:
     return not line.isascii() and _HANGUL.search(line) is not None  # isascii: no scan
 
 
 def _is_commentary_start(line: str) -> bool:
     return _has_hangul(line) or bool(_BARE_URL.fullmatch(line))
+
+
+class _Open(NamedTuple):
+    """The entry being read: its title line, its authors and the lines after them."""
+
+    title: _Line
+    authors: _Authors
+    body: list[_Line]
 
 
 class _PostParser:
@@ -355,47 +426,49 @@ class _PostParser:
         self.diagnostics: list[Diagnostic] = []
         self.fallback_date = date_from_filename(path.rsplit("/", 1)[-1])
         self.undated: list[int] = []
+        self.warned: set[int] = set()  # lines warned about as the start of an entry
 
     def warn(self, line: int, message: str, severity: str = "warning") -> None:
         self.diagnostics.append(Diagnostic(SourceRef(self.path, line), message, severity))
 
     def run(self) -> ParseResult:
         date: dt.date | None = None
-        title: _Line | None = None
-        authors: _Line | None = None
-        body: list[_Line] = []
+        entry: _Open | None = None
         i = 0
         lines = self.lines
         while i < len(lines):
             line = lines[i]
             header = self._header(line)
             if header is not None:
-                if title is not None and authors is not None:
-                    self._finish(date, title, authors, body)
-                title, authors, body = None, None, []
+                if entry is not None:
+                    self._finish(date, entry)
+                entry = None
                 date = header
                 i += 1
                 continue
             following = lines[i + 1] if i + 1 < len(lines) else None
-            if (
-                following is not None
-                and looks_like_author_line(following.text)
-                and _is_title_candidate(line.text)
-                and not (_has_hangul(following.text) and _has_hangul(line.text))
-            ):
-                if title is not None and authors is not None:
-                    self._finish(date, title, authors, body)
-                title, authors, body = line, following, []
+            authors = None
+            if following is not None and following.text[0] != "#" and (
+                    following.text[0] == "(" or not _ends_a_sentence(following.text)):
+                authors = self._authors(line, following, lines[i + 2] if i + 2 < len(lines)
+                                        else None, entry)
+            if authors is not None and following is not None:
+                if entry is not None:
+                    self._finish(date, entry)
+                body = [_Line(following.number, authors.trailing)] if authors.trailing else []
+                entry = _Open(line, authors, body)
+                if authors.problem:
+                    self._warn_author_line(line, following, authors)
                 i += 2
                 continue
-            if title is None:
+            if entry is None:
                 self.warn(line.number, "expected a date header or a paper title followed by an "
                           f"'(author, author, …)' line; skipped: {_clip(line.text)}")
             else:
-                body.append(line)
+                entry.body.append(line)
             i += 1
-        if title is not None and authors is not None:
-            self._finish(date, title, authors, body)
+        if entry is not None:
+            self._finish(date, entry)
         if self.undated:
             one = len(self.undated) == 1
             self.warn(self.undated[0], f"{plural(len(self.undated), 'entry')} "
@@ -408,6 +481,48 @@ class _PostParser:
                       "'(authors)' line, abstract, commentary, '#tag' line)")
         return ParseResult(tuple(self.entries), tuple(self.diagnostics))
 
+    def _authors(self, line: _Line, following: _Line, after: _Line | None,
+                 entry: _Open | None) -> _Authors | None:
+        """The authors when ``line`` is a title and ``following`` its author line, else
+        ``None``. An author line that lost a parenthesis or gained text after it still
+        starts an entry (its ``problem`` says what is wrong), and so does a line of bare
+        names after the commentary or tags of the entry before. A title-like line followed
+        by a line of names that starts no entry is warned about."""
+        text = following.text
+        if text[0] == "(" and text[-1] == ")" and _is_title_candidate(line.text) and (
+                names := _author_line_names(text)) is not None and not (
+                _has_hangul(text) and _has_hangul(line.text)):
+            return _Authors(names)
+        if _ends_a_sentence(text) or not _is_title_like(line.text):
+            return None
+        if after is not None and looks_like_author_line(after.text):
+            return None  # ``following`` is the title of the next entry
+        broken = _broken_author_line(text)
+        if broken is not None:
+            return broken
+        names = _bare_names(text)
+        if names is None:
+            return None
+        if entry is None or any(_has_hangul(body_line.text) or parse_tag_line(body_line.text)
+                                is not None for body_line in entry.body):
+            return _Authors(names, "", "is not in parentheses")  # past the abstract
+        if line.number not in self.warned:
+            self.warned.add(line.number)
+            self.warn(line.number, f"'{_clip(line.text)}' looks like the title of a new entry "
+                      f"but line {following.number} is not an '(author, …)' line; both are "
+                      f"kept in the abstract of '{_clip(entry.title.text)}' (line "
+                      f"{entry.title.number})")
+        return None
+
+    def _warn_author_line(self, title: _Line, authors_line: _Line, authors: _Authors) -> None:
+        self.warned.add(title.number)
+        names = ", ".join(authors.names)
+        kept = f"; the text after it begins the abstract: {_clip(authors.trailing)}" \
+            if authors.trailing else ""
+        self.warn(authors_line.number, f"the author line of '{_clip(title.text)}' "
+                  f"{authors.problem} (write it as '(author, author, …)'); read as the "
+                  f"authors: {_clip(names)}{kept}")
+
     def _header(self, line: _Line) -> dt.date | None:
         try:
             return parse_date_header(line.text)
@@ -415,49 +530,105 @@ class _PostParser:
             self.warn(line.number, f"date header names no real date ({err}): {line.text}")
             return None
 
-    def _finish(self, date: dt.date | None, title: _Line, authors: _Line,
-                body: list[_Line]) -> None:
+    def _finish(self, date: dt.date | None, entry: _Open) -> None:
         date = date or self.fallback_date
         if date is None:
-            self.undated.append(title.number)  # reported once for the whole file
+            self.undated.append(entry.title.number)  # reported once for the whole file
             return
         tags: list[str] = []
         text_lines: list[_Line] = []
-        for line in body:
+        tag_lines: list[_Line] = []
+        for line in entry.body:
             parsed = parse_tag_line(line.text)
             if parsed is None:
                 text_lines.append(line)
                 continue
+            tag_lines.append(line)
             found, rejected = parsed
             tags.extend(t for t in found if t not in tags)
             for token in rejected:
                 self.warn(line.number, f"not a valid tag (letters, digits, _ - / only, not only "
                           f"digits): {token}")
         texts = [line.text for line in text_lines]
-        start = next((k for k, t in enumerate(texts) if _is_commentary_start(t)), len(texts))
         hangul = [k for k, t in enumerate(texts) if _has_hangul(t)]
+        first_hangul = hangul[0] if hangul else len(texts)
+        start = next((k for k in range(first_hangul) if _BARE_URL.fullmatch(texts[k])),
+                     first_hangul)
         end = hangul[-1] + 1 if hangul else start
         # Bare URL lines (a project page) belong to the Korean commentary they stand beside.
         while end < len(texts) and _BARE_URL.fullmatch(texts[end]):
             end += 1
+        self._check_order(entry, tag_lines)
+        if len(hangul) > 1 and hangul[-1] - hangul[0] >= len(hangul):
+            self._check_korean_block(entry, text_lines, hangul, tag_lines)
         abstract = texts[:start]
         comment_ko = texts[start:end]
         comment_en = texts[end:]
-        inner = _author_inner(authors.text) or ""
         cites = find_ids("\n".join(comment_ko + comment_en))
         self.entries.append(
             Entry(
                 date=date,
-                title=title.text,
-                authors=split_authors(inner),
+                title=entry.title.text,
+                authors=entry.authors.names,
                 abstract="\n".join(abstract),
                 comment_ko="\n".join(comment_ko) or None,
                 comment_en="\n".join(comment_en) or None,
                 tags=tuple(tags),
                 cites=tuple(cites),
-                source=SourceRef(self.path, title.number),
+                source=SourceRef(self.path, entry.title.number),
             )
         )
+
+    def _check_order(self, entry: _Open, tag_lines: list[_Line]) -> None:
+        """Warn where the lines of an entry stand in an order the format does not have (text
+        after the tag line, a second tag line, Korean commentary after English): two
+        entries have run together there, or commentary was misplaced."""
+        body = entry.body
+        if tag_lines:
+            first_tag = body.index(tag_lines[0])
+            late_text = next((line for line in body[first_tag + 1:]
+                              if line.text[0] != "#" or parse_tag_line(line.text) is None), None)
+            if late_text is not None:
+                self._warn_once(late_text, f"text after the tag line (line {tag_lines[0].number})"
+                                f" of '{_clip(entry.title.text)}': an entry ends with its tags; "
+                                "if this line is the title of a new entry, put its '(author, "
+                                f"…)' line right under it; kept in that entry: "
+                                f"{_clip(late_text.text)}")
+            elif len(tag_lines) > 1:
+                self.warn(tag_lines[1].number, f"a second tag line in '{_clip(entry.title.text)}'"
+                          f" (the first is line {tag_lines[0].number}); their tags are merged")
+
+    def _check_korean_block(self, entry: _Open, text_lines: list[_Line], hangul: list[int],
+                            tag_lines: list[_Line]) -> None:
+        """Warn when English lines stand between Korean ones (before the tag line): the
+        Korean commentary of a second entry, or misplaced commentary."""
+        if tag_lines:  # lines after the tag line are warned about as such
+            hangul = [k for k in hangul if text_lines[k].number < tag_lines[0].number]
+        if len(hangul) < 2 or hangul[-1] - hangul[0] < len(hangul):
+            return  # the Korean lines stand together
+        hangul_set = set(hangul)
+        gap = next((k for k in range(hangul[0] + 1, hangul[-1]) if k not in hangul_set
+                    and not _BARE_URL.fullmatch(text_lines[k].text)), None)
+        if gap is None:
+            return
+        resume = next(k for k in hangul if k > gap)
+        if any(line.number in self.warned for line in text_lines[gap:resume + 1]):
+            return
+        title = next((line for line in text_lines[gap:resume] if _is_title_like(line.text)), None)
+        order = (f"Korean commentary (line {text_lines[resume].number}) follows English "
+                 f"commentary (line {text_lines[gap].number}) in '{_clip(entry.title.text)}', "
+                 "whose lines are the abstract, Korean, then English commentary, then tags")
+        if title is None:
+            self._warn_once(text_lines[resume], f"{order}; kept as they stand")
+        else:
+            self._warn_once(title, f"{order}: two entries seem to have run together here; if "
+                            "this line is the title of a new entry, put its '(author, …)' line "
+                            f"right under it; kept in that entry: {_clip(title.text)}")
+
+    def _warn_once(self, line: _Line, message: str) -> None:
+        if line.number not in self.warned:
+            self.warned.add(line.number)
+            self.warn(line.number, message)
 
 
 def _clip(text: str, width: int = 60) -> str:
