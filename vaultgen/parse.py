@@ -510,8 +510,7 @@ class _PostParser:
             self.warned.add(line.number)
             self.warn(line.number, f"'{_clip(line.text)}' looks like the title of a new entry "
                       f"but line {following.number} is not an '(author, …)' line; both are "
-                      f"kept in the abstract of '{_clip(entry.title.text)}' (line "
-                      f"{entry.title.number})")
+                      f"kept in '{_clip(entry.title.text)}' (line {entry.title.number})")
         return None
 
     def _warn_author_line(self, title: _Line, authors_line: _Line, authors: _Authors) -> None:
@@ -580,9 +579,8 @@ class _PostParser:
         )
 
     def _check_order(self, entry: _Open, tag_lines: list[_Line]) -> None:
-        """Warn where the lines of an entry stand in an order the format does not have (text
-        after the tag line, a second tag line, Korean commentary after English): two
-        entries have run together there, or commentary was misplaced."""
+        """Warn about text after an entry's tag line (the title of an entry whose author line
+        was not recognised, most often) and about a second tag line."""
         body = entry.body
         if tag_lines:
             first_tag = body.index(tag_lines[0])
