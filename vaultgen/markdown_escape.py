@@ -253,8 +253,8 @@ def _escape_address(line: str, at: int, end: int, out: list[str]) -> int:
     if line.startswith("www.", at):
         # GFM and Obsidian read a bare "www." address on to the next blank or "<", with any
         # backslash in it: one to escape in there makes the first "w" an entity.
-        stop = _WWW_END.search(line, at, end)
-        span = line[at + 4:stop.start() if stop else end]
+        found = _WWW_END.search(line, at, end)
+        span = line[at + 4:found.start() if found else end]
         escapes_inside = any(map(span.__contains__, _TRIGGERS)) or "%%" in span or "==" in span
         out.append("&#119;" if escapes_inside else "w")
         return at + 1
