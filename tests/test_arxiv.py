@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaultgen.arxiv_client import ArxivCache, ArxivSource, _title_batches, phrase_of
 from vaultgen.arxiv_mirror import Catalogue, Fault, MirrorServer
-from vaultgen.model import Entry, SourceRef
-from vaultgen.resolve import build_library, title_key
+from vaultgen.model import ArxivRecord, Entry, SourceRef
+from vaultgen.resolve import title_key
 
 RECORDS = [
     {"id": "2203.03466", "title": "Tensor Programs V: Tuning Large Neural Networks via Zero-Shot "
@@ -130,8 +134,19 @@ def test_a_hanging_server_times_out_and_the_build_goes_offline(server: MirrorSer
 def test_no_network_warns_once_and_finishes_from_the_cache(tmp_path: Path) -> None:
     arxiv_source = ArxivSource(ArxivCache(None), base_url="http://127.0.0.1:9", delay=0)
     entries = [entry(f"Title {n}", ("A",)) for n in range(3)]
-    library = build_library(entries, arxiv_source)
-    assert len(library.unresolved) == 3
+    assert arxiv_source.match_titles(entries) == {}
+    assert len(arxiv_source.stats.warnings) == 1 and arxiv_source.stats.requests == 1
+    posts = tmp_path / "input"
+    posts.mkdir()
+    (posts / "2025-05-01.txt").write_text(
+        "2025-05-01\n" + "".join(f"Title {n}\n(A)\nAbstract.\n" for n in range(3)) +
+        "코멘트 (https://arxiv.org/abs/2401.00001)\n", encoding="utf-8")
+    from vaultgen.build import build_vault
+
+    arxiv_source = ArxivSource(ArxivCache(None), base_url="http://127.0.0.1:9", delay=0)
+    result = build_vault([posts], tmp_path / "vault", source=arxiv_source)
+    assert result.counts.papers == result.counts.unresolved == 3
+    assert result.counts.cited == 1 and (tmp_path / "vault" / "papers" / "Title 0.md").exists()
     assert len(arxiv_source.stats.warnings) == 1 and arxiv_source.stats.requests == 1
 
 
@@ -233,18 +248,16 @@ def test_summaries_are_read_from_the_cache_for_the_notes_that_show_them(
     assert "The post's own abstract." in papers["DeepSeek-V2.md"]
 
 
-def test_an_incremental_build_asks_only_for_the_new_post_and_saves_the_same_cache(
+def test_a_rebuild_asks_only_for_the_new_post_and_saves_the_cache_a_fresh_build_saves(
         server: MirrorServer, tmp_path: Path) -> None:
-    """The cache read lazily (answers decoded when looked up) takes the new answers and is
-    saved as a full build saves it; the vault and its record are the same too."""
-    import json
+    """A new post's titles and cited ids are asked for, nothing else; the vault and the
+    cache are those a build from scratch with the cache as it was makes."""
     import shutil
 
     from vaultgen.build import build_vault
-    from vaultgen.snapshot import SNAPSHOT
 
     from .conftest import tree
-    from .test_incremental import write_post
+    from .posts import write_post
 
     posts = tmp_path / "input"
     posts.mkdir()
@@ -259,9 +272,7 @@ def test_an_incremental_build_asks_only_for_the_new_post_and_saves_the_same_cach
         return build_vault([posts], vault, source=online)
 
     build(tmp_path / "vault", tmp_path / "cache.json")
-    shutil.copytree(tmp_path / "vault", tmp_path / "full")
-    (tmp_path / "full" / SNAPSHOT).unlink()
-    shutil.copy(tmp_path / "cache.json", tmp_path / "full-cache.json")
+    shutil.copy(tmp_path / "cache.json", tmp_path / "fresh-cache.json")
     write_post(posts / "2025-05-02.txt",
                "2025-05-02\nS$^2$R: Teaching LLMs to Self-verify and Self-correct via "
                "Reinforcement Learning\n(Ruotian Ma)\nAbstract.\n"
@@ -269,14 +280,141 @@ def test_an_incremental_build_asks_only_for_the_new_post_and_saves_the_same_cach
                "A Title arXiv Does Not Know\n(Nobody)\nAbstract.\n#rl\n")
     server.requests.clear()
     result = build(tmp_path / "vault", tmp_path / "cache.json")
-    assert result.incremental
     assert len(server.requests) == 2  # the two new titles, then the two new ids
-    full = build(tmp_path / "full", tmp_path / "full-cache.json")
-    assert not full.incremental
-    assert tree(tmp_path / "vault") == tree(tmp_path / "full")
+    assert result.counts.papers == 3 and result.counts.unresolved == 1
+    server.requests.clear()
+    assert build(tmp_path / "vault", tmp_path / "cache.json").write.changed == 0
+    assert server.requests == []  # "not found" is asked again only when due
+    build(tmp_path / "fresh", tmp_path / "fresh-cache.json")
+    assert tree(tmp_path / "vault") == tree(tmp_path / "fresh")
     cache = (tmp_path / "cache.json").read_text("utf-8")
-    assert cache == (tmp_path / "full-cache.json").read_text("utf-8")
+    assert cache == (tmp_path / "fresh-cache.json").read_text("utf-8")
     assert '"2409.00000": "2025-06-01"' in cache  # remembered as not found
-    states = [json.loads((tmp_path / v / ".vaultgen" / "build.json").read_text("utf-8"))
-              for v in ("vault", "full")]
-    assert states[0]["recheck_on"] == states[1]["recheck_on"] == "2025-07-01"
+
+
+# --- The cache file -----------------------------------------------------------------------------
+
+CACHED_RECORD = {"id": "2401.00001", "title": "A title", "authors": ["Ann Lee"],
+                 "summary": "S.", "published": "2024-01-01", "updated": "2024-01-02",
+                 "primary_category": "cs.LG", "categories": ["cs.LG", "cs.AI"], "version": 2}
+CACHED = {"version": 1, "records": {"2401.00001": CACHED_RECORD},
+          "titles": {"a title": {"asked": "2024-02-01", "ids": ["2401.00001"]}},
+          "missing": {"2401.99999": "2024-02-01"}}
+
+
+def test_the_cache_reads_a_file_laid_out_any_way(tmp_path: Path) -> None:
+    """A cache file reformatted by hand or by another tool (indented JSON) is read."""
+    path = tmp_path / "arxiv-cache.json"
+    path.write_text(json.dumps(CACHED, indent=1) + "\n", encoding="utf-8")
+    cache = ArxivCache(path)
+    assert cache.record("2401.00001") == ArxivRecord(
+        "2401.00001", "A title", ("Ann Lee",), "S.", "2024-01-01", "2024-01-02", "cs.LG",
+        ("cs.LG", "cs.AI"), 2)
+    assert dict(cache.titles) == CACHED["titles"]
+    assert dict(cache.missing) == CACHED["missing"]
+    assert cache.negative_days() == ["2024-02-01"]
+
+
+def test_the_cache_writes_one_answer_a_line_sorted(tmp_path: Path) -> None:
+    path = tmp_path / "arxiv-cache.json"
+    path.write_text(json.dumps(CACHED, indent=1) + "\n", encoding="utf-8")
+    cache = ArxivCache(path)
+    cache.missing["2401.00000"] = "2024-03-01"  # an answer added: the file written
+    cache.titles["b title"] = {"asked": "2024-03-01", "ids": []}
+    cache.save()
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == {
+        **CACHED, "titles": {**CACHED["titles"], "b title": {"asked": "2024-03-01", "ids": []}},
+        "missing": {"2401.00000": "2024-03-01", **CACHED["missing"]}}
+    lines = text.splitlines()
+    assert lines == [
+        '{"version": 1,', '"records": {', lines[2], "},", '"titles": {', lines[5], lines[6],
+        "},", '"missing": {', lines[9], lines[10], "}}"]
+    assert lines[2].startswith(' "2401.00001": {')
+    assert [lines[5][:12], lines[6][:12]] == [' "a title": ', ' "b title": ']
+    assert lines[9] == ' "2401.00000": "2024-03-01",' and lines[10] == ' "2401.99999": "2024-02-01"'
+    again = ArxivCache(path)
+    assert again.record("2401.00001") == cache.record("2401.00001")
+    assert dict(again.titles) == dict(cache.titles) and dict(again.missing) == dict(cache.missing)
+
+
+@given(st.dictionaries(st.text(), st.lists(st.text(), max_size=2), max_size=6),
+       st.dictionaries(st.text(), st.text(), max_size=4))
+@settings(max_examples=100, deadline=None)
+def test_answers_saved_read_back_as_they_were(titles: dict, missing: dict) -> None:  # type: ignore[type-arg]
+    """Whatever the keys hold, the file is JSON, one answer a line, sorted by key, and reads
+    back the answers saved."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cache.json"
+        cache = ArxivCache(path)
+        for key, ids in titles.items():
+            cache.titles[key] = {"asked": "2025-01-01", "ids": ids}
+        for key, day in missing.items():
+            cache.missing[key] = day
+        cache.save()
+        if not titles and not missing:
+            assert not path.exists()  # nothing to keep: no file made
+            return
+        text = path.read_text("utf-8")
+        raw = json.loads(text)
+        assert raw["titles"] == {k: {"asked": "2025-01-01", "ids": v} for k, v in titles.items()}
+        assert raw["missing"] == missing and raw["records"] == {}
+        assert len(text.split("\n")) == 8 + len(titles) + len(missing)  # and an end of line
+        for section in ("titles", "missing"):
+            assert list(raw[section]) == sorted(raw[section])
+        again = ArxivCache(path)
+        assert dict(again.titles) == raw["titles"] and dict(again.missing) == missing
+
+
+def test_an_unchanged_cache_is_not_written_again(server: MirrorServer, tmp_path: Path) -> None:
+    """A run that learns nothing new leaves the file as it was (its mtime too): git and
+    file synchronisers see no change."""
+    from vaultgen.build import build_vault
+
+    title = "The Hyperfitting Phenomenon: Sharpening and Stabilizing LLMs for Open-Ended Text " \
+            "Generation"
+    source(server, tmp_path).match_titles([entry(title, ("Fredrik Carlsson",))])
+    path = tmp_path / "cache.json"
+    before = (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_ino)
+    matched = source(server, tmp_path).match_titles([entry(title, ("Fredrik Carlsson",))])
+    assert [r.id for r in matched.values()] == ["2412.04318"]
+    ArxivCache(path).save()
+    assert (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_ino) == before
+    posts = tmp_path / "input"
+    posts.mkdir()
+    (posts / "2025-05-01.txt").write_text(f"2025-05-01\n{title}\n(Fredrik Carlsson)\nA.\n",
+                                          encoding="utf-8")
+    for vault in ("vault", "vault", "other"):
+        result = build_vault([posts], tmp_path / vault, source=source(server, tmp_path))
+        assert result.counts.unresolved == 0
+    assert (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_ino) == before
+
+
+def test_a_file_that_is_not_a_cache_is_never_written_over(server: MirrorServer,
+                                                         tmp_path: Path) -> None:
+    path = tmp_path / "cache.json"
+    for text in ("not json", "[1, 2]", '{"records": '):
+        path.write_text(text, encoding="utf-8")
+        arxiv_source = source(server, tmp_path)
+        found = arxiv_source.fetch_ids(["2412.04318"])
+        assert list(found) == ["2412.04318"]  # asked, and used for this run
+        assert arxiv_source.cache.warnings and "left as it is" in arxiv_source.cache.warnings[0]
+        arxiv_source.cache.save()
+        assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_build_leaves_a_file_that_is_not_a_cache_and_says_so(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from vaultgen.cli import cli
+
+    posts = tmp_path / "input"
+    posts.mkdir()
+    (posts / "2025-05-01.txt").write_text("2025-05-01\nA Title\n(Ann Author)\nA.\n",
+                                          encoding="utf-8")
+    (posts / "arxiv-cache.json").write_text("not json", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", str(posts), "-o", str(tmp_path / "vault"),
+                                      "--offline"])
+    assert result.exit_code == 0, result.output
+    assert "arxiv-cache.json: not an arXiv cache vaultgen can read" in result.output
+    assert (posts / "arxiv-cache.json").read_text(encoding="utf-8") == "not json"

@@ -9,10 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from vaultgen.cli import cli
-from vaultgen.model import Note
-from vaultgen.render import NotePlan
 
 from .conftest import post_folder
+from .doubles import break_a_link
 
 POST = "2025-05-01\nAlpha: A Paper\n(Ann Author)\nAbstract.\n코멘트.\n#llm\n"
 
@@ -83,13 +82,10 @@ def test_build_dry_run_lists_and_writes_nothing(posts: Path, tmp_path: Path) -> 
 
 def test_build_refuses_a_vault_with_broken_links(posts: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import vaultgen.build
-
-    note = Note("papers/A.md", "[[Missing]]\n", "paper", "a")
-    monkeypatch.setattr(vaultgen.build, "plan_notes", lambda context: [
-        NotePlan(note.path, note.kind, note.key, "x", lambda: note)])
+    break_a_link(monkeypatch, "papers/Alpha.md", "Missing")
     code, _, err = run("build", str(posts), "-o", str(tmp_path / "v"), "--offline")
-    assert code == 1 and "broken link [[Missing]]" in err and "Hint:" in err
+    assert code == 1 and "papers/Alpha.md:" in err and "broken link [[Missing]]" in err
+    assert "Hint:" in err and "Traceback" not in err
     assert not (tmp_path / "v").exists()
 
 

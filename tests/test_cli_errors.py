@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -26,6 +27,7 @@ from vaultgen.arxiv_mirror import Catalogue, MirrorServer
 from vaultgen.cli import cli
 
 from .conftest import post_folder, tree
+from .posts import write_post
 
 POST = "2025-05-01\nAlpha: A Paper\n(Ann Author)\nAbstract.\n코멘트.\n#llm\n"
 SECOND_POST = "2025-05-02\nBeta: Another Paper\n(Bo Author)\nAbstract.\n#llm\n"
@@ -148,49 +150,88 @@ def _disk_full(*_args: object, **_kwargs: object) -> None:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def test_a_full_disk_while_staging_notes_fails_in_one_line(posts: Path, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
-    import vaultgen.workers
+def test_a_full_disk_while_writing_notes_fails_in_one_line(posts: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    import vaultgen.write
 
-    monkeypatch.setattr(vaultgen.workers, "write_files", _disk_full)
+    monkeypatch.setattr(vaultgen.write, "write_files", _disk_full)
     vault = tmp_path / "v"
     code, _, err = run("build", str(posts), "-o", str(vault), "--offline", "-j", "1")
     assert code == 1
     assert_one_error(err, str(vault), "no space left on the device")
     assert not vault.exists()  # a vault the build would have made is not left behind
+    monkeypatch.undo()
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+    assert code == 0, err
+    assert (vault / "papers" / "Alpha.md").exists()
 
 
-def test_a_full_disk_while_writing_the_manifest_loses_nothing(posts: Path, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch
-                                                              ) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_disk_full_halfway_through_the_notes_loses_nothing(
+        posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    """The disk fills after some of a rebuild's notes are written: the build fails in one
+    line; built again with room on the disk, the notes written before are taken as
+    vaultgen's (not as notes the user changed), and the vault is the one a build from
+    scratch makes."""
     import vaultgen.write
 
     vault = tmp_path / "v"
     assert run("build", str(posts), "-o", str(vault), "--offline")[0] == 0
-    (posts / "2025-05-02.txt").write_text(SECOND_POST, encoding="utf-8")
+    for day in range(2, 9):
+        (posts / f"2025-05-0{day}.txt").write_text(
+            SECOND_POST.replace("2025-05-02", f"2025-05-0{day}").replace("Beta", f"Beta{day}"),
+            encoding="utf-8")
+    write_files = vaultgen.write.write_files
+    room = [3]  # files the disk has room for
+
+    def fills_up(batch: list[tuple[str, bytes, int | None]]) -> list[str]:
+        written = []
+        for item in batch:
+            if room[0] == 0:
+                _disk_full()
+            room[0] -= 1
+            written += write_files([item])
+        return written
+
     with monkeypatch.context() as patch:
-        patch.setattr(vaultgen.write, "atomic_write", _disk_full)
-        code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+        patch.setattr(vaultgen.write, "write_files", fills_up)
+        code, _, err = run("build", str(posts), "-o", str(vault), "--offline", "-j", "1")
     assert code == 1
     assert_one_error(err, str(vault), "no space left on the device")
-    # Built again with room on the disk: the notes already moved into place are taken as
-    # vaultgen's, not as notes the user changed.
-    code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
-    assert code == 0 and "you changed a generated part" not in err, err
-    assert (vault / "papers" / "Beta.md").exists()
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline", "-j", jobs)
+    assert code == 0 and "\nkept " not in "\n" + err, err
+    fresh = tmp_path / "fresh"
+    assert run("build", str(posts), "-o", str(fresh), "--offline")[0] == 0
+    assert tree(vault) == tree(fresh)
 
 
-def test_a_file_size_limit_fails_the_build_in_one_line(posts: Path, tmp_path: Path) -> None:
-    """A real write error from the kernel (EFBIG: over the file size limit)."""
-    vault = tmp_path / "v"
+def _limited(limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """``vaultgen ARGS`` in a process whose files may not grow past ``limit`` bytes: a real
+    write error from the kernel (EFBIG: over the file size limit)."""
     limited = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
-               "resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200)); "
+               f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
                "from vaultgen.cli import main; sys.argv[0] = 'vaultgen'; main()")
-    done = subprocess.run([sys.executable, "-c", limited, "build", str(posts), "-o", str(vault),
-                           "--offline"], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", limited, *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("limit", [200, 300_000])
+def test_a_file_size_limit_fails_the_build_in_one_line(posts: Path, tmp_path: Path,
+                                                       limit: int) -> None:
+    """Over the limit when the build makes its state (200 bytes), or when a large post is
+    recorded in it (300 KB): one line, no traceback; the next build completes."""
+    write_post(posts / "2025-05-02.txt", SECOND_POST.replace(
+        "Abstract.", "A long abstract. " * 25_000))
+    vault = tmp_path / "v"
+    done = _limited(limit, "build", str(posts), "-o", str(vault), "--offline")
     assert done.returncode == 1, done.stderr
-    assert_one_error(done.stderr, "too large")
+    assert_one_error(done.stderr, str(vault))
+    # the kernel's "File too large", or SQLite's word for it
+    assert re.search(r"(too large|disk I/O error)", done.stderr), done.stderr
+    code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
+    assert code == 0, err
+    assert (vault / "papers" / "Beta.md").exists()
 
 
 # --- Permissions --------------------------------------------------------------------------------
@@ -282,22 +323,22 @@ def test_read_only_vault_with_nothing_to_do_succeeds_writing_nothing(shared_tmp:
     before = files_with_times(vault)
     done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline")
     assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr and "nothing changed" in done.stderr
+    assert "Traceback" not in done.stderr and "nothing to change" in done.stderr
     assert files_with_times(vault) == before
 
 
-def test_read_only_vault_without_a_build_record_and_nothing_to_do(shared_tmp: Path) -> None:
-    """The build cannot take the short way (no record of the last one): it works out that
-    nothing would change, and writes nothing."""
+def test_read_only_vault_without_its_state_and_nothing_to_do(shared_tmp: Path) -> None:
+    """A vault whose ``.vaultgen`` was lost (a copy of the notes alone), read only: the
+    build works out from the notes that nothing would change, and writes nothing."""
     make_posts(shared_tmp, POST)
     assert vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline").returncode == 0
     vault = shared_tmp / "vault"
-    (vault / ".vaultgen" / "build.json").unlink()
+    shutil.rmtree(vault / ".vaultgen")
     read_only(vault)
     before = files_with_times(vault)
     done = vaultgen(shared_tmp, "build", "input", "-o", "vault", "--offline")
     assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr and "nothing to change" in done.stderr
     assert files_with_times(vault) == before
 
 

@@ -215,7 +215,8 @@ def test_the_build_ends_with_a_short_plain_summary(tmp_path: Path) -> None:
     assert "nothing changed" in lines["files"], err
     (vault / "papers" / "Alpha.md").unlink()
     code, _, err = run("build", str(posts), "-o", str(vault), "--offline", "--dry-run")
-    assert re.fullmatch(r"1 to write, \d+ unchanged", summary_lines(err)["files"]), err
+    # (the notes whose inputs did not change are not looked at, nor counted)
+    assert summary_lines(err)["files"] == "1 to write", err
 
 
 def test_the_summary_counts_warnings_and_errors(tmp_path: Path) -> None:

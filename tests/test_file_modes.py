@@ -81,11 +81,9 @@ def test_every_file_a_build_creates_has_the_umask_mode(tmp_path: Path, server: M
     found.pop("input/2025-05-01.txt")  # written by the test
     found.pop("input/2025-05-02.txt")
     found.pop("vault/papers/Alpha.md")  # written by the test, then replaced
-    for expected in ("input/arxiv-cache.json", "vault/.vaultgen/manifest.json",
-                     "vault/.vaultgen/build.json", "vault/.vaultgen/library.json",
-                     "vault/.obsidian/graph.json", "plot.png"):
+    for expected in ("input/arxiv-cache.json", "vault/.vaultgen/state.sqlite",
+                     "vault/.vaultgen/lock", "vault/.obsidian/graph.json", "plot.png"):
         assert expected in found
-    assert any(p.startswith("vault/.vaultgen/parsed/") for p in found)
     assert any(p.startswith("vault/.vaultgen/backup/") for p in found)
     assert {p: m for p, m in found.items() if m != 0o666 & ~mask} == {}
 
@@ -106,7 +104,8 @@ def test_a_file_a_build_replaces_keeps_its_mode(tmp_path: Path, server: MirrorSe
         build(posts, vault, server)
     after = modes(tmp_path)
     replaced = {p for p, mtime in before.items() if (tmp_path / p).stat().st_mtime_ns != mtime}
-    assert {"vault/Index.md", "vault/.vaultgen/manifest.json",
+    assert {"vault/Index.md", "vault/.vaultgen/state.sqlite",
             "input/arxiv-cache.json"} <= replaced
-    before.pop("vault/.vaultgen/library.json")  # removed by a build that changes the vault
     assert {p: oct(after[p]) for p in before if after[p] != 0o640} == {}
+    assert set(after) - set(before) >= {"vault/papers/Gamma.md"}
+    assert {p: oct(m) for p, m in after.items() if p not in before and m != 0o644} == {}

@@ -26,7 +26,8 @@ from vaultgen.tags import (
 )
 
 from .conftest import tree
-from .test_incremental import CountingSource, write_post
+from .doubles import CountingSource
+from .posts import write_post
 
 ALIASES = "video-generation: [video_generation, videogen]\npretraining: [pre-training]\n"
 
@@ -222,9 +223,10 @@ def test_a_post_named_directly_without_a_suffix_has_its_aliases_beside_it(
 
 def test_the_alias_file_is_not_a_post(posts: Path, tmp_path: Path) -> None:
     write_aliases(posts, ALIASES)
-    result = build_vault([posts], tmp_path / "vault")
-    assert result.counts.entries == 3 and result.diagnostics == ()
-    sources = {e.source.path for p in result.library.papers for e in p.entries}  # type: ignore[union-attr]
+    result = build_vault([posts], tmp_path / "vault", keep_notes=True)
+    assert result.counts.entries == 3 and result.counts.posts == 1 and result.diagnostics == ()
+    sources = {str(source).rsplit(":", 1)[0] for note in result.notes if note.kind == "paper"
+               for source in (note.properties or {})["source"]}  # type: ignore[attr-defined]
     assert sources == {f"{posts.as_posix()}/2025-05-01.txt"}
 
 
@@ -237,12 +239,12 @@ def test_editing_the_aliases_merges_and_unmerges_as_a_full_build_would(posts: Pa
 
     for text in (ALIASES, "video-generation: [video_generation]\n", "# none\n", ALIASES):
         write_aliases(posts, text)
-        result = build_vault([posts], vault, source=CountingSource())
-        assert not result.skipped and not result.incremental
+        build_vault([posts], vault, source=CountingSource())
         shutil.rmtree(fresh, ignore_errors=True)
         build_vault([posts], fresh, source=CountingSource())
         assert tree(vault) == tree(fresh), text
-        assert build_vault([posts], vault, source=CountingSource()).skipped  # nothing changed
+        again = build_vault([posts], vault, source=CountingSource())
+        assert again.rendered == 0 and again.write.changed == 0  # nothing changed
 
     assert "tags/video_generation (tag).md" not in tree(vault)
     (posts / "tag-aliases.yaml").unlink()
@@ -250,14 +252,13 @@ def test_editing_the_aliases_merges_and_unmerges_as_a_full_build_would(posts: Pa
     assert tree(vault) == before  # every note as it was before any alias
 
 
-def test_posts_added_later_are_merged_by_an_incremental_build(posts: Path,
-                                                              tmp_path: Path) -> None:
+def test_posts_added_later_are_merged_as_a_build_from_scratch_merges_them(
+        posts: Path, tmp_path: Path) -> None:
     write_aliases(posts, ALIASES)
     vault, fresh = tmp_path / "vault", tmp_path / "fresh"
     build_vault([posts], vault, source=CountingSource(ALPHA))
     write_post(posts / "2025-05-02.txt", DAY2)
     result = build_vault([posts], vault, source=CountingSource(ALPHA))
-    assert result.incremental
     assert "papers/Alpha.md" in result.write.written  # cited by the new paper
     build_vault([posts], fresh, source=CountingSource(ALPHA))
     assert tree(vault) == tree(fresh)
@@ -265,14 +266,13 @@ def test_posts_added_later_are_merged_by_an_incremental_build(posts: Path,
     assert hub_papers(vault, "pretraining (tag).md") == ["Delta", "Gamma"]
 
 
-def test_aliases_changed_with_a_post_added_make_a_full_build(posts: Path,
-                                                             tmp_path: Path) -> None:
+def test_aliases_changed_with_a_post_added_apply_to_every_post(posts: Path,
+                                                               tmp_path: Path) -> None:
     vault, fresh = tmp_path / "vault", tmp_path / "fresh"
     build_vault([posts], vault, source=CountingSource())
     write_post(posts / "2025-05-02.txt", DAY2)
     write_aliases(posts, ALIASES)
-    result = build_vault([posts], vault, source=CountingSource())
-    assert not result.incremental
+    build_vault([posts], vault, source=CountingSource())
     build_vault([posts], fresh, source=CountingSource())
     assert tree(vault) == tree(fresh)
     assert "tags/video_generation (tag).md" not in tree(vault)

@@ -18,6 +18,8 @@ def code_digest() -> str:
     build (parsed posts, rendered notes, the last build's state) hold only for the same one, so
     that a new version, or an edited checkout, never reuses what an older one made."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    root = Path(__file__).parent
+    for source in sorted(root.rglob("*.py")):
+        digest.update(source.relative_to(root).as_posix().encode() + b"\0" +
+                      source.read_bytes())
     return digest.hexdigest()

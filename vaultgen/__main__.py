@@ -1,5 +1,10 @@
 """``python -m vaultgen``: the command line."""
 
-from .cli import main
+import sys
+
+try:
+    from vaultgen.cli import main
+except KeyboardInterrupt:  # Ctrl-C while Python was still starting: nothing begun
+    sys.exit(130)
 
 main()

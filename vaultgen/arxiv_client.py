@@ -9,31 +9,20 @@ where it stopped and ``offline`` builds use the cache alone.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
 import re
+import sqlite3
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from .errors import InputError
-from .keyed_json import (
-    SortedSection,
-    keyed_lines,
-    raw_document,
-    raw_line,
-    raw_value,
-    read_keyed_entries,
-    read_keyed_file,
-    read_sorted_sections,
-)
-from .model import ArxivRecord, Entry, names_once, one_copy, text_digest
+from .model import ArxivRecord, Entry, names_once, one_copy
 from .progress import ARXIV_IDS, ARXIV_TITLES, Progress, Ticks
 from .resolve import accept_match, title_key
 from .wording import plural
@@ -55,264 +44,216 @@ _QUERY_BUDGET = 3500  # characters of search_query: the whole URL stays under ab
 _ID_CHUNK = 100
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
-# --- Cache ----------------------------------------------------------------------------------
+# --- Cache ---------------------------------------------------------------------------------
 
-class AnswersAsRead(MutableMapping[str, Any]):
-    """One section of the cache file, its answers found by binary search over the file's
-    bytes (``keyed_json.SortedSection``) and decoded when first looked up; the answers set or
-    removed since are kept apart, so that a save writes every other line back as read."""
+class _Answers(MutableMapping[str, Any]):
+    """One section of the cache's answers (records, titles or missing ids), by key, held in
+    a table of the cache's database and decoded when looked up."""
 
-    def __init__(self, read: SortedSection, decode: Callable[[Any], Any]) -> None:
-        self.read = read
-        self._decode = decode
-        self._values: dict[str, Any] = {}
-        self._removed: set[str] = set()
-        self.changed = False  # set or removed since last saved
-        self.given: set[str] = set()  # set or removed since read
+    def __init__(self, cache: ArxivCache, section: str, decode: Callable[[Any], Any],
+                 encode: Callable[[Any], Any]) -> None:
+        self.cache = cache
+        self.section = section
+        self.decode = decode
+        self.encode = encode
+
+    def _db(self) -> sqlite3.Connection:
+        """The cache's database, mirroring its file (``ArxivCache.sync``)."""
+        self.cache.sync()
+        return self.cache.db
 
     def __getitem__(self, key: str) -> Any:
-        if key in self._values:
-            return self._values[key]
-        line = None if key in self._removed else self.read.line(key)
-        if line is None:
+        row = self._db().execute(
+            "SELECT value FROM arxiv_answers WHERE section = ? AND key = ?",
+            (self.section, key)).fetchone()
+        if row is None:
             raise KeyError(key)
-        value = self._values[key] = self._decode(json.loads(raw_value(line)))
-        return value
+        return self.decode(json.loads(row[0]))
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._values[key] = value
-        self._removed.discard(key)
-        self.changed = True
-        self.given.add(key)
+        self._db().execute("INSERT OR REPLACE INTO arxiv_answers VALUES (?, ?, ?)",
+                              (self.section, key, json.dumps(self.encode(value),
+                                                             ensure_ascii=False)))
+        self.cache.changed = True
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
-        self._values.pop(key, None)
-        self._removed.add(key)
-        self.changed = True
-        self.given.add(key)
+        self._db().execute("DELETE FROM arxiv_answers WHERE section = ? AND key = ?",
+                              (self.section, key))
+        self.cache.changed = True
 
     def __contains__(self, key: object) -> bool:
-        return key in self._values or (key not in self._removed and key in self.read)
+        return self._db().execute(
+            "SELECT 1 FROM arxiv_answers WHERE section = ? AND key = ?",
+            (self.section, key)).fetchone() is not None
 
     def __iter__(self) -> Iterator[str]:
-        read = [key for key in self.read if key not in self._removed]
-        yield from read
-        yield from set(self._values).difference(read)
+        rows = self._db().execute(
+            "SELECT key FROM arxiv_answers WHERE section = ? ORDER BY key", (self.section,))
+        return (key for (key,) in rows.fetchall())
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return self._db().execute("SELECT count(*) FROM arxiv_answers WHERE section = ?",
+                                     (self.section,)).fetchone()[0]
 
-    def saved_lines(self, as_json: Callable[[Any], str]) -> list[bytes]:
-        """The line of every answer, by key: those given since read made anew."""
-        lines = {key: line for key, line in self.read.lines() if key not in self.given}
-        lines.update((key, raw_line(key, as_json(self[key])))
-                     for key in self.given if key in self)
-        self.changed = False
-        return [lines[key] for key in sorted(lines)]
+    def lines(self) -> Iterator[str]:
+        """The section's answers as the cache file lays them out, sorted by key."""
+        rows = self._db().execute(
+            "SELECT key, value FROM arxiv_answers WHERE section = ? ORDER BY key",
+            (self.section,))
+        return (f" {json.dumps(key, ensure_ascii=False)}: {value}" for key, value in rows)
 
 
 class ArxivCache:
     """Answers arXiv gave: records by id, title searches and missing ids with the day asked.
 
-    ``load`` reads the file only when an answer is first looked for, so a build that finds
-    nothing to do never reads a cache of tens of thousands of records. The file is JSON, one
-    answer a line (``keyed_json``): it is read a line at a time, each record made an
-    ``ArxivRecord`` as it is read, so the whole text is never held.
-    """
+    Kept in a JSON file git can diff (``arxiv-cache.json``: one answer a line, sorted by
+    key), and looked up in a table that mirrors it: in memory, or in the state store of the
+    vault a build writes (``use``), where it stays from build to build and is read again
+    from the file only when the file changed outside vaultgen."""
 
-    def __init__(self, path: Path | None, records: dict[str, ArxivRecord] | None = None,
-                 titles: dict[str, dict] | None = None, missing: dict[str, str] | None = None,
-                 *, lazy: bool = False) -> None:
+    def __init__(self, path: Path | None, db: sqlite3.Connection | None = None) -> None:
         self.path = path
-        self._data: tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]] | None = \
-            None if lazy else (records or {}, titles or {}, missing or {})
+        self.db = db if db is not None else sqlite3.connect(":memory:")
+        self.changed = False
         self.unreadable = False  # the file is not such a cache: it is never written over
         self.warnings: list[str] = []
+        self._synced = False
+        self.records = _Answers(self, "records", record_from_dict, record_to_dict)
+        self.titles = _Answers(self, "titles", _as_is, _as_is)
+        """Title key → {"asked": ISO day, "ids": [arXiv ids]}."""
+        self.missing = _Answers(self, "missing", _as_is, _as_is)
+        """arXiv id → ISO day it was asked for and not found."""
 
     @classmethod
     def load(cls, path: Path | None) -> ArxivCache:
-        return cls(path, lazy=path is not None)
+        return cls(path)
 
-    def _loaded(self) -> tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]]:
-        if self._data is None:
-            self._data = ({}, {}, {})
-            if self.path is not None and self.path.exists():
-                read = _read_cache(self.path)
-                if read is not None:
-                    self._data = read
-                elif not self.unreadable:
-                    self.unreadable = True
-                    self.warnings.append(
-                        f"{self.path}: not an arXiv cache vaultgen can read; left as it is, and "
-                        "this run's answers are not kept (move it away to start a new cache)")
-                    log.warning(self.warnings[-1])
-        return self._data
+    def use(self, db: sqlite3.Connection) -> None:
+        """Look answers up in ``db`` (a build's state store) from now on."""
+        if db is not self.db:
+            self.db = db
+            self._synced = False
+        self.sync()
 
-    @property
-    def records(self) -> dict[str, ArxivRecord]:
-        return self._loaded()[0]
+    def sync(self) -> None:
+        """Make the table mirror the file, if the file changed since it was last read or
+        written here (a ``git pull``, another vault's build)."""
+        if self._synced:
+            return
+        self.db.execute("CREATE TABLE IF NOT EXISTS arxiv_answers (section TEXT NOT NULL, "
+                        "key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (section, key))"
+                        " WITHOUT ROWID")
+        self._synced = True
+        stamp = self._stamp()
+        row = self.db.execute("SELECT value FROM arxiv_answers WHERE section = 'file' AND "
+                              "key = ?", (str(self.path),)).fetchone()
+        if row is not None and row[0] == stamp:
+            return
+        self.db.execute("DELETE FROM arxiv_answers")
+        read = _read_cache(self.path) if self.path else {}
+        if read is None:
+            self.unreadable = True
+            self.warnings.append(
+                f"{self.path}: not an arXiv cache vaultgen can read; left as it is, and "
+                "this run's answers are not kept (move it away to start a new cache)")
+            read = {}
+        for section, answers in read.items():
+            self.db.executemany("INSERT OR REPLACE INTO arxiv_answers VALUES (?, ?, ?)",
+                                ((section, key, json.dumps(value, ensure_ascii=False))
+                                 for key, value in answers.items()))
+        self._remember_file()
 
-    @property
-    def titles(self) -> dict[str, dict]:
-        """Title key → {"asked": ISO day, "ids": [arXiv ids]}."""
-        return self._loaded()[1]
-
-    @property
-    def missing(self) -> dict[str, str]:
-        """arXiv id → ISO day it was asked for and not found."""
-        return self._loaded()[2]
-
-    def unload(self) -> None:
-        """Forget the answers read from the file (read again when next looked for)."""
-        if self.path is not None:
-            self._data = None
-
-    def read_lazily(self) -> bool:
-        """Read the file's answers without decoding them (``AnswersAsRead``): for a build
-        that looks up a few of them. False when the file is not laid out one answer a line
-        (it is then read whole when first looked up)."""
-        if self._data is not None or self.path is None:
-            return self._data is not None and isinstance(self._data[0], AnswersAsRead)
-        if not self.path.exists():
-            return False
+    def _stamp(self) -> str:
         try:
-            head, sections = read_sorted_sections(self.path, names=_SECTIONS, mapped=True)
-        except (OSError, ValueError):
-            return False
-        if head.get("version") != _CACHE_VERSION:
-            return False
-        none = SortedSection(b"", 0, 0)
-        self._data = (AnswersAsRead(sections.get("records", none), record_from_dict),
-                      AnswersAsRead(sections.get("titles", none), _as_is),
-                      AnswersAsRead(sections.get("missing", none), _as_is))
-        return True
+            stat = self.path.stat() if self.path is not None else None
+        except OSError:
+            stat = None
+        return json.dumps([stat.st_size, stat.st_mtime_ns] if stat else None)
+
+    def _remember_file(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO arxiv_answers VALUES ('file', ?, ?)",
+                        (str(self.path), self._stamp()))
 
     def negative_days(self) -> list[str]:
-        """The days on which arXiv answered "not found" (a title, an id); of a cache read
-        lazily, only of the answers given since it was read."""
-        _, titles, missing = self._loaded()
-        if isinstance(titles, AnswersAsRead) and isinstance(missing, AnswersAsRead):
-            asked = [titles[key].get("asked", "") for key in titles.given
-                     if key in titles and not titles[key].get("ids")]
-            return asked + [missing[key] for key in missing.given if key in missing]
-        asked = [a.get("asked", "") for a in titles.values() if not a.get("ids")]
-        return asked + list(missing.values())
+        """The days on which arXiv answered "not found" (a title, an id)."""
+        self.sync()
+        asked = [a.get("asked", "") for a in self.titles.values() if not a.get("ids")]
+        return asked + list(self.missing.values())
 
     def save(self) -> None:
-        """Write the answers to the file (never over a file that is not such a cache)."""
-        if self.path is None or self._data is None or self.unreadable:
+        """Write the file, if answers were added since it was read (none: no file made;
+        never over a file that is not such a cache)."""
+        if self.path is None or not self.changed or self.unreadable:
             return
         from .write import atomic_write
 
-        if isinstance(self._data[0], AnswersAsRead):
-            self._save_lazily(*self._data)  # type: ignore[arg-type]
-            return
+        def lines() -> Iterator[bytes]:
+            yield f'{{"version": {_CACHE_VERSION},\n'.encode()
+            for position, section in enumerate(_SECTIONS):
+                yield f'"{section}": {{\n'.encode()
+                answers = getattr(self, section).lines()
+                previous = None
+                for line in answers:
+                    if previous is not None:
+                        yield (previous + ",\n").encode()
+                    previous = line
+                if previous is not None:
+                    yield (previous + "\n").encode()
+                yield b"}}\n" if position == len(_SECTIONS) - 1 else b"},\n"
 
-        def as_text(values: dict[str, object]) -> Iterable[tuple[str, str]]:
-            return ((key, json.dumps(values[key], ensure_ascii=False)) for key in sorted(values))
-
-        self._hold_summaries()
-        records = ((key, json.dumps(record_to_dict(self.records[key]), ensure_ascii=False))
-                   for key in sorted(self.records))
-        text = "".join(keyed_lines({"version": _CACHE_VERSION}, {
-            "records": records, "titles": as_text(self.titles),  # type: ignore[arg-type]
-            "missing": as_text(self.missing)}))  # type: ignore[arg-type]
-        if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
-            return
-        atomic_write(self.path, text.encode("utf-8"), sync=True)
-
-    def _save_lazily(self, records: AnswersAsRead, titles: AnswersAsRead,
-                     missing: AnswersAsRead) -> None:
-        """Save a cache read lazily: the answers not changed written back as read."""
-        from .write import atomic_write
-
-        if not (records.changed or titles.changed or missing.changed):
-            return  # nothing new since read or last saved
-        assert self.path is not None
-        atomic_write(self.path, raw_document({"version": _CACHE_VERSION}, {
-            "records": records.saved_lines(lambda r: json.dumps(record_to_dict(r),
-                                                                ensure_ascii=False)),
-            "titles": titles.saved_lines(lambda v: json.dumps(v, ensure_ascii=False)),
-            "missing": missing.saved_lines(lambda v: json.dumps(v, ensure_ascii=False))}),
-            sync=True)
+        atomic_write(self.path, lines(), sync=True)
+        self._remember_file()
+        self.changed = False
 
     def record(self, arxiv_id: str) -> ArxivRecord | None:
+        self.sync()
         return self.records.get(arxiv_id)
 
-    def summaries(self, ids: Iterable[str], *, all_of: bool = False) -> dict[str, str]:
-        """The summaries of the given records as the cache file holds them (records are read
-        without: tens of thousands of abstracts the notes seldom show), read in one pass
-        that decodes only their lines. ``all_of``: each must be there (else ``InputError``:
-        the file changed since the records were read)."""
-        wanted = set(ids)
-        found: dict[str, object] = {}
-        if self.path is not None and wanted and self.path.exists():
-            found = read_keyed_entries(self.path, "records", wanted)
-        summaries = {key: value.get("summary", "") for key, value in found.items()
-                     if isinstance(value, dict)}
-        if all_of and wanted - summaries.keys():
-            raise InputError(str(self.path), "records read at the start of the build are gone",
-                             hint="it changed while vaultgen was building; build again")
-        return summaries
 
-    def _hold_summaries(self) -> None:
-        """Read the summaries of the records read without them (once a run: a save follows
-        every batch of answers, and writes every record whole)."""
-        apart = [key for key, record in self.records.items() if record.summary_digest]
-        if not apart:
-            return
-        summaries = self.summaries(apart, all_of=True)
-        for key in apart:
-            self.records[key] = dataclasses.replace(self.records[key], summary=summaries[key],
-                                                    summary_digest="")
-
-
-def _read_cache(path: Path,
-                ) -> tuple[dict[str, ArxivRecord], dict[str, dict], dict[str, str]] | None:
-    """The cache file's answers; empty when it is of another version, None when it is not
-    such JSON."""
-    def convert(section: str, value: object, _text: str) -> object:
-        if section == "records":  # summaries are read when a note shows them (``summaries``)
-            return record_from_dict(value, hold_summary=False)  # type: ignore[arg-type]
-        return value
-
+def _read_cache(path: Path) -> dict[str, dict[str, Any]] | None:
+    """The cache file's answers by section; none when it is missing or of another version;
+    None when it is not such JSON."""
     try:
-        head, sections = read_keyed_file(path, convert)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        with open(path, encoding="utf-8") as handle:
+            raw = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
         return None
-    if head.get("version") != _CACHE_VERSION:
-        return {}, {}, {}
-    return (sections.get("records", {}), sections.get("titles", {}),  # type: ignore[return-value]
-            sections.get("missing", {}))
+    if not isinstance(raw, dict):
+        return None
+    if raw.get("version") != _CACHE_VERSION:
+        return {}
+    return {section: value for section in _SECTIONS
+            if isinstance(value := raw.get(section), dict)}
 
 
 def _as_is(value: Any) -> Any:
     return value
 
 
-def record_from_dict(raw: dict, *, hold_summary: bool = True) -> ArxivRecord:
-    """A record from its JSON form; without ``hold_summary``, its summary is left out (a
-    digest stands for it)."""
-    summary = raw.get("summary", "")
-    held = hold_summary or not summary
+def record_from_dict(raw: dict) -> ArxivRecord:
+    """A record from its JSON form."""
     return ArxivRecord(
         id=raw["id"], title=raw["title"], authors=names_once(raw.get("authors", ())),
-        summary=summary if held else "", summary_digest="" if held else text_digest(summary),
+        summary=raw.get("summary", ""),
         published=one_copy(raw.get("published", "")[:10]),
         updated=one_copy((raw.get("updated") or "")[:10]),
         primary_category=one_copy(raw.get("primary_category", "")),
-        categories=one_copy(tuple(raw.get("categories", ()))), version=raw.get("version", 1))
+        categories=one_copy(tuple(raw.get("categories", ()))), version=raw.get("version", 1),
+        doi=raw.get("doi") or "", journal=raw.get("journal") or "")
 
 
 def record_to_dict(record: ArxivRecord) -> dict:
-    if record.summary_digest:
-        raise ValueError(f"the summary of arXiv:{record.id} is not held")
+    """A record in its JSON form (a DOI or journal reference only when there is one)."""
     data = asdict(record)
-    del data["summary_digest"]
     data["authors"] = list(record.authors)
     data["categories"] = list(record.categories)
+    for optional in ("doi", "journal"):
+        if not data[optional]:
+            del data[optional]
     return data
 
 
@@ -326,7 +267,7 @@ def record_from_result(result: arxiv.Result) -> ArxivRecord:
         summary=" ".join(result.summary.split()),
         published=result.published.date().isoformat(), updated=result.updated.date().isoformat(),
         primary_category=result.primary_category, categories=tuple(result.categories),
-        version=version)
+        version=version, doi=result.doi or "", journal=" ".join((result.journal_ref or "").split()))
 
 
 def default_cache_path(inputs: Sequence[Path]) -> Path:
@@ -350,7 +291,7 @@ def _timeout_session(timeout: float) -> Any:
             self.last_response: requests.Response | None = None
             self.count = 0
 
-        def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        def request(self, method, url, *args, **kwargs):
             kwargs.setdefault("timeout", self.timeout)
             self.count += 1
             response = super().request(method, url, *args, **kwargs)
@@ -412,7 +353,6 @@ class ArxivSource:
         self.delay = delay
         self.timeout = timeout
         self._connection: tuple[Any, Any] | None = None  # (arxiv.Client, its session)
-        self._unsaved = False  # answers not yet written to the cache file
 
     def _connect(self) -> tuple[Any, Any]:
         """The ``arxiv`` client and its HTTP session, made when arXiv is first asked."""
@@ -442,21 +382,9 @@ class ArxivSource:
                 "mtime_ns": stat.st_mtime_ns if stat else None, "offline": self.offline,
                 "api": self.base_url}
 
-    def release(self) -> None:
-        """Forget the cache's contents (saved after every answer, so they are on disk);
-        they are read again if needed."""
-        if self.cache.path is not None:
-            self._save_answers()
-            self.cache.unload()
-
-    def expect_few_lookups(self) -> None:
-        """A build is about to look up the answers for a few entries of tens of thousands:
-        the cache is read without decoding its answers (``ArxivCache.read_lazily``)."""
-        self.cache.read_lazily()
-
-    def summaries(self, ids: Iterable[str]) -> dict[str, str]:
-        """Summaries of cached records, which are held without them (``ArxivCache``)."""
-        return self.cache.summaries(ids, all_of=True)
+    def use_store(self, db: sqlite3.Connection) -> None:
+        """Keep the answers in a build's state store (``ArxivCache.use``)."""
+        self.cache.use(db)
 
     def still_valid(self, recheck_on: str | None) -> bool:
         """Whether the answers a build used still stand today: offline, or no answer "not
@@ -489,7 +417,7 @@ class ArxivSource:
             except _Transient as err:
                 self._warn(f"arXiv gave no usable answer for {plural(len(batch), 'title')} "
                            f"({err}); they stay unresolved and will be asked again next run")
-            self._save_answers()
+            self.cache.save()
             ticks.tick(len(batch))
         matched: dict[int, ArxivRecord] = {}
         for index, entry in enumerate(entries):
@@ -525,8 +453,7 @@ class ArxivSource:
             for arxiv_id in chunk:
                 if arxiv_id not in self.cache.records:
                     self.cache.missing[arxiv_id] = self.today.isoformat()
-            self._unsaved = True
-            self._save_answers()
+            self.cache.save()
             ticks.tick(len(chunk))
         return {i: r for i in ids if (r := self.cache.record(i)) is not None}
 
@@ -556,14 +483,6 @@ class ArxivSource:
         for key in keys:
             self.cache.titles[key] = {"asked": self.today.isoformat(),
                                       "ids": by_key.get(key, [])}
-        self._unsaved = True
-
-    def _save_answers(self) -> None:
-        """Save the cache if arXiv answered since it was last saved: a failed request leaves
-        the file as it was, or makes none."""
-        if self._unsaved:
-            self.cache.save()
-            self._unsaved = False
 
     def _query(self, search: arxiv.Search) -> list[ArxivRecord]:
         """One search, its pages fetched by the package; faults retried or reported."""

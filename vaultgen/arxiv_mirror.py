@@ -60,8 +60,14 @@ def _entry_xml(record: dict) -> str:
         f'<link title="pdf" href="http://arxiv.org/pdf/{arxiv_id}v{version}" rel="related" '
         f'type="application/pdf"/>'
         f'<arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" '
-        f'term={quoteattr(primary)} scheme="http://arxiv.org/schemas/atom"/>{categories}</entry>'
+        f'term={quoteattr(primary)} scheme="http://arxiv.org/schemas/atom"/>{categories}'
+        f"{_optional('arxiv:doi', record.get('doi'))}"
+        f"{_optional('arxiv:journal_ref', record.get('journal'))}</entry>"
     )
+
+
+def _optional(tag: str, text: str | None) -> str:
+    return f"<{tag}>{escape(text)}</{tag}>" if text else ""
 
 
 def feed_xml(records: list[dict], total: int, start: int) -> bytes:
@@ -127,7 +133,7 @@ class MirrorServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> MirrorServer:
         threading.Thread(target=self.serve_forever, daemon=True).start()

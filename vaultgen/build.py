@@ -1,68 +1,47 @@
-"""The whole pipeline of ``vaultgen build``: parse → resolve → render → check → write.
+"""The pipeline of ``vaultgen build``: read → resolve → plan → render → check → write.
 
-Every link of every note rendered is checked before anything is written. Three shortcuts keep
-rebuilds of a large vault fast, and each falls back to the full work whenever it cannot be
-sure:
-
-- posts whose size and mtime did not change are not parsed again (``inputs.ParseCache``);
-- a note whose inputs (``render.NotePlan.inputs``) are those recorded for its file, which is
-  as vaultgen wrote it, is neither rendered nor written;
-- when no input, no arXiv answer and no generated file changed since the last build (its
-  ``.vaultgen/build.json`` says what it read), nothing is parsed, rendered or written.
+One path for every build. The posts whose size, mtime or bytes changed since the last build
+are parsed again, and their entries kept in the state store (``state``); entries not matched
+yet are looked up on arXiv. Then every note of the vault is planned from the store
+(``plan.plan_vault``: light, no texts) with a digest of its inputs; the notes whose digest
+is not the one recorded for their file (or whose file is gone) are rendered, their links
+checked, and written (``write``). A cold build is the case where nothing is recorded; a build
+after no change renders and writes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime as dt
 import json
-import logging
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import code_digest
-from .check import NoteChecks, start_checking
-from .errors import (
-    BrokenVaultError,
-    FileSystemError,
-    InputError,
-    UnsafePathError,
-    file_error,
-)
+from .arxiv_client import record_from_dict, record_to_dict
+from .check import LinkChecker
+from .errors import BrokenVaultError, FileSystemError, InputError, file_error
 from .gcpause import paused_gc
-from .heap import Releaser, release_freed_memory
-from .increment import Declined, Fingerprint, plan_increment
-from .inputs import RACY_NS, FoundInputs, ParseCache, find_input_files, read_posts_apart
-from .model import Diagnostic, Library, Note
-from .progress import WRITING, Progress, Ticks
-from .render import NotePlan, plan_notes, settings_notes, settle_names
-from .resolve import RecordSource, build_library
-from .snapshot import (
-    fingerprint_digest,
-    folders_of,
-    forget_snapshot,
-    save_snapshot,
-    snapshot_of,
-)
-from .tags import NO_ALIASES, TagAliases, aliases_path, load_tag_aliases
-from .workers import NOTES_WORTH_WORKERS, jobs_for, worker_pool
-from .write import (
-    MANIFEST,
-    VaultWriter,
-    WriteReport,
-    atomic_write,
-    load_manifest,
-    manifest_stats,
-    note_locations,
-    safe_target,
-)
+from .inputs import RACY_NS, entry_digest, find_input_files, read_posts_with
+from .model import ArxivRecord, Diagnostic, Entry, Note, Paper, SourceRef, text_digest
+from .plan import NoteSpec, PlannedPaper, VaultPlan, plan_vault
+from .progress import PARSING, WRITING, Progress, Ticks
+from .render import render_spec, settings_notes
+from .resolve import RecordSource, title_key
+from .state import STATE_DIR, STATE_FILE, BuildLock, Store
+from .tags import aliases_path, load_tag_aliases, with_canonical_tags
+from .takeover import adopt_old_state, locate_notes, remove_old_state
+from .wording import plural
+from .workers import NOTES_WORTH_WORKERS, POSTS_WORTH_WORKERS, jobs_for, worker_pool
+from .write import VaultWriter, WriteReport
 
-log = logging.getLogger(__name__)
-
-PARSE_CACHE = ".vaultgen/parsed"
-BUILD_STATE = ".vaultgen/build.json"
+RENDER_BATCH = 2000  # notes rendered, checked and written together
 
 
 @dataclass(frozen=True)
@@ -81,109 +60,79 @@ class BuildCounts:
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build read, made and wrote. ``notes`` are the notes it rendered (on a first
-    build, all of them; later, those whose inputs changed), when asked to keep them.
-    ``library`` and ``notes`` are None when the build found nothing changed since the last one
-    and skipped the pipeline; an incremental build's ``library`` holds the papers it planned."""
+    """What a build read, made and wrote; ``notes``: the notes it rendered, when asked to
+    keep them."""
 
     diagnostics: tuple[Diagnostic, ...]
     counts: BuildCounts
     write: WriteReport
-    library: Library | None = None
-    notes: tuple[Note, ...] | None = None
-    incremental: bool = False  # planned only the notes new posts change (``increment``)
-
-    @property
-    def skipped(self) -> bool:
-        return self.library is None
+    notes: tuple[Note, ...] = ()
+    rendered: int = 0
 
 
 def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | None = None,
-                force: bool = False, dry_run: bool = False,
-                keep_notes: bool = False, jobs: int | None = 1,
-                progress: Progress | None = None) -> BuildResult:
+                force: bool = False, dry_run: bool = False, keep_notes: bool = False,
+                jobs: int | None = None, progress: Progress | None = None) -> BuildResult:
     """Build (or update) ``vault`` from the digest posts under ``inputs``.
 
-    Notes are rendered one at a time, their links checked, and staged under
-    ``.vaultgen/staging``; only when every link resolves do they take their places (else
-    ``BrokenVaultError`` and the vault is as it was). ``keep_notes``: return the rendered notes
-    in the result (they are otherwise not kept, to keep memory flat). ``jobs``: processes a
-    full build parses posts and writes notes with (``workers.jobs_for``; None: one per CPU
-    when the input is large). ``progress``: told of the posts parsed and the notes written
-    (``progress.Progress``).
+    ``jobs``: worker processes that parse posts and write notes (``workers.jobs_for``; None
+    or 0: one per CPU when the work is large). ``dry_run``: the build's report, with nothing
+    written (the store is read into memory and changed there). ``keep_notes``: the notes
+    rendered, in the result. ``progress``: told of the posts read and the notes written.
+
+    A vault it may not write in is built as a dry run: its result when nothing would change,
+    else ``FileSystemError``. Any other trouble of the file system is a ``FileSystemError``
+    naming the path; a build that made the vault and failed removes it.
     """
-    with paused_gc():
-        try:
-            return _build(inputs, vault, source, force=force, dry_run=dry_run,
-                          keep_notes=keep_notes, jobs=jobs, progress=progress)
-        except OSError as err:
-            if err.errno is None:
-                raise  # not the file system's
-            raise file_error(err, os.fspath(vault)) from err
+    if vault.exists() and not vault.is_dir():
+        raise InputError(str(vault), "not a folder", hint="name a folder for the vault")
+    locked = None if dry_run else unwritable_folder(vault)
+    made = not dry_run and not os.path.lexists(vault)
+    try:
+        result = _build(inputs, vault, source, force=force, dry_run=dry_run or bool(locked),
+                        keep_notes=keep_notes, jobs=jobs, progress=progress)
+    except OSError as err:
+        if made:
+            _remove_unfinished(vault)
+        if err.errno is None:
+            raise  # not the file system's
+        raise file_error(err, os.fspath(vault)) from err
+    except sqlite3.OperationalError as err:  # the store could not be written (a full disk)
+        if made:
+            _remove_unfinished(vault)
+        raise FileSystemError(os.fspath(vault / STATE_FILE),
+                              f"cannot write the build's state ({err})",
+                              hint="make room on the disk, then build again") from err
+    except BaseException:
+        if made:
+            _remove_unfinished(vault)
+        raise
+    if locked is not None:
+        write = result.write
+        changes = len(write.written) + len(write.merged) + len(write.removed) + \
+            len(write.backups)
+        if changes:
+            inside = os.path.commonpath([os.path.abspath(locked), os.path.abspath(vault)]) == \
+                os.path.abspath(vault)
+            why = f"this build would change {plural(changes, 'file')} of the vault" \
+                if inside else f"the vault {vault.as_posix()} cannot be made in it"
+            raise FileSystemError(locked, f"not writable, and {why}",
+                                  hint="make it writable, or build into another folder (-o); "
+                                       "--dry-run lists the changes")
+    return result
 
 
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
            dry_run: bool, keep_notes: bool, jobs: int | None,
            progress: Progress | None) -> BuildResult:
-    found = find_input_files(inputs, skip=vault)
-    aliases, alias_problems = load_tag_aliases(aliases_path(inputs))
-    found = (found[0], [*found[1], *alias_problems])  # reported as the input's problems
-    fingerprint = _fingerprint(found, vault, source, aliases=aliases)
-    state = _read_state(vault) if fingerprint is not None else None  # the last build's record
-    unchanged = _unchanged_since_last_build(vault, fingerprint, source, state)
-    if unchanged is not None:
-        return unchanged
-    locked = None if dry_run else unwritable_folder(vault)
-    if locked is not None:
-        return _build_unwritable(inputs, vault, source, found, locked, force=force,
-                                 keep_notes=keep_notes, jobs=jobs, aliases=aliases)
-    if not dry_run and not force and fingerprint is not None and state is not None:
-        increment = _build_increment(vault, found, fingerprint, source, state, keep_notes,
-                                     aliases, progress)
-        if increment is not None:
-            return increment
-    if not dry_run:
-        forget_snapshot(vault)  # a build that fails or saves no record leaves none behind
-    made = not dry_run and not os.path.lexists(vault)
-    try:
-        return _full_build(inputs, vault, source, found, fingerprint, force=force,
-                           dry_run=dry_run, keep_notes=keep_notes, jobs=jobs, aliases=aliases,
-                           progress=progress)
-    except BaseException:
-        if made:
-            _remove_unfinished(vault)
-        raise
-
-
-def _remove_unfinished(vault: Path) -> None:
-    """Remove the vault a failed build made, unless a file other than vaultgen's own (its
-    caches) is in it."""
-    for folder, dirs, names in os.walk(vault):
-        if folder == os.fspath(vault):
-            dirs[:] = [d for d in dirs if d != ".vaultgen"]
-        if names:
-            return
-    shutil.rmtree(vault, ignore_errors=True)
-
-
-def _build_unwritable(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
-                      found: FoundInputs, locked: str, *, force: bool, keep_notes: bool,
-                      jobs: int | None, aliases: TagAliases = NO_ALIASES) -> BuildResult:
-    """The build of a vault it may not write in (``locked``: the folder): worked out as a
-    dry run, whose result it is when nothing would change; else ``FileSystemError``."""
-    result = _full_build(inputs, vault, source, found, None, force=force, dry_run=True,
-                         keep_notes=keep_notes, jobs=jobs, aliases=aliases)
-    write = result.write
-    changes = len(write.written) + len(write.merged) + len(write.removed) + len(write.backups)
-    if changes:
-        inside = os.path.commonpath([os.path.abspath(locked), os.path.abspath(vault)]) == \
-            os.path.abspath(vault)
-        why = f"this build would change {changes} file(s) of the vault" if inside else \
-            f"the vault {vault.as_posix()} cannot be made in it"
-        raise FileSystemError(locked, f"not writable, and {why}",
-                              hint="make it writable, or build into another folder (-o); "
-                                   "--dry-run lists the changes")
-    return result
+    lock = contextlib.nullcontext() if dry_run else BuildLock(vault)
+    with lock, paused_gc():
+        store = Store.in_memory(vault) if dry_run else Store.open(vault)
+        try:
+            return _Build(inputs, vault, store, source, force, dry_run, keep_notes, jobs,
+                          progress).run()
+        finally:
+            store.close()
 
 
 def unwritable_folder(vault: Path) -> str | None:
@@ -205,269 +154,301 @@ def unwritable_folder(vault: Path) -> str | None:
     return None
 
 
-def _full_build(inputs: Sequence[Path], vault: Path, source: RecordSource | None,
-                found: FoundInputs, fingerprint: Fingerprint | None, *,
-                force: bool, dry_run: bool, keep_notes: bool, jobs: int | None,
-                aliases: TagAliases = NO_ALIASES,
-                progress: Progress | None = None) -> BuildResult:
-    """Every post read (those the parse cache holds from it), every note planned; only
-    those whose inputs changed rendered and written."""
-    cache = ParseCache.load(_inside(vault, PARSE_CACHE))
-    parsed, texts = read_posts_apart(inputs, cache, found, jobs, progress)
-    if not parsed.entries:
-        problems = "; ".join(str(d) for d in parsed.diagnostics[:5]) or "no entries"
-        raise InputError(", ".join(p.as_posix() for p in inputs),
-                         f"nothing to build: {problems}",
-                         hint="name digest post files (.txt/.md) or folders holding them")
-    if not dry_run:
-        cache.save()  # now, so that the texts of the posts parsed are held once, not twice
-    library = build_library(parsed.entries, source, texts, aliases)
-    recheck = getattr(source, "recheck_on", None)
-    recheck_on = recheck() if recheck is not None else None
-    release = getattr(source, "release", None)
-    if release is not None:
-        release()  # the arXiv answers are in the library now: freed before the manifest is read
-    release_freed_memory()  # what reading the posts and the arXiv answers freed
-    manifest = load_manifest(vault)
-    context = settle_names(library, note_locations(vault, manifest) if vault.exists() else None)
-    plans = plan_notes(context)
-    writer = VaultWriter(vault, force=force, dry_run=dry_run, manifest=manifest)
-    rendered = _write_notes(plans, writer, [p.path for p in plans if p.path.endswith(".md")],
-                            library, source, keep_notes, jobs, progress)
-    written = writer.commit()
-    counts = BuildCounts(
-        entries=len(parsed.entries), posts=len(found[0]), papers=len(library.papers),
-        unresolved=len(library.unresolved), cited=len(library.cited),
-        tags=sum(1 for p in plans if p.kind == "tag"),
-        days=sum(1 for p in plans if p.kind == "day"), links=writer.recorded_links())
-    if not dry_run and not written.kept and fingerprint is not None:
-        saved = _save_state(vault, found, fingerprint, counts, parsed.diagnostics, source,
-                            recheck_on)
-        if saved is not None:
-            recorded = writer.recorded_paths()
-            del plans, writer, manifest  # freed before the snapshot is made
-            release_freed_memory()
-            save_snapshot(vault, snapshot_of(context, saved, counts.entries, counts.links,
-                                             vault, recorded))
-    return BuildResult(parsed.diagnostics, counts, written, library, tuple(rendered))
+def _remove_unfinished(vault: Path) -> None:
+    """Remove the vault a failed build made, unless a file other than vaultgen's own (its
+    caches) is in it."""
+    for folder, dirs, names in os.walk(vault):
+        if folder == os.fspath(vault):
+            dirs[:] = [d for d in dirs if d != ".vaultgen"]
+        if names:
+            return
+    shutil.rmtree(vault, ignore_errors=True)
 
 
-def _write_notes(plans: Sequence[NotePlan], writer: VaultWriter, paths: list[str],
-                 library: Library, source: RecordSource | None, keep_notes: bool,
-                 jobs: int | None, progress: Progress | None = None) -> list[Note]:
-    """Render the plans whose notes changed, check their links (against ``paths``, the
-    vault's notes) and stage them (the vault is left as it was, ``BrokenVaultError``, if a
-    link is broken); the notes rendered, when ``keep_notes``. Worker processes check and
-    write the notes while the next are rendered (``jobs``: see ``workers.jobs_for``); the
-    notes rendered are told to ``progress``."""
-    pending = {plan.path for plan in writer.pending(plans)}
-    _read_summaries(library, source, [p.key for p in plans if p.path in pending])
-    with worker_pool(jobs_for(jobs, len(pending), NOTES_WORTH_WORKERS),
-                     initializer=start_checking, initargs=(paths,)) as pool:
-        writer.take_checks(pool)
-        checks = NoteChecks(paths, pool)
-        rendered: list[Note] = []
-        releaser = Releaser(every=2000)  # the texts of the notes written are freed as they go
-        ticks = Ticks(progress, WRITING, len(pending))
-        try:
-            for plan in plans:
-                if plan.path not in pending:
-                    writer.stage(plan)
-                    continue
-                releaser.tick()
-                note = plan.render()
-                if note.path.endswith(".md"):
-                    checks.check(note.path, note.text, note.properties, note.body)
-                writer.stage(plan, note)
-                if keep_notes:
-                    rendered.append(note)
-                ticks.tick()
-            checks.finish()
-            if checks.findings:
-                raise BrokenVaultError([str(f) for f in checks.findings])
-            writer.record_checks(checks)
-            writer.finish_staging()
-        except BaseException:
-            checks.abandon()
-            writer.abort()
-            raise
-    return rendered
 
 
-def _build_increment(vault: Path, found: FoundInputs,
-                     fingerprint: Fingerprint, source: RecordSource | None, state: dict,  # type: ignore[type-arg]
-                     keep_notes: bool, aliases: TagAliases = NO_ALIASES,
-                     progress: Progress | None = None) -> BuildResult | None:
-    """The build of the posts added since the last build (``state``: its record), touching
-    only the notes they change (``increment``); None when it must be a full build."""
-    cache = _inside(vault, PARSE_CACHE)
-    still_valid = getattr(source, "still_valid", None)
-    if cache is None or \
-            (still_valid is not None and not still_valid(state.get("recheck_on"))):
-        return None
-    try:
-        increment = plan_increment(vault, found, fingerprint, source, state, cache, aliases)
-    except Declined as why:
-        log.info("a full build: %s", why)
-        release = getattr(source, "release", None)
-        if release is not None:
-            release()
-        return None
-    forget_snapshot(vault)
-    snapshot = increment.snapshot
-    writer = VaultWriter(vault, partial=increment.manifest, links_before=snapshot.links)
-    paths = [*(p for p in increment.manifest if p.endswith(".md")),
-             *(p.path for p in increment.plans if p.path.endswith(".md") and
-               p.path not in increment.manifest)]
-    library = increment.context.library
-    rendered = _write_notes(increment.plans, writer, paths, library, source, keep_notes, 1,
-                            progress)
-    written = writer.commit()
-    counts = BuildCounts(entries=snapshot.entries, posts=len(found[0]),
-                         papers=snapshot.paper_count(),
-                         unresolved=snapshot.unresolved, cited=len(snapshot.cited),
-                         tags=len(snapshot.tags), days=len(snapshot.days),
-                         links=writer.recorded_links())
-    if not written.kept:
-        saved = _save_state(vault, found, fingerprint, counts, increment.diagnostics, source,
-                            increment.recheck_on)
-        if saved is not None:
-            recorded = writer.recorded_paths()
-            snapshot.fingerprint = fingerprint_digest(saved)
-            snapshot.links = counts.links
-            snapshot.files.added = [p for p in recorded if p not in increment.manifest]
-            snapshot.folders, snapshot.root_files = folders_of(vault, recorded,
-                                                               before=snapshot)
-            save_snapshot(vault, snapshot)
-    return BuildResult(increment.diagnostics, counts, written, library, tuple(rendered),
-                       incremental=True)
+class _Build:
+    def __init__(self, inputs: Sequence[Path], vault: Path, store: Store,
+                 source: RecordSource | None, force: bool, dry_run: bool, keep_notes: bool,
+                 jobs: int | None, progress: Progress | None) -> None:
+        self.inputs = inputs
+        self.vault = vault
+        self.store = store
+        self.source = source
+        self.force = force
+        self.dry_run = dry_run
+        self.keep_notes = keep_notes
+        self.jobs = jobs
+        self.progress = progress
+        self.today = dt.date.today().isoformat()
+
+    def run(self) -> BuildResult:
+        store, vault = self.store, self.vault
+        writer = VaultWriter(vault, store, force=self.force, dry_run=self.dry_run)
+        writer.settle()
+        files, problems = find_input_files(self.inputs, skip=vault)
+        aliases, alias_problems = load_tag_aliases(aliases_path(self.inputs))
+        problems = [*problems, *alias_problems]
+        changed, gone = self._changed_posts(files)
+        listing = list_vault_files(vault, clean=not self.dry_run)
+        jobs = jobs_for(self.jobs, len(changed), POSTS_WORTH_WORKERS)
+        with worker_pool(jobs) as pool, store.transaction():
+            if adopt_old_state(vault, store, listing):
+                writer.files = store.files()
+            self._read_posts(changed, gone, pool)
+            entries, matched = self._resolve()
+            if not entries:
+                found = "; ".join(str(d) for d in self._diagnostics(problems)[:5])
+                raise InputError(", ".join(p.as_posix() for p in self.inputs),
+                                 f"nothing to build: {found or 'no entries'}",
+                                 hint="name digest post files (.txt/.md) or folders holding them")
+            plan = self._plan(with_canonical_tags(entries, aliases), matched, listing, writer)
+            store.set_names(plan.names)
+        recorded = store.file_inputs()
+        todo = [spec for spec in plan.notes
+                if self.force or spec.path not in listing or
+                recorded.get(spec.path, (None, ""))[0] != spec.inputs]
+        rendered = self._render_and_write(plan, todo, writer, len(entries))
+        writer.remove_stale({spec.path for spec in plan.notes})
+        writer.write_settings(settings_notes())
+        if not self.dry_run:
+            remove_old_state(vault)
+        counts = BuildCounts(entries=len(entries), papers=plan.papers, posts=len(files),
+                             unresolved=plan.unresolved, cited=plan.cited, tags=plan.tags,
+                             days=plan.days, links=store.links())
+        return BuildResult(tuple(self._diagnostics(problems)), counts, writer.report,
+                           tuple(rendered), len(todo))
+
+    # --- reading posts ---------------------------------------------------------------------
+
+    def _changed_posts(self, files: list[str]
+                       ) -> tuple[list[tuple[str, os.stat_result | None]], list[str]]:
+        """The post files whose size or mtime is not what the store holds (with their stat;
+        None: unreadable), and the posts the store holds that are gone."""
+        known = self.store.posts()
+        listed = set(files)
+        gone = [path for path in known if path not in listed]
+        changed: list[tuple[str, os.stat_result | None]] = []
+        for path in files:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                changed.append((path, None))
+                continue
+            held = known.get(path)
+            if held is None or held[0] != stat.st_size or held[1] != stat.st_mtime_ns:
+                changed.append((path, stat))
+        return changed, gone
+
+    def _read_posts(self, changed: list[tuple[str, os.stat_result | None]], gone: list[str],
+                    pool: Executor | None) -> None:
+        store = self.store
+        for path in gone:
+            store.forget_post(path)
+        if not changed:
+            return
+        known = store.posts()
+        racy = time.time_ns() - RACY_NS
+        paths = [path for path, _ in changed]
+        stats = dict(changed)
+        ticks = Ticks(self.progress, PARSING, len(paths))
+        for read in read_posts_with(paths, pool):
+            ticks.tick()
+            stat = stats[read.path]
+            size = stat.st_size if stat is not None else -1
+            # A post changed too recently for its mtime to tell the next change apart is
+            # read again next time (its bytes' hash then tells whether it changed).
+            mtime = stat.st_mtime_ns if stat is not None and stat.st_mtime_ns < racy else 0
+            held = known.get(read.path)
+            if held is not None and read.sha256 is not None and held[2] == read.sha256:
+                store.touch_post(read.path, size, mtime)
+                continue
+            result = read.result
+            entries, texts = [], []
+            for entry in result.entries:
+                key = (read.path, entry.source.line)
+                entries.append((*key, entry.date.isoformat(), entry.title,
+                                title_key(entry.title), " ".join(entry.tags),
+                                " ".join(entry.cites), entry_digest(entry)))
+                texts.append((*key, json.dumps(entry.authors, ensure_ascii=False),
+                              entry.abstract, entry.comment_ko, entry.comment_en))
+            store.replace_post(read.path, size, mtime, read.sha256 or "",
+                               [d.as_row() for d in result.diagnostics], entries, texts)
+
+    def _diagnostics(self, problems: list[Diagnostic]) -> list[Diagnostic]:
+        return [*problems, *(Diagnostic.from_row(row) for row in self.store.post_diagnostics())]
+
+    # --- resolving -------------------------------------------------------------------------
+
+    def _resolve(self) -> tuple[list[Entry], dict[int, str]]:
+        """Every entry (without its text) and the arXiv id each matched, by index; the
+        entries not matched yet are looked up first, and the records used kept."""
+        store, source = self.store, self.source
+        use_store = getattr(source, "use_store", None)
+        if use_store is not None:
+            use_store(store.db)
+        rows = store.entry_rows().fetchall()
+        entries = [_entry_of(row) for row in rows]
+        cache_state = _source_state(source)
+        recheck = cache_state is None or cache_state != store.meta("arxiv")
+        if source is not None:
+            wanted = [i for i, row in enumerate(rows)
+                      if row[9] is None or row[8] is None or recheck]
+            authors = store.entry_authors((rows[i][0], rows[i][1]) for i in wanted)
+            found = source.match_titles([  # (whose authors must fit the record's)
+                dataclasses.replace(entries[i], authors=authors[(rows[i][0], rows[i][1])])
+                for i in wanted]) if wanted else {}
+            matches = []
+            new_records: dict[str, ArxivRecord] = {}
+            for position, index in enumerate(wanted):
+                record = found.get(position)
+                row = rows[index]
+                if record is not None:
+                    new_records[record.id] = record
+                if (record.id if record else None) != row[8] or row[9] is None:
+                    matches.append((record.id if record else None, self.today, row[0],
+                                    row[1]))
+            store.set_matches(matches)
+            self._keep_records(new_records)
+            rows = store.entry_rows().fetchall() if matches else rows
+        matched = {i: row[8] for i, row in enumerate(rows) if row[8]}
+        own = set(matched.values())
+        cited = {i for e in entries for i in e.cites} - own
+        held = store.record_digests()
+        if source is not None:
+            unknown = sorted(i for i in cited if i not in held or recheck)
+            if unknown:
+                self._keep_records(source.fetch_ids(unknown))
+                held = store.record_digests()
+            state = _source_state(source)
+            store.set_meta("arxiv", state)
+        store.drop_records_except(own | cited)
+        return entries, matched
+
+    def _keep_records(self, records: dict[str, ArxivRecord]) -> None:
+        """Records to keep in the store."""
+        rows = []
+        for record in records.values():
+            text = json.dumps(record_to_dict(record), ensure_ascii=False, sort_keys=True)
+            rows.append((record.id, text_digest(text), text))
+        self.store.put_records(rows)
+
+    # --- planning --------------------------------------------------------------------------
+
+    def _plan(self, entries: Sequence[Entry], matched: dict[int, str], listing: set[str],
+              writer: VaultWriter) -> VaultPlan:
+        store = self.store
+        names = store.names()
+        moved = locate_notes(self.vault, listing, writer.files, names)
+        for old, new in moved.values():
+            if old is not None:
+                store.move_file(old, new)
+        if moved:
+            writer.files = store.files()
+
+        def cited_title(arxiv_id: str) -> str | None:
+            found = store.records([arxiv_id]).get(arxiv_id)
+            return json.loads(found)["title"] if found else None
+
+        placed = {record.note: record.path for record in writer.files.values()
+                  if record.kind in ("paper", "cited")}  # where they are (the user's moves)
+        placed.update({note: new for note, (_, new) in moved.items()})
+        return plan_vault(entries, matched, store.record_digests(), names, placed,
+                          cited_title)
+
+    # --- rendering and writing -------------------------------------------------------------
+
+    def _render_and_write(self, plan: VaultPlan, todo: list[NoteSpec], writer: VaultWriter,
+                          entries: int) -> list[Note]:
+        checker = LinkChecker([spec.path for spec in plan.notes])
+        kept: list[Note] = []
+        ticks = Ticks(self.progress, WRITING, len(todo))
+        jobs = jobs_for(self.jobs, len(todo), NOTES_WORTH_WORKERS)
+        with worker_pool(jobs) as pool:
+            for start in range(0, len(todo), RENDER_BATCH):
+                batch = todo[start:start + RENDER_BATCH]
+                notes = self._render(batch)
+                written = []
+                for spec, note in zip(batch, notes, strict=True):
+                    links = checker.check(note.path, note.text)
+                    written.append((note, spec.note, spec.inputs, links))
+                if checker.findings:
+                    raise BrokenVaultError([str(f) for f in checker.findings])
+                if self.keep_notes:
+                    kept += notes
+                writer.write(written, pool)
+                ticks.tick(len(batch))
+        return kept
+
+    def _render(self, specs: list[NoteSpec]) -> list[Note]:
+        """The notes of ``specs``, with the texts and records they need read from the store."""
+        store = self.store
+        keys = [(e.source.path, e.source.line) for spec in specs if spec.kind == "paper"
+                for e in spec.payload[0].entries]  # type: ignore[attr-defined]
+        texts = store.entry_texts(keys)
+        ids = {spec.payload[0].arxiv for spec in specs  # type: ignore[attr-defined]
+               if spec.kind == "paper" and spec.payload[0].arxiv}  # type: ignore[attr-defined]
+        ids |= {spec.payload[0] for spec in specs if spec.kind == "cited"}
+        records = {i: record_from_dict(json.loads(text)) for i, text in
+                   store.records(sorted(ids)).items()}
+
+        def paper_of(planned: PlannedPaper) -> Paper:
+            full = []
+            for entry in planned.entries:
+                authors, abstract, ko, en = texts[(entry.source.path, entry.source.line)]
+                full.append(Entry(entry.date, entry.title, authors, abstract, ko, en,
+                                  entry.tags, entry.cites, entry.source, entry.digest))
+            record = records.get(planned.arxiv) if planned.arxiv else None
+            if record is not None and full[0].abstract:
+                record = dataclasses.replace(record, summary="")  # the post's abstract shown
+            return Paper(tuple(full), record)
+
+        return [render_spec(spec, paper_of, records.get) for spec in specs]
 
 
-def _read_summaries(library: Library, source: RecordSource | None, keys: list[str]) -> None:
-    """Read the arXiv summaries the notes to render show, which the library's records do
-    not hold (as read from the cache: see ``ArxivCache``)."""
-    wanted = library.summaries_wanted(keys)
-    read = getattr(source, "summaries", None)
-    if wanted and read is not None:
-        library.summaries.update(read(wanted))
+def _entry_of(row: tuple) -> Entry:
+    """An entry as the store holds it, without its authors and texts."""
+    post, line, date, title, _key, tags, cites, digest = row[:8]
+    return Entry(dt.date.fromisoformat(date), title, (), "", None, None,
+                 tuple(tags.split()), tuple(cites.split()), SourceRef(post, line), digest)
 
 
-# --- Knowing that nothing changed ---------------------------------------------------------------
-
-def _inside(vault: Path, relative: str) -> Path | None:
-    try:
-        return safe_target(vault, relative)
-    except UnsafePathError:
-        return None
-
-
-def _stat_key(path: str | Path) -> list[int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns]
-
-
-def _fingerprint(found: FoundInputs, vault: Path, source: RecordSource | None,
-                 inputs_as: Fingerprint | None = None, *,
-                 aliases: TagAliases = NO_ALIASES) -> Fingerprint | None:
-    """What a build reads: vaultgen's code, every input file's size and mtime (of ``found``,
-    from ``find_input_files``; ``inputs_as``: a fingerprint whose input stats and tag aliases
-    are still those of the files, so that they are neither taken nor encoded again), the
-    digest of the tag aliases file, the arXiv cache's and the manifest's. None when the
-    source cannot say what it depends on."""
+def _source_state(source: RecordSource | None) -> str | None:
+    """What the arXiv answers depend on (the cache file as it is), as text; None: unknown."""
     state = getattr(source, "state", None)
-    source_state = state() if state is not None else {"source": None}
-    if source is not None and (state is None or source_state is None):
-        return None
-    files, problems = found
-    if inputs_as is None:
-        inputs = _input_stats(files)
-        inputs_json = json.dumps(inputs)
-        aliases_digest = aliases.digest
-    else:
-        inputs, inputs_json = inputs_as.value["inputs"], inputs_as.inputs_json
-        aliases_digest = inputs_as.value["tag_aliases"]
-    value = {
-        "vaultgen": code_digest(),
-        "inputs": inputs,
-        "problems": [str(p) for p in problems],
-        "source": source_state,
-        "manifest": _stat_key(vault / MANIFEST),
-        "tag_aliases": aliases_digest,
-    }
-    # As ``json.dumps(value, sort_keys=True)``: "inputs" is the first key (and holds no
-    # object); its JSON, a megabyte for 15,000 posts, is made once a build.
-    rest = json.dumps({k: v for k, v in value.items() if k != "inputs"}, sort_keys=True)
-    return Fingerprint(f'{{"inputs": {inputs_json}, {rest[1:]}', value, inputs_json)
+    value = state() if state is not None else None
+    return json.dumps(value, sort_keys=True) if value is not None else None
 
 
-def _input_stats(files: list[str]) -> list[list[object]]:
-    """Each input file with its size and mtime (None: gone), as the fingerprint holds them."""
-    return [[file, _stat_key(file)] for file in files]
+def list_vault_files(vault: Path, *, clean: bool = True) -> set[str]:
+    """Every file of the vault (vault-relative POSIX paths), but for vaultgen's and
+    Obsidian's own folders; new files a killed build left unrenamed are removed
+    (``clean``)."""
+    from .write import is_leftover
 
-
-def _unchanged_since_last_build(vault: Path, fingerprint: Fingerprint | None,
-                                source: RecordSource | None,
-                                state: dict | None) -> BuildResult | None:  # type: ignore[type-arg]
-    """The last build's result (``state``: its record), when it read exactly what this one
-    would and every file it wrote is still as it left it; None otherwise. (The manifest is
-    read only when the inputs are those of the last build.)"""
-    if fingerprint is None or state is None or state.get("fingerprint") != fingerprint.text:
-        return None
-    still_valid = getattr(source, "still_valid", None)
-    if still_valid is not None and not still_valid(state.get("recheck_on")):
-        return None
-    recorded = manifest_stats(vault)
-    root = os.path.join(vault, "")
-    for relative, (size, mtime) in recorded.items():
+    found: set[str] = set()
+    root = os.fspath(vault)
+    stack = [""]
+    while stack:
+        folder = stack.pop()
         try:
-            stat = os.stat(root + relative)
+            items = list(os.scandir(os.path.join(root, folder) if folder else root))
         except OSError:
-            return None
-        if stat.st_size != size or stat.st_mtime_ns != mtime:
-            return None
-    if not all((vault / note.path).exists() for note in settings_notes()):
-        return None
-    report = WriteReport(unchanged=sorted(recorded) + [n.path for n in settings_notes()])
-    diagnostics = tuple(Diagnostic.from_row(d) for d in state.get("diagnostics", []))
-    return BuildResult(diagnostics, BuildCounts(**state["counts"]), report)
+            continue
+        for item in items:
+            relative = f"{folder}/{item.name}" if folder else item.name
+            try:
+                if item.is_dir(follow_symlinks=False):
+                    if not (folder == "" and item.name in (STATE_DIR, ".obsidian", ".trash",
+                                                           ".git")):
+                        stack.append(relative)
+                elif is_leftover(item.name):
+                    if clean:
+                        with contextlib.suppress(OSError):
+                            os.unlink(item.path)
+                else:
+                    found.add(relative)
+            except OSError:
+                continue
+    return found
 
-
-def _read_state(vault: Path) -> dict | None:  # type: ignore[type-arg]
-    """What the last build recorded (``_save_state``), if it can be read."""
-    path = _inside(vault, BUILD_STATE)
-    try:
-        state = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
-    except (OSError, ValueError):
-        return None
-    return state if isinstance(state, dict) else None
-
-
-def _save_state(vault: Path, found: FoundInputs, before: Fingerprint,
-                counts: BuildCounts, diagnostics: Sequence[Diagnostic],
-                source: RecordSource | None, recheck_on: str | None) -> str | None:
-    """Record what this build read. The manifest and the arXiv cache are taken as the build
-    left them; the posts as they were when it began (``before``). A post changed or removed
-    while it ran is recorded as it was before, so the next build sees its size or mtime
-    differ (stating every post again here would find no change the next build misses, and
-    takes 60–75 ms for 15,000 posts); a post added meanwhile is not in the record,
-    so the next build, which looks for posts, sees a change."""
-    path = _inside(vault, BUILD_STATE)
-    if path is None:
-        return None
-    after = _fingerprint(found, vault, source, before)
-    if after is None:
-        return None
-    racy = time.time_ns() - RACY_NS
-    if any(stat and stat[1] > racy for _, stat in before.value["inputs"]):
-        return None  # an input changed too recently for its mtime to tell the next change apart
-    state = {
-        "fingerprint": after.text,
-        "recheck_on": recheck_on,
-        "counts": asdict(counts),
-        "diagnostics": [d.as_row() for d in diagnostics],
-    }
-    atomic_write(path, (json.dumps(state, ensure_ascii=False, indent=1) + "\n").encode())
-    return after.text

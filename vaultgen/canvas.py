@@ -52,7 +52,7 @@ def render_canvases(graph: nx.DiGraph, groups: Sequence[Community], *,
 
 def _split(groups: Sequence[Community], max_nodes: int) -> list[Community]:
     """Communities cut into date-ordered parts of at most ``max_nodes`` papers."""
-    parts = []
+    parts: list[Community] = []
     for group in groups:
         chunks = [group.members[i:i + max_nodes] for i in range(0, len(group.members),
                                                                   max_nodes)]

@@ -15,10 +15,8 @@ import json
 import os
 import re
 import unicodedata
-from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -31,7 +29,6 @@ from .gcpause import paused_gc
 from .model import one_copy
 from .notes import Frontmatter, read_frontmatter
 from .tags import TagUse, TagUses, variants_hint, variants_message
-from .workers import Batches
 
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
 # A backslash-escaped character (the first alternative) opens neither a code span nor a link.
@@ -444,11 +441,12 @@ class Resolver:
         answers = self._answers.get(folder)
         if answers is None:
             answers = self._answers[folder] = {}
-        answer = answers.get(target)
+        answer: str | tuple[str | None, list[str]] | None = answers.get(target)
         if answer is None:
             resolved = self._resolve(target, source)
             # The file alone when it is the one candidate (most links): no tuple, no list.
-            answer = answers[target] = resolved[0] if resolved[1] == [resolved[0]] else resolved
+            answer = answers[target] = resolved[0] if resolved[1] == [resolved[0]] and \
+                resolved[0] is not None else resolved
         if isinstance(answer, str):
             return answer, [answer]
         return (source, [source]) if answer[0] == "" else answer
@@ -675,100 +673,6 @@ class LinkChecker:
         return len(targets - {None, path})
 
 
-def rendered_frontmatter(text: str, properties: dict[str, object], body: str) -> Frontmatter:
-    """The frontmatter of a note vaultgen rendered, from what it was made of (no YAML read)."""
-    return Frontmatter(dict(properties), body,
-                       text.count("\n", 0, len(text) - len(body)) + 1)
-
-
-# A note to check, as sent to a worker: path, text, properties (None: no frontmatter), and the
-# length of the body (the end of the text).
-NoteToCheck = tuple[str, str, "dict[str, object] | None", int]
-
-_WORKER_CHECKER: LinkChecker | None = None  # a worker process's, made by ``start_checking``
-
-
-def start_checking(paths: list[str]) -> None:
-    """Start a worker process of ``NoteChecks``: the vault's paths its links resolve to."""
-    global _WORKER_CHECKER
-    _WORKER_CHECKER = LinkChecker(paths)
-
-
-# What the check of a note found: the number of notes it links to, its broken or ambiguous
-# links, and (for the manifest) its ``write.sha256`` and ``write.rendered_generated_hash``.
-CheckAnswer = tuple[int, list[Finding], str, str]
-
-
-def check_notes(notes: list[NoteToCheck]) -> list[CheckAnswer]:
-    """In a worker process: what the check of each note found."""
-    assert _WORKER_CHECKER is not None, "start_checking first"
-    return _check_each(_WORKER_CHECKER, notes)
-
-
-def _check_each(checker: LinkChecker, notes: list[NoteToCheck]) -> list[CheckAnswer]:
-    from .write import rendered_generated_hash, sha256
-
-    answers = []
-    for path, text, properties, body_length in notes:
-        body = text[len(text) - body_length:] if body_length >= 0 else None
-        front = rendered_frontmatter(text, properties, body or "") \
-            if properties is not None else None
-        before = len(checker.findings)
-        links = checker.check(path, text, front)
-        answers.append((links, checker.findings[before:], sha256(text),
-                        rendered_generated_hash(text, properties, body)))
-        del checker.findings[before:]
-    return answers
-
-
-class NoteChecks:
-    """``LinkChecker.check`` of the notes a build is about to write, in this process or in a
-    pool's workers (each started with ``start_checking`` of the same paths), while the build
-    renders the next notes; each note is hashed for the manifest on the way. After
-    ``finish``: every broken or ambiguous link in ``findings``, and what each check found in
-    ``answers``."""
-
-    def __init__(self, paths: list[str], pool: Executor | None) -> None:
-        self.findings: list[Finding] = []
-        self._checked: list[str] = []
-        self._links = array("q")
-        self._hashes: list[str] = []  # source and generated hash of each note, in turn
-        if pool is None:
-            checker = LinkChecker(paths)
-            self._batches = Batches(None, lambda notes: _check_each(checker, notes), self._take,
-                                    batch_size=1)
-        else:
-            self._batches = Batches(pool, check_notes, self._take, batch_size=1 << 20)
-
-    def check(self, path: str, text: str, properties: dict[str, object] | None,
-              body: str | None) -> None:
-        """Check a rendered note (``properties`` and ``body`` as rendered it)."""
-        self._checked.append(path)
-        self._batches.put((path, text, properties, len(body) if body is not None else -1),
-                          len(text))
-
-    def finish(self) -> None:
-        """Wait until every note is checked."""
-        self._batches.finish()
-
-    def answers(self) -> Iterator[tuple[str, int, str, str]]:
-        """Each note checked: its path, the number of notes it links to, its ``sha256`` and
-        its generated hash (after ``finish``)."""
-        hashes = iter(self._hashes)
-        for path, links in zip(self._checked, self._links, strict=True):
-            yield path, links, next(hashes), next(hashes)
-
-    def abandon(self) -> None:
-        """Wait for the checks under way; their answers dropped."""
-        self._batches.abandon()
-
-    def _take(self, answers: list[CheckAnswer]) -> None:
-        for links, findings, source, generated in answers:
-            self._links.append(links)
-            self.findings.extend(findings)
-            self._hashes += (source, generated)
-
-
 class _HintIndex:
     """The closest note name to a broken link, looked for among names that start alike
     (so that a vault of 50,000 notes with many broken links stays fast)."""
@@ -857,7 +761,7 @@ def _summary(note_paths: list[str], graph: nx.DiGraph,
 
     types = Counter(str(graph.nodes[p].get("type")) for p in note_paths)
     papers = [p for p in note_paths if graph.nodes[p].get("type") in _PAPER_TYPES]
-    cited_counts = Counter()
+    cited_counts: Counter[str] = Counter()
     for path in papers:
         cited_counts[path] = sum(1 for s in graph.predecessors(path)
                                  if graph.nodes[s].get("type") == "paper")

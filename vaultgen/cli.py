@@ -169,11 +169,18 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
     with ProgressBars() as progress:
         source = ArxivSource(cache, base_url=arxiv_url, delay=arxiv_delay, offline=offline,
                              refresh=refresh, progress=progress)
+        result = None
         try:
             result = build_vault(paths, vault, source=source, force=force, dry_run=dry_run,
                                  jobs=jobs, progress=progress)
         except VaultgenError as err:
             raise _fail(err) from err
+        except KeyboardInterrupt:
+            pass  # (the build's frames are let go before exiting: its worker pool is gone)
+    if result is None:
+        click.echo("\ninterrupted: every note written is whole; the next build finishes "
+                   "the work", err=True)
+        sys.exit(130)
     _show_diagnostics(result.diagnostics)
     lookup_warnings = [*cache.warnings, *source.stats.warnings]
     for warning in lookup_warnings:
@@ -342,7 +349,7 @@ def check_summary_line(summary: dict[str, object]) -> str:
         return plural(value if isinstance(value, int) else 0, noun)
 
     by_type = summary.get("by_type")
-    types = ", ".join(plural(n, _TYPE_NOUNS.get(t, t)) for t, n in by_type.items()) \
+    types = ", ".join(plural(n, _TYPE_NOUNS.get(t) or str(t)) for t, n in by_type.items()) \
         if isinstance(by_type, dict) else ""
     return (f"{count('notes', 'note')} ({types}); {count('links', 'link')}; "
             f"{count('components', 'component')}; {count('errors', 'error')}, "
@@ -467,7 +474,17 @@ def stats(vault: Path, plot: Path | None, top: int, as_json: bool) -> None:
 
 
 def main() -> None:
-    cli()
+    """The ``vaultgen`` command: as click runs it, but Ctrl-C at any moment exits 130 with a
+    line saying so (never a traceback, nor click's "Aborted!")."""
+    code: object = 130
+    try:
+        code = cli.main(standalone_mode=False)
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("interrupted", err=True)
+    except click.ClickException as err:
+        err.show()
+        code = err.exit_code
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -25,15 +25,6 @@ class InputError(VaultgenError):
         self.path = path
 
 
-class ArxivUnavailable(VaultgenError):
-    """The arXiv API could not be reached or kept failing."""
-
-    def __init__(self, url: str, message: str) -> None:
-        super().__init__(f"arXiv API at {url}: {message}",
-                         hint="use --offline to build from the cache alone")
-        self.url = url
-
-
 class BrokenVaultError(VaultgenError):
     """The vault about to be written has broken links; nothing was written."""
 

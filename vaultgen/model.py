@@ -7,7 +7,7 @@ import hashlib
 import sys
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -37,7 +37,7 @@ class Diagnostic:
         return [self.source.path, self.source.line, self.message, self.severity]
 
     @classmethod
-    def from_row(cls, row: list) -> Diagnostic:  # type: ignore[type-arg]
+    def from_row(cls, row: list) -> Diagnostic:
         return cls(SourceRef(row[0], row[1]), row[2], row[3])
 
 
@@ -54,35 +54,10 @@ class Entry:
     tags: tuple[str, ...]
     cites: tuple[str, ...]
     source: SourceRef
-    # A digest of all of the above, when known (from the parse cache): notes made from the
-    # entry compare it instead of its text. Not part of the entry's value.
+    # A digest of all of the above (``inputs.entry_digest``), as the state store holds it:
+    # an entry planned without its abstract and commentary (blank) stands for them by it.
+    # Not part of the entry's value.
     digest: str = field(default="", compare=False, repr=False)
-    # False for an entry as a build's library holds it: its abstract and commentary are
-    # blank here and kept apart (``inputs.EntryTexts``) until its note is rendered.
-    text_held: bool = field(default=True, compare=False, repr=False)
-
-    @property
-    def text(self) -> EntryText:
-        return EntryText(self.abstract, self.comment_ko, self.comment_en)
-
-    def without_text(self, digest: str) -> Entry:
-        """The entry with its abstract and commentary left out (``text_held`` False) and
-        ``digest``, of the whole entry, standing for them."""
-        return Entry(self.date, self.title, self.authors, "", None, None, self.tags,
-                     self.cites, self.source, digest, False)
-
-    def with_text(self, text: EntryText) -> Entry:
-        return Entry(self.date, self.title, self.authors, text.abstract, text.comment_ko,
-                     text.comment_en, self.tags, self.cites, self.source, self.digest, True)
-
-
-@dataclass(frozen=True, slots=True)
-class EntryText:
-    """The bulk of an entry: its abstract and its commentary (Korean, English)."""
-
-    abstract: str
-    comment_ko: str | None
-    comment_en: str | None
 
 
 @dataclass(frozen=True)
@@ -106,10 +81,8 @@ class ArxivRecord:
     primary_category: str = ""
     categories: tuple[str, ...] = ()
     version: int = 1
-    # Set when the summary is not held (as read from the arXiv cache, ``summary`` is blank):
-    # a digest of it, which stands for it in a note's inputs (``Library.with_summary``
-    # gives the record with it).
-    summary_digest: str = field(default="", compare=False, repr=False)
+    doi: str = ""  # of the published version, when arXiv knows it
+    journal: str = ""  # arXiv's journal reference, when it has one
 
     @property
     def url(self) -> str:
@@ -123,8 +96,7 @@ class ArxivRecord:
 @dataclass(frozen=True, slots=True)
 class Paper:
     """A paper of the digests: one or more entries (the same paper posted twice) and its record
-    (as ``resolve.build_library`` keeps it: without its summary when the post gives the
-    abstract)."""
+    (without its summary when the post gives the abstract, which the note shows instead)."""
 
     entries: tuple[Entry, ...]
     record: ArxivRecord | None = None
@@ -136,59 +108,6 @@ class Paper:
     @property
     def arxiv_id(self) -> str | None:
         return self.record.id if self.record else None
-
-
-class EntryTextSource(Protocol):
-    """Where the text of entries held without it is (``inputs.EntryTexts``)."""
-
-    def has_abstract(self, entry: Entry) -> bool:
-        ...
-
-    def full(self, entry: Entry) -> Entry:
-        """The entry with its abstract and commentary."""
-        ...
-
-
-@dataclass(frozen=True)
-class Library:
-    """Everything resolved: the papers of the digests and the arXiv papers they only cite."""
-
-    papers: tuple[Paper, ...]
-    cited: tuple[str, ...]  # arXiv ids cited but not among the papers, first-citation order
-    records: dict[str, ArxivRecord] = field(default_factory=dict)  # by id, for cited papers
-    unresolved: tuple[Paper, ...] = ()  # papers no arXiv record was accepted for
-    # Where the entries' text is when they hold none (a build's); None: they hold it.
-    texts: EntryTextSource | None = field(default=None, compare=False, repr=False)
-
-    # Summaries read for the records that hold none, by arXiv id (``build`` reads those the
-    # notes it renders need).
-    summaries: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-    def with_summary(self, record: ArxivRecord) -> ArxivRecord:
-        """The record with its summary (read before the notes that show it are rendered)."""
-        if not record.summary_digest:
-            return record
-        summary = self.summaries.get(record.id)
-        if summary is None:
-            raise LookupError(f"the summary of arXiv:{record.id} was not read before rendering")
-        return ArxivRecord(record.id, record.title, record.authors, summary, record.published,
-                           record.updated, record.primary_category, record.categories,
-                           record.version)
-
-    def summaries_wanted(self, keys: Iterable[str]) -> set[str]:
-        """Of the arXiv ids in ``keys`` (of the notes to render), those whose records hold
-        no summary, not yet read."""
-        held_apart = {paper.record.id for paper in self.papers
-                      if paper.record is not None and paper.record.summary_digest}
-        held_apart.update(arxiv_id for arxiv_id, record in self.records.items()
-                          if record.summary_digest)
-        return held_apart.intersection(keys) - self.summaries.keys()
-
-    def full(self, paper: Paper) -> Paper:
-        """The paper with the text of its entries."""
-        if self.texts is None or all(e.text_held for e in paper.entries):
-            return paper
-        return Paper(tuple(map(self.texts.full, paper.entries)), paper.record)
 
 
 @dataclass(frozen=True)

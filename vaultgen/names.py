@@ -159,5 +159,13 @@ class NameRegistry:
         self._taken[name_key(name)] = name
         return name
 
+    def keep(self, name: str) -> bool:
+        """Register a name already given out (safe as it is); False when it is taken."""
+        key = name_key(name)
+        if key in self._taken:
+            return False
+        self._taken[key] = name
+        return True
+
     def __contains__(self, name: str) -> bool:
         return name_key(name) in self._taken

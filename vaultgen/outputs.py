@@ -1,7 +1,7 @@
 """Writing the files ``vaultgen graph`` makes, without ever overwriting the user's notes.
 
 A file inside the vault (the canvas) is written when it does not exist, or when it is exactly
-what vaultgen last wrote there (its hash is recorded in ``VAULT/.vaultgen/views.json``). One
+what vaultgen last wrote there (its hash is recorded in the vault's state store). One
 the user made or edited, such as a canvas whose cards they moved, is kept unless ``force``;
 then it is first copied under ``VAULT/.vaultgen/backup/``. Nothing is written through a
 symlink in the vault.
@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafePathError, VaultgenError
+from .state import Store
 from .write import BACKUP_DIR, atomic_write, safe_target, sha256
 
-VIEWS_MANIFEST = ".vaultgen/views.json"
+OLD_VIEWS = ".vaultgen/views.json"  # where an older vaultgen recorded them
 OWN_FOLDERS = (".obsidian", ".vaultgen")  # Obsidian's settings, vaultgen's records
 
 
@@ -122,15 +123,8 @@ def _write_outside(path: Path, data: bytes, report: OutputReport) -> None:
 
 def _write_inside(vault: Path, files: Mapping[str, tuple[Path, bytes]], report: OutputReport,
                   *, force: bool, stamp: str) -> None:
-    manifest_path = vault / VIEWS_MANIFEST
-    try:
-        before = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        before = {}
-    if not isinstance(before, dict):
-        before = {}
-    # Records of files outside the vault (kept there by earlier versions) are dropped.
-    recorded = {key: value for key, value in before.items() if not os.path.isabs(key)}
+    recorded = _recorded_views(vault, list(files))
+    changed: dict[str, str] = {}
     for relative, (path, data) in files.items():
         try:
             target = safe_target(vault, relative)
@@ -141,7 +135,8 @@ def _write_inside(vault: Path, files: Mapping[str, tuple[Path, bytes]], report: 
         existing = _read(target)
         if existing is not None:
             if existing == data:
-                recorded[relative] = digest
+                if recorded.get(relative) != digest:
+                    changed[relative] = digest
                 report.unchanged.append(path)
                 continue
             if recorded.get(relative) != sha256(existing):
@@ -152,11 +147,35 @@ def _write_inside(vault: Path, files: Mapping[str, tuple[Path, bytes]], report: 
                 _write(backup, existing, sync=True)
                 report.backups.append(backup)
         _write(target, data, shown=path)
-        recorded[relative] = digest
+        changed[relative] = digest
         report.written.append(path)
-    if recorded != before:
-        text = json.dumps(recorded, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-        _write(manifest_path, text.encode("utf-8"), sync=True)
+    if changed:
+        store = Store.open(vault)
+        try:
+            with store.transaction():
+                for relative, digest in changed.items():
+                    store.set_view_hash(relative, digest)
+        finally:
+            store.close()
+
+
+def _recorded_views(vault: Path, paths: list[str]) -> dict[str, str]:
+    """The hash of each output at ``paths`` as vaultgen last wrote it (in the state store;
+    else in the ``views.json`` of an older vaultgen)."""
+    store = Store.open(vault, writable=False)
+    try:
+        recorded = {p: h for p in paths if (h := store.view_hash(p)) is not None}
+    finally:
+        store.close()
+    try:
+        older = json.loads((vault / OLD_VIEWS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        older = {}
+    if isinstance(older, dict):
+        for path in paths:
+            if path not in recorded and isinstance(older.get(path), str):
+                recorded[path] = older[path]
+    return recorded
 
 
 def _read(path: Path) -> bytes | None:

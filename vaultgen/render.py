@@ -1,31 +1,22 @@
-"""Rendering a resolved library into the notes of a vault, in memory.
-
-Names are settled first (unique across the vault regardless of case and folder), then every
-note is planned from a ``VaultContext`` — paper notes, notes for papers only cited, and the
-hub notes made by the small functions in ``HUB_GENERATORS`` (tags, days, index) — as a
-``NotePlan``: its path, a digest of its inputs, and a function that renders it when needed.
+"""Rendering the notes of a vault, in memory: each from the plain values its ``NoteSpec``
+(``plan.plan_vault``) holds, and the texts and arXiv records the build reads for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from . import code_digest
 from .arxiv_ids import find_refs
 from .flat_yaml import dump_flat, dump_pyyaml
 from .markdown_escape import escape_around_links, escape_markdown
-from .model import ArxivRecord, Entry, Library, Note, Paper, text_digest
-from .names import NameRegistry, name_key, safe_name, short_title, tag_note_name, tex_to_text
+from .model import ArxivRecord, Entry, Note, Paper
+from .names import tex_to_text
+from .plan import CITED, DAYS, INDEX_NAME, PAPERS, TAGS, IndexCounts, NoteSpec, PlannedPaper
 from .wording import plural
 
-PAPERS, CITED, TAGS, DAYS = "papers", "cited", "tags", "days"
-INDEX_NAME = "Index"
 USER_MARKER = "%% vaultgen: your notes go below this line; rebuilds keep them %%"
 USER_SECTION = f"{USER_MARKER}\n## My notes\n"
 
@@ -38,41 +29,6 @@ def dump_properties(properties: dict[str, object]) -> str:
     return f"---\n{body}---\n"
 
 
-@dataclass(frozen=True, slots=True)
-class NotePlan:
-    """A note the vault will hold, before it is rendered: where it goes, what it stands for,
-    a digest of everything its text is made from (``inputs``), and how to render it. A writer
-    that finds the same ``inputs`` recorded for an untouched file need not render it at all."""
-
-    path: str
-    kind: str
-    key: str
-    inputs: str
-    render: Callable[[], Note] = field(repr=False, compare=False)
-
-
-def inputs_digest(*parts: object) -> str:
-    """A digest of the values a note is rendered from (their ``repr``), and of the code that
-    renders it (a new template renders every note again)."""
-    text = repr(parts).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=16, key=code_digest()[:32].encode()).hexdigest()
-
-
-def record_values(record: ArxivRecord | None) -> tuple[object, ...] | None:
-    """A record's fields, for a digest (a tuple's ``repr`` is C code; a dataclass's is not)."""
-    if record is None:
-        return None
-    return (record.id, record.title, record.authors, summary_digest(record), record.published,
-            record.updated, record.primary_category, record.categories, record.version)
-
-
-def summary_digest(record: ArxivRecord) -> str:
-    """What stands for a record's summary in a note's inputs, whether it is held or not."""
-    if record.summary_digest or not record.summary:
-        return record.summary_digest
-    return text_digest(record.summary)
-
-
 def generated_note(path: str, kind: str, key: str, properties: dict[str, object],
                    lines: list[str]) -> Note:
     """A generated markdown note: frontmatter, the generated ``lines``, the user's section."""
@@ -81,152 +37,12 @@ def generated_note(path: str, kind: str, key: str, properties: dict[str, object]
                 len(front))
 
 
-@dataclass(frozen=True)
-class VaultContext:
-    """Everything the notes are rendered from: the library and the names settled for it."""
-
-    library: Library
-    paper_names: tuple[str, ...]  # parallel to library.papers
-    cited_names: dict[str, str]  # arXiv id → name of its note, for papers only cited
-    id_targets: dict[str, str]  # arXiv id → name of the note a citation of it links to
-    tag_names: dict[str, str]  # tag → hub note name
-    days: tuple[dt.date, ...]  # every posting day, ascending
-    cited_by: dict[str, tuple[str, ...]]  # note name → names of the papers citing it
-    paths: dict[str, str]  # note key → vault path, for notes the user moved or renamed
-    # Names handed out that no note has: a day's name a note had taken, a second note the
-    # user gave one name (see ``names_taken``).
-    extra_names: tuple[str, ...] = ()
-
-    def paper_items(self) -> Iterable[tuple[Paper, str]]:
-        return zip(self.library.papers, self.paper_names, strict=True)
-
-
-def paper_key(paper: Paper) -> str:
-    """The identity of a paper's note across runs: its arXiv id, else its title."""
-    return paper.arxiv_id or f"title:{paper.first.title}"
-
-
-def settle_names(library: Library, locations: Mapping[str, str] | None = None) -> VaultContext:
-    """Give every note its name; papers in order of first posting, so old names stay put.
-
-    ``locations`` maps ``KIND:KEY`` (KEY an arXiv id or ``title:…``; KIND ``paper``,
-    ``cited`` or ``any``, see ``write.note_locations``) to where a note is now: that note keeps
-    its place and name, and links use that name.
-    """
-    locations = locations or {}
-    registry = NameRegistry()
-    registry.take(INDEX_NAME)
-    extra: list[str] = []  # names handed out that no note has
-
-    def take_as(name: str) -> None:
-        taken = registry.take(name)
-        if taken != name:
-            extra.append(taken)
-    paths: dict[str, str] = {}  # note key → vault path, for notes already in the vault
-    for paper in library.papers:
-        for key in (f"paper:{paper_key(paper)}", f"paper:title:{paper.first.title}",
-                    f"any:{paper_key(paper)}"):
-            if key in locations:
-                paths[paper_key(paper)] = locations[key]
-                take_as(_name_of(locations[key]))
-                break
-    for arxiv_id in library.cited:
-        for key in (f"cited:{arxiv_id}", f"any:{arxiv_id}"):
-            if key in locations:
-                paths[arxiv_id] = locations[key]
-                take_as(_name_of(locations[key]))
-                break
-    days = sorted({e.date for p in library.papers for e in p.entries})
-    for day in days:
-        take_as(day.isoformat())
-    tags = sorted({t for p in library.papers for e in p.entries for t in e.tags},
-                  key=tag_order)
-    tag_names = {tag: registry.take(tag_note_name(tag)) for tag in tags}
-    paper_names = []
-    for paper in library.papers:
-        if paper_key(paper) in paths:
-            paper_names.append(_name_of(paths[paper_key(paper)]))
-            continue
-        paper_names.append(registry.take(*paper_name_candidates(paper)))
-    cited_names = {}
-    for arxiv_id in library.cited:
-        if arxiv_id in paths:
-            cited_names[arxiv_id] = _name_of(paths[arxiv_id])
-            continue
-        cited_names[arxiv_id] = registry.take(
-            *cited_name_candidates(arxiv_id, library.records.get(arxiv_id)))
-    id_targets = dict(cited_names)
-    for paper, name in zip(library.papers, paper_names, strict=True):
-        if paper.arxiv_id:
-            id_targets[paper.arxiv_id] = name
-    cited_by: dict[str, list[str]] = defaultdict(list)
-    for paper, name in zip(library.papers, paper_names, strict=True):
-        for arxiv_id in _cites_of(paper):
-            target = id_targets[arxiv_id]
-            if target != name and name not in cited_by[target]:
-                cited_by[target].append(name)
-    return VaultContext(
-        library=library,
-        paper_names=tuple(paper_names),
-        cited_names=cited_names,
-        id_targets=id_targets,
-        tag_names=tag_names,
-        days=tuple(days),
-        cited_by={k: tuple(v) for k, v in cited_by.items()},
-        paths=paths,
-        extra_names=tuple(extra),
-    )
-
-
-def tag_order(tag: str) -> tuple[str, str]:
-    """The order in which tags are given hub names: by case-folded name, then as written
-    (``#LLM`` before ``#llm``, whatever order they came in)."""
-    return tag.casefold(), tag
-
-
-def names_taken(context: VaultContext) -> list[str]:
-    """The keys (``name_key``) of every name ``settle_names`` handed out: the notes' and the
-    extra ones, sorted."""
-    names = [INDEX_NAME, *context.paper_names, *context.cited_names.values(),
-             *context.tag_names.values(), *(day.isoformat() for day in context.days),
-             *context.extra_names]
-    return sorted(set(map(name_key, names)))
-
-
-def paper_name_candidates(paper: Paper) -> tuple[str, ...]:
-    """The names a paper's note may take, the first free one taken (``NameRegistry.take``)."""
-    title = paper.first.title
-    fallback = paper.arxiv_id or paper.first.date.isoformat()
-    return short_title(title), tex_to_text(title), f"{short_title(title)} ({fallback})"
-
-
-def cited_name_candidates(arxiv_id: str, record: ArxivRecord | None) -> tuple[str, ...]:
-    """The names the note of a paper only cited may take."""
-    id_name = f"arXiv {safe_name(arxiv_id)}"
-    if record is None:
-        return (id_name,)
-    return (short_title(record.title), tex_to_text(record.title),
-            f"{short_title(record.title)} ({arxiv_id})", id_name)
-
-
-def _name_of(path: str) -> str:
-    return path.rsplit("/", 1)[-1].removesuffix(".md")
-
-
-def _cites_of(paper: Paper) -> list[str]:
-    seen: dict[str, None] = {}
-    for entry in paper.entries:
-        for arxiv_id in entry.cites:
-            seen.setdefault(arxiv_id, None)
-    return list(seen)
-
-
 def wikilink(name: str, shown: str | None = None) -> str:
     """``[[name]]`` or ``[[name|shown]]``; names are already free of ``|``, ``#``, ``]``."""
     return f"[[{name}|{shown}]]" if shown and shown != name else f"[[{name}]]"
 
 
-def link_citations(text: str, id_targets: dict[str, str]) -> str:
+def link_citations(text: str, id_targets: Mapping[str, str]) -> str:
     """Post text escaped (``escape_markdown``), every arXiv reference in it that names a note
     replaced, where it stands, by a wiki-link to that note."""
     links = [(ref.start, ref.end, wikilink(target, ref.id)) for ref in find_refs(text)
@@ -299,59 +115,43 @@ def _record_properties(record: ArxivRecord) -> dict[str, object]:
         properties["categories"] = list(record.categories)
     if record.primary_category:
         properties["primary_category"] = record.primary_category
+    if record.doi:
+        properties["doi"] = record.doi
+    if record.journal:
+        properties["journal"] = record.journal
     return properties
 
 
-def render_paper(paper: Paper, name: str, context: VaultContext) -> Note:
-    """The note of one paper of the digests."""
-    paper = context.library.full(paper)
+def render_paper(paper: Paper, path: str, cited_by: Sequence[str],
+                 targets: Mapping[str, str | None], tag_names: Mapping[str, str]) -> Note:
+    """The note of one paper of the digests: ``cited_by``, the names of the papers citing it;
+    ``targets``, the name of the note each arXiv id it cites links to; ``tag_names``, the hub
+    of each of its tags."""
     first = paper.first
     lines = [f"# {escape_markdown(tex_to_text(first.title))}", ""]
-    abstract = first.abstract or (
-        context.library.with_summary(paper.record).summary if paper.record else "")
+    abstract = first.abstract or (paper.record.summary if paper.record else "")
     if abstract:
         lines += ["## Abstract", "", _paragraphs(escape_markdown(abstract)), ""]
     several = len(paper.entries) > 1
+    links = {k: v for k, v in targets.items() if v is not None}
     for entry in paper.entries:
         when = f" ({entry.date.isoformat()})" if several else ""
         if entry.comment_ko:
-            lines += [f"## 코멘트{when}", "",
-                      _paragraphs(link_citations(entry.comment_ko, context.id_targets)), ""]
+            lines += [f"## 코멘트{when}", "", _paragraphs(link_citations(entry.comment_ko, links)),
+                      ""]
         if entry.comment_en:
             lines += [f"## Commentary{when}", "",
-                      _paragraphs(link_citations(entry.comment_en, context.id_targets)), ""]
-    lines += _cited_by_lines(name, context)
+                      _paragraphs(link_citations(entry.comment_en, links)), ""]
+    lines += _cited_by_lines(cited_by)
     days = sorted({e.date for e in paper.entries})
     tags = properties_tags(paper)
     lines += ["## Links", ""]
     lines.append("Posted " + ", ".join(wikilink(d.isoformat()) for d in days))
     if tags:
-        lines[-1] += " · " + " ".join(wikilink(context.tag_names[t], f"#{t}") for t in tags)
+        lines[-1] += " · " + " ".join(wikilink(tag_names[t], f"#{t}") for t in tags)
     lines.append("")
-    key = paper_key(paper)
-    return generated_note(context.paths.get(key, f"{PAPERS}/{name}.md"), "paper", key,
-                          paper_properties(paper), lines)
-
-
-def paper_plan(paper: Paper, name: str, context: VaultContext) -> NotePlan:
-    key = paper_key(paper)
-    path = context.paths.get(key, f"{PAPERS}/{name}.md")
-    cites = _cites_of(paper)
-    entries = [e.digest or e for e in paper.entries]  # a digest stands for the entry's text
-    inputs = inputs_digest(path, name, entries, record_values(paper.record),
-                           context.cited_by.get(name, ()),
-                           [context.id_targets.get(i) for i in cites],
-                           [context.tag_names[t] for t in properties_tags(paper)])
-    return NotePlan(path, "paper", key, inputs, lambda: render_paper(paper, name, context))
-
-
-def cited_plan(arxiv_id: str, name: str, context: VaultContext) -> NotePlan:
-    path = context.paths.get(arxiv_id, f"{CITED}/{name}.md")
-    inputs = inputs_digest(path, name, arxiv_id,
-                           record_values(context.library.records.get(arxiv_id)),
-                           context.cited_by.get(name, ()))
-    return NotePlan(path, "cited", arxiv_id, inputs,
-                    lambda: render_cited(arxiv_id, name, context))
+    key = paper.arxiv_id or f"title:{first.title}"
+    return generated_note(path, "paper", key, paper_properties(paper), lines)
 
 
 def properties_tags(paper: Paper) -> list[str]:
@@ -361,18 +161,15 @@ def properties_tags(paper: Paper) -> list[str]:
     return list(dict.fromkeys(t for entry in paper.entries for t in entry.tags))
 
 
-def _cited_by_lines(name: str, context: VaultContext) -> list[str]:
-    citing = context.cited_by.get(name, ())
+def _cited_by_lines(citing: Sequence[str]) -> list[str]:
     if not citing:
         return []
     return ["## Cited by", "", *(f"- {wikilink(c)}" for c in citing), ""]
 
 
-def render_cited(arxiv_id: str, name: str, context: VaultContext) -> Note:
+def render_cited(arxiv_id: str, record: ArxivRecord | None, path: str, name: str,
+                 cited_by: Sequence[str]) -> Note:
     """The note of a paper the commentary cites but the digests do not cover."""
-    record = context.library.records.get(arxiv_id)
-    if record is not None:
-        record = context.library.with_summary(record)
     properties: dict[str, object] = {"type": "cited"}
     if record:
         properties["title"] = record.title
@@ -391,136 +188,51 @@ def render_cited(arxiv_id: str, name: str, context: VaultContext) -> Note:
     elif not record:
         lines += [f"Cited in the digests; not covered by a post. <https://arxiv.org/abs/{arxiv_id}>",
                   ""]
-    lines += _cited_by_lines(name, context)
-    return generated_note(context.paths.get(arxiv_id, f"{CITED}/{name}.md"), "cited", arxiv_id,
-                          properties, lines)
+    lines += _cited_by_lines(cited_by)
+    return generated_note(path, "cited", arxiv_id, properties, lines)
 
 
-def tag_hubs(context: VaultContext) -> list[NotePlan]:
-    """One hub note per tag: its papers newest first, and the tags seen most often with it."""
-    papers_by_tag: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
-    together: dict[str, Counter[str]] = defaultdict(Counter)
-    for paper, name in context.paper_items():
-        tags = properties_tags(paper)
-        for tag in tags:
-            papers_by_tag[tag].append((max(e.date for e in paper.entries), name))
-            together[tag].update(tags)
-    return [tag_hub_plan(tag, hub, papers_by_tag[tag], together[tag], context.tag_names)
-            for tag, hub in context.tag_names.items()]
-
-
-def tag_hub_plan(tag: str, hub: str, papers: list[tuple[dt.date, str]],
-                 together: Counter[str], tag_names: Mapping[str, str]) -> NotePlan:
-    """The hub note of one tag named ``hub``: ``papers`` (the latest day each was posted, its
-    note's name) carrying the tag, and how often each tag goes with it in ``together`` (the
-    tags of each of its papers counted whole, the tag itself too: left out here)."""
-    items = sorted(papers, key=lambda item: (-item[0].toordinal(), item[1]))
-    others = sorted(((t, n) for t, n in together.items() if t != tag),
-                    key=lambda kv: (-kv[1], kv[0]))
-    common = [(tag_names[t], t, n) for t, n in others[:10]]
-    path = f"{TAGS}/{hub}.md"
-    return NotePlan(path, "tag", tag, inputs_digest(path, tag, items, common),
-                    _tag_renderer(path, tag, hub, items, common))
-
-
-def _tag_renderer(path: str, tag: str, hub: str, items: list[tuple[dt.date, str]],
-                  common: list[tuple[str, str, int]]) -> Callable[[], Note]:
-    def render() -> Note:
-        properties = {"type": "tag", "tag": tag, "count": len(items)}
-        count = f"{len(items)} paper{'s' if len(items) != 1 else ''}."
-        lines = [f"# {escape_markdown(hub)}", "", count, "", "## Papers", ""]
-        lines += [f"- {day.isoformat()} · {wikilink(name)}" for day, name in items]
+def render_tag(path: str, tag: str, hub: str, items: Sequence[tuple[dt.date, str]],
+               common: Sequence[tuple[str, str, int]]) -> Note:
+    """The hub note of one tag named ``hub``: ``items`` (the latest day each paper was
+    posted, its note's name), newest first, and ``common`` (hub, tag, papers) of the tags
+    seen most often with it."""
+    properties = {"type": "tag", "tag": tag, "count": len(items)}
+    count = f"{len(items)} paper{'s' if len(items) != 1 else ''}."
+    lines = [f"# {escape_markdown(hub)}", "", count, "", "## Papers", ""]
+    lines += [f"- {day.isoformat()} · {wikilink(name)}" for day, name in items]
+    lines.append("")
+    if common:
+        lines += ["## Often together", ""]
+        lines += [f"- {wikilink(other_hub, f'#{other}')} ({n})"
+                  for other_hub, other, n in common]
         lines.append("")
-        if common:
-            lines += ["## Often together", ""]
-            lines += [f"- {wikilink(other_hub, f'#{other}')} ({n})"
-                      for other_hub, other, n in common]
-            lines.append("")
-        lines += [f"Back to {wikilink(INDEX_NAME)}", ""]
-        return generated_note(path, "tag", tag, properties, lines)
-
-    return render
+    lines += [f"Back to {wikilink(INDEX_NAME)}", ""]
+    return generated_note(path, "tag", tag, properties, lines)
 
 
-def day_notes(context: VaultContext) -> list[NotePlan]:
-    """One note per posting day: its papers in post order, and the days before and after."""
-    by_day: dict[dt.date, list[tuple[Entry, str]]] = defaultdict(list)
-    for paper, name in context.paper_items():
-        for entry in paper.entries:
-            by_day[entry.date].append((entry, name))
-    plans = []
-    days = context.days
-    for position, day in enumerate(days):
-        items = [(name, entry.title) for entry, name in
-                 sorted(by_day[day], key=lambda item: item[0].source)]
-        before = days[position - 1] if position > 0 else None
-        after = days[position + 1] if position + 1 < len(days) else None
-        plans.append(day_plan(day, before, after, items))
-    return plans
-
-
-def day_plan(day: dt.date, before: dt.date | None, after: dt.date | None,
-             items: list[tuple[str, str]]) -> NotePlan:
+def render_day(path: str, day: dt.date, before: dt.date | None, after: dt.date | None,
+               items: Sequence[tuple[str, str]]) -> Note:
     """The note of one posting day: ``items`` (note name, title as posted) in post order."""
-    path = f"{DAYS}/{day.isoformat()}.md"
-    return NotePlan(path, "day", day.isoformat(), inputs_digest(path, day, before, after, items),
-                    _day_renderer(path, day, before, after, items))
-
-
-def _day_renderer(path: str, day: dt.date, before: dt.date | None, after: dt.date | None,
-                  items: list[tuple[str, str]]) -> Callable[[], Note]:
-    def render() -> Note:
-        properties = {"type": "day", "date": day, "count": len(items)}
-        nav = []
-        if before:
-            nav.append(f"← {wikilink(before.isoformat())}")
-        nav.append(wikilink(INDEX_NAME))
-        if after:
-            nav.append(f"{wikilink(after.isoformat())} →")
-        lines = [f"# {day.isoformat()}", "", " · ".join(nav), "", f"## Papers ({len(items)})",
-                 ""]
-        for name, title in items:
-            full = tex_to_text(title)
-            suffix = f" — {escape_markdown(full)}" if full != name else ""
-            lines.append(f"- {wikilink(name)}{suffix}")
-        lines.append("")
-        return generated_note(path, "day", day.isoformat(), properties, lines)
-
-    return render
-
-
-@dataclass(frozen=True)
-class IndexCounts:
-    """What the index note shows: papers by tag, entries by day, and the totals."""
-
-    papers: int
-    cited: int
-    tag_papers: Mapping[str, int]  # tag → papers carrying it
-    day_entries: Mapping[dt.date, int]  # posting day → entries posted that day
-
-
-def index_note(context: VaultContext) -> list[NotePlan]:
-    """The map of content: counts, tags by size, days by month (always rendered: one note)."""
-    library = context.library
-    tag_papers: Counter[str] = Counter()
-    day_entries: Counter[dt.date] = Counter()
-    for paper in library.papers:
-        tag_papers.update(properties_tags(paper))
-        day_entries.update(e.date for e in paper.entries)
-    counts = IndexCounts(len(library.papers), len(library.cited), tag_papers, day_entries)
-    return [index_plan(counts, context.tag_names, context.days)]
-
-
-def index_plan(counts: IndexCounts, tag_names: Mapping[str, str],
-               days: tuple[dt.date, ...]) -> NotePlan:
-    """The index note, rendered now (one note: its text is its inputs)."""
-    path = f"{INDEX_NAME}.md"
-    note = render_index(counts, tag_names, days)
-    return NotePlan(path, "index", "index", inputs_digest(path, note.text), lambda: note)
+    properties = {"type": "day", "date": day, "count": len(items)}
+    nav = []
+    if before:
+        nav.append(f"← {wikilink(before.isoformat())}")
+    nav.append(wikilink(INDEX_NAME))
+    if after:
+        nav.append(f"{wikilink(after.isoformat())} →")
+    lines = [f"# {day.isoformat()}", "", " · ".join(nav), "", f"## Papers ({len(items)})",
+             ""]
+    for name, title in items:
+        full = tex_to_text(title)
+        suffix = f" — {escape_markdown(full)}" if full != name else ""
+        lines.append(f"- {wikilink(name)}{suffix}")
+    lines.append("")
+    return generated_note(path, "day", day.isoformat(), properties, lines)
 
 
 def render_index(counts: IndexCounts, tag_names: Mapping[str, str],
-                 days: tuple[dt.date, ...]) -> Note:
+                 days: Sequence[dt.date]) -> Note:
     """The index note."""
     properties: dict[str, object] = {  # ("tags" is Obsidian's list of tags: never a count)
         "type": "index", "papers": counts.papers, "cited": counts.cited,
@@ -548,8 +260,28 @@ def render_index(counts: IndexCounts, tag_names: Mapping[str, str],
     return generated_note(f"{INDEX_NAME}.md", "index", "index", properties, lines)
 
 
-HubGenerator = Callable[[VaultContext], list[NotePlan]]
-HUB_GENERATORS: tuple[HubGenerator, ...] = (tag_hubs, day_notes, index_note)
+def render_spec(spec: NoteSpec, paper_of: Callable[[PlannedPaper], Paper],
+                record_of: Callable[[str], ArxivRecord | None]) -> Note:
+    """The note ``spec`` plans (``plan.plan_vault``): ``paper_of`` gives a planned paper with
+    its texts and record, ``record_of`` the record of a paper only cited."""
+    payload = spec.payload
+    if spec.kind == "paper":
+        planned, cited_by, targets, tag_names = payload
+        return render_paper(paper_of(planned), spec.path, cited_by,  # type: ignore[arg-type]
+                            targets, tag_names)  # type: ignore[arg-type]
+    if spec.kind == "cited":
+        arxiv_id, cited_by = payload
+        return render_cited(arxiv_id, record_of(arxiv_id), spec.path,  # type: ignore[arg-type]
+                            spec.name, cited_by)  # type: ignore[arg-type]
+    if spec.kind == "tag":
+        tag, items, common = payload
+        return render_tag(spec.path, tag, spec.name, items, common)  # type: ignore[arg-type]
+    if spec.kind == "day":
+        day, before, after, items = payload
+        return render_day(spec.path, day, before, after, items)  # type: ignore[arg-type]
+    counts, tag_names, days = payload
+    return render_index(counts, tag_names, days)  # type: ignore[arg-type]
+
 
 _COLOR_GROUPS = (
     (f"path:{PAPERS}", 0x4C8BF5),
@@ -561,7 +293,8 @@ _PROPERTY_TYPES = {
     "type": "text", "title": "text", "aliases": "aliases", "authors": "multitext",
     "date": "date", "dates": "multitext", "tags": "tags", "arxiv": "text", "url": "text",
     "pdf": "text", "published": "date", "updated": "date", "categories": "multitext",
-    "primary_category": "text", "code": "multitext", "source": "multitext", "tag": "text",
+    "primary_category": "text", "doi": "text", "journal": "text", "code": "multitext",
+    "source": "multitext", "tag": "text",
     "count": "number", "papers": "number", "cited": "number", "tag_count": "number",
     "days": "number",
 }
@@ -585,26 +318,3 @@ def settings_notes() -> list[Note]:
              as_json({"folder": DAYS, "format": "YYYY-MM-DD", "template": ""}),
              "settings", "daily-notes"),
     ]
-
-
-def plan_vault(library: Library, locations: Mapping[str, str] | None = None) -> list[NotePlan]:
-    """Every note of the vault, not yet rendered, in a fixed order: papers, cited papers, hubs,
-    settings. ``locations``: where the user moved generated notes (see ``settle_names``)."""
-    return plan_notes(settle_names(library, locations))
-
-
-def plan_notes(context: VaultContext) -> list[NotePlan]:
-    """Every note of the vault named by ``context``, in ``plan_vault``'s order."""
-    plans = [paper_plan(paper, name, context) for paper, name in context.paper_items()]
-    plans += [cited_plan(arxiv_id, context.cited_names[arxiv_id], context)
-              for arxiv_id in context.library.cited]
-    for generator in HUB_GENERATORS:
-        plans += generator(context)
-    return plans + settings_plans()
-
-
-def settings_plans() -> list[NotePlan]:
-    """The plans of the ``.obsidian/`` settings notes (the writer creates what is missing)."""
-    return [NotePlan(n.path, n.kind, n.key, inputs_digest(n.text), lambda n=n: n)
-            for n in settings_notes()]
-

@@ -1,17 +1,16 @@
-"""Work spread over processes: parsing posts, and creating the files a build stages.
+"""Work spread over processes: parsing posts, and writing the files of notes.
 
 A cold build of years of posts spends most of its time in Python (one core) and much of the
 rest in the kernel creating tens of thousands of files. A pool of worker processes parses the
-posts side by side, then writes the staged notes while the build renders the next ones (as
-git's parallel checkout writes files with workers). The pool is started before the build
-holds anything large, so its processes stay small; its functions take and return plain data.
+posts side by side, then writes the notes (as git's parallel checkout writes files with
+workers). The pool is started before the build holds anything large, so its processes stay
+small; its functions take and return plain data.
 """
 
 from __future__ import annotations
 
 import os
-from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -44,12 +43,11 @@ def jobs_for(jobs: int | None, work: int, worth: int) -> int:
 
 
 @contextmanager
-def worker_pool(jobs: int, initializer: Callable[..., object] | None = None,
-                initargs: tuple[object, ...] = ()) -> Iterator[Executor | None]:
-    """A pool of ``jobs`` worker processes, each started by ``initializer(*initargs)`` (None
-    for one job: the work is done in-process), shut down when the block ends. Workers are
-    started from a small server process where the platform has one, so they never hold a
-    copy of the build's memory."""
+def worker_pool(jobs: int) -> Iterator[Executor | None]:
+    """A pool of ``jobs`` worker processes (None for one job: the work is done in-process),
+    shut down when the block ends. Workers are started from a small server process where the
+    platform has one, so they never hold a copy of the build's memory. They ignore Ctrl-C:
+    the build's own process stops them (after the few files or posts under way)."""
     if jobs <= 1:
         yield None
         return
@@ -61,8 +59,14 @@ def worker_pool(jobs: int, initializer: Callable[..., object] | None = None,
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=initializer,
-                               initargs=initargs)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                               initializer=_ignore_interrupts)
+    with _interrupts_held():  # every worker started (and whole) before Ctrl-C can stop it
+        started: set[int] = set()
+        for _ in range(5):
+            started.update(f.result() for f in [pool.submit(_ready) for _ in range(jobs)])
+            if len(started) >= jobs:
+                break
     try:
         yield pool
     except BrokenProcessPool as err:
@@ -71,22 +75,39 @@ def worker_pool(jobs: int, initializer: Callable[..., object] | None = None,
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def write_files(batch: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
-    """Create each new file of ``batch`` (path, bytes) — refusing one already there — and
-    give its size and modification time (ns), in order."""
-    stats = []
-    for path, data in batch:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            stat = os.fstat(fd)
-        finally:
-            os.close(fd)
-        stats.append((stat.st_size, stat.st_mtime_ns))
-    return stats
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (blocked, not lost) while worker processes start: a process interrupted
+    while it starts up stops with a traceback. Started now, the workers (and the server they
+    are forked from) keep it blocked for good; the build's own process gets it when the
+    block ends, and stops them."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _ready() -> int:
+    """A task that starts a worker process: its pid, after a moment (so that the next task
+    is another worker's)."""
+    import time
+
+    time.sleep(0.02)
+    return os.getpid()
+
+
+def _ignore_interrupts() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Batches(Generic[Item, Answer]):
@@ -145,35 +166,3 @@ class Batches(Generic[Item, Answer]):
         answers = self._waiting[0].result()
         del self._waiting[0]
         self.take(answers)
-
-
-class FileBatches:
-    """New files written by a pool's workers (or at once, without a pool); their sizes and
-    modification times come back by ``finish``, in the order written."""
-
-    def __init__(self, pool: Executor | None, *, batch_bytes: int = 1 << 20) -> None:
-        self._batches = Batches(pool, write_files, self._add, batch_size=batch_bytes)
-        # (two arrays, not a tuple a file: a cold build writes tens of thousands)
-        self._sizes, self._mtimes = array("q"), array("q")
-
-    def write(self, path: str, data: bytes) -> None:
-        """Create file ``path`` holding ``data`` (now, or in a worker soon)."""
-        self._batches.put((path, data), len(data))
-
-    def finish(self) -> tuple[Sequence[int], Sequence[int]]:
-        """Every file written: their sizes and modification times (ns), in the order written.
-        A worker's error (a full disk, say) is raised here, or by a later ``write``."""
-        self._batches.finish()
-        written = self._sizes, self._mtimes
-        self._sizes, self._mtimes = array("q"), array("q")
-        return written
-
-    def abandon(self) -> None:
-        """Wait for the files under way; forget every file written."""
-        self._batches.abandon()
-        self._sizes, self._mtimes = array("q"), array("q")
-
-    def _add(self, stats: list[tuple[int, int]]) -> None:
-        for size, mtime in stats:
-            self._sizes.append(size)
-            self._mtimes.append(mtime)

@@ -1,73 +1,43 @@
-"""The only module that writes to a vault.
+"""The only module that writes notes into a vault (the state store is ``state``'s).
 
-It writes a set of in-memory notes so that nothing the user wrote is lost:
+It writes rendered notes so that nothing the user wrote is lost:
 
-- ``.vaultgen/manifest.json`` records every file vaultgen generated: its hash as written, the
-  hash of its generated part, size and mtime, and the paper or tag it stands for.
-- A file whose bytes would not change is not touched. A file vaultgen never generated is
-  never overwritten or deleted.
-- In a generated note, the user's section below ``USER_MARKER`` and the properties the user
-  added are carried over into the new version. If the user changed a generated part, the file
-  is kept and reported; ``force`` saves the user's version under ``.vaultgen/backup/`` first.
-- A generated note the user renamed or moved is found again by the key in the manifest and
-  the ``arxiv``/``title`` property, and updated where it now lives.
-- Every write is atomic (a temporary file in the same folder, then ``os.replace``); nothing is
+- A file vaultgen never wrote is never overwritten or deleted.
+- In a note vaultgen wrote, the user's section below ``USER_MARKER`` and the properties the
+  user added are carried over into the new version. If the user changed a generated part,
+  the note is kept and reported; ``force`` saves the user's version under
+  ``.vaultgen/backup/`` first.
+- Every write is atomic (a new file in the same folder, then ``os.replace``); nothing is
   written outside the vault or through a symlink.
+- Each batch of files is recorded as pending in the state store before it is written and
+  recorded as written after (``state``): a build killed at any moment leaves files the next
+  build knows as its own.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
-import re
 import secrets
-import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_IMODE, S_ISLNK
-from typing import TYPE_CHECKING
 
 from .errors import UnsafePathError
-from .keyed_json import (
-    SortedSection,
-    keyed_lines,
-    raw_line,
-    raw_value,
-    read_keyed_file,
-    read_sorted_sections,
-)
-from .model import Note, one_copy
+from .model import Note
 from .notes import read_frontmatter
-from .render import CITED, PAPERS, USER_MARKER, NotePlan, dump_properties, graph_color_groups
-from .workers import FileBatches
+from .render import USER_MARKER, dump_properties, graph_color_groups
+from .state import FileRecord, PendingFile, Store
+from .workers import Batches
 
-if TYPE_CHECKING:
-    from .check import NoteChecks
-
-MANIFEST = ".vaultgen/manifest.json"
 BACKUP_DIR = ".vaultgen/backup"
-STAGING = ".vaultgen/staging"
-NEW_FOLDERS = "new"  # under STAGING: folders the vault does not have, staged whole
-_MANIFEST_VERSION = 2  # 1: every field on every line (still read by ``load_manifest``)
-# The property keys a note of each kind owns when it has every property its kind can have: a
-# manifest line leaves "owned" out when it is this (nine notes in ten), and "source" when it
-# is the line's "sha256" (a note as rendered). Part of the manifest's format: a version of the
-# manifest that lists other keys here is a new version, since an entry read with the wrong
-# keys would mistake the user's properties for vaultgen's.
-_USUAL_OWNED: dict[str, tuple[str, ...]] = {
-    "paper": ("type", "title", "aliases", "authors", "date", "tags", "arxiv", "url", "pdf",
-              "published", "updated", "categories", "primary_category", "source"),
-    "cited": ("type", "title", "aliases", "authors", "arxiv", "url", "pdf", "published",
-              "updated", "categories", "primary_category"),
-    "day": ("type", "date", "count"),
-    "tag": ("type", "tag", "count"),
-}
+_TEMP_PREFIX = ".vaultgen-"  # of the new files a write renames into place
 
 
 @dataclass
@@ -163,156 +133,6 @@ def merge_user_parts(new_text: str, existing_text: str, owned_before: Iterable[s
     user = old.user if old.user is not None else new.user
     front = dump_properties(properties) if new.properties is not None else ""
     return front + new.body + (user or "")
-
-
-# --- Manifest -------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class ManifestEntry:
-    sha256: str  # of the file as written
-    source: str  # of the note as rendered, before the user's parts were merged in
-    generated: str  # generated_hash of it
-    kind: str
-    key: str
-    owned: tuple[str, ...]  # property keys vaultgen owns in it
-    size: int = 0
-    mtime_ns: int = 0
-    inputs: str = ""  # digest of what the note was rendered from (render.NotePlan.inputs)
-    links: int = 0  # links in the note as rendered
-    # The entry as JSON, as it was read: written back as it is while the entry is unchanged
-    # (``replace`` resets it). Not part of the entry's value.
-    as_read: str = field(default="", compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # A few kinds and lists of owned keys recur across tens of thousands of entries: one
-        # copy of each keeps a large manifest small in memory.
-        self.kind = one_copy(self.kind)
-        self.owned = one_copy(tuple(self.owned))
-
-    def replace(self, **changes: object) -> ManifestEntry:
-        """A copy with ``changes``, to be written anew."""
-        return dataclasses.replace(self, **changes, as_read="")  # type: ignore[arg-type]
-
-    def to_json(self) -> str:
-        if self.as_read:
-            return self.as_read
-        value = {f.name: getattr(self, f.name) for f in _MANIFEST_FIELDS}
-        if self.source == self.sha256:
-            del value["source"]
-        if _USUAL_OWNED.get(self.kind) == self.owned:
-            del value["owned"]
-        return json.dumps(value, ensure_ascii=False)
-
-
-_MANIFEST_FIELDS = [f for f in dataclasses.fields(ManifestEntry) if f.name != "as_read"]
-_MANIFEST_HEAD = {"version": _MANIFEST_VERSION, "generator": "vaultgen"}
-
-
-def load_manifest(vault: Path) -> dict[str, ManifestEntry]:
-    """The manifest; empty when there is none or it cannot be read (every file is then taken
-    as the user's, which loses nothing)."""
-    try:
-        head, sections = read_keyed_file(vault / MANIFEST, _manifest_entry)
-    except (OSError, ValueError, TypeError):
-        return {}
-    if head.get("version") not in (1, _MANIFEST_VERSION):
-        return {}
-    return sections.get("files", {})  # type: ignore[return-value]
-
-
-class ManifestTexts(Mapping[str, ManifestEntry]):
-    """A manifest read without decoding its entries: each is found by binary search over the
-    file's bytes (``keyed_json.SortedSection``: the manifest is written sorted) and becomes a
-    ``ManifestEntry`` when first looked up — a build of one new post looks at a few of tens of
-    thousands; the others are written back as the bytes read (``manifest_lines``)."""
-
-    def __init__(self, lines: SortedSection) -> None:
-        self.lines = lines
-        self._entries: dict[str, ManifestEntry] = {}
-        self._paths: list[str] | None = None  # every path, once listed
-
-    def __getitem__(self, path: str) -> ManifestEntry:
-        entry = self._entries.get(path)
-        if entry is None:
-            text = raw_value(self.lines[path])
-            entry = self._entries[path] = _manifest_entry("files", json.loads(text), text)
-        return entry
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._entries or path in self.lines
-
-    def take_paths(self, paths: list[str]) -> None:
-        """The paths it holds, in any order, as another record of them lists them (the
-        snapshot of the build that wrote it): iterating it then does not list them from
-        the file's lines."""
-        self._paths = paths
-
-    def __iter__(self) -> Iterator[str]:
-        if self._paths is None:
-            self._paths = list(self.lines)
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths) if self._paths is not None else len(self.lines)
-
-
-def read_manifest_texts(vault: Path) -> ManifestTexts | None:
-    """The manifest as ``ManifestTexts``; None when it is missing, of another version (an
-    older one too: its head would be written back with lines of this version) or not laid out
-    one entry a line (the full reader, ``load_manifest``, reads any layout)."""
-    try:  # its one section found from the end: the 26 MB of a 50k vault are not scanned
-        head, sections = read_sorted_sections(vault / MANIFEST, names=["files"])
-    except (OSError, ValueError):
-        return None
-    if head.get("version") != _MANIFEST_VERSION:  # (a section other than "files" raised)
-        return None
-    return ManifestTexts(sections["files"])
-
-
-def manifest_stats(vault: Path) -> dict[str, tuple[int, int]]:
-    """Each file the manifest records, with its size and modification time as written: what
-    a build needs to tell that no file changed, read in one pass of a regex over the
-    manifest's lines instead of decoding tens of thousands of entries (``load_manifest``,
-    which this falls back on for a manifest laid out otherwise, or with escapes in a path)."""
-    texts = read_manifest_texts(vault)
-    if texts is not None:
-        # The paths and the stats in two passes, each line holding one of each: a pattern
-        # for both in one pass tried the stats at every byte between them (0.2 s at 50k).
-        stats = texts.lines.find_in_lines(_STATS)
-        if len(stats) == len(texts.lines):
-            return {path: (int(size), int(mtime))
-                    for path, (size, mtime) in zip(texts.lines, stats, strict=True)}
-    return {path: (entry.size, entry.mtime_ns) for path, entry in load_manifest(vault).items()}
-
-
-# The size and mtime of a manifest line as ``ManifestEntry.to_json`` writes it (no string
-# value holds '"size": ': a quote in it is escaped).
-_STATS = re.compile(rb'"size": (\d+), "mtime_ns": (\d+)[,}]')
-
-
-def _manifest_entry(_section: str, value: object, text: str) -> ManifestEntry:
-    if not isinstance(value, dict):
-        raise TypeError("a manifest entry is an object")
-    if "source" not in value:
-        value["source"] = value.get("sha256")
-    if "owned" not in value:
-        owned = _USUAL_OWNED.get(value.get("kind"))  # type: ignore[arg-type]
-        if owned is None:
-            raise TypeError("a manifest entry without its owned keys")
-        value["owned"] = owned
-    return ManifestEntry(**value, as_read=text)
-
-
-def manifest_lines(entries: Mapping[str, ManifestEntry],
-                   read: SortedSection | None = None) -> Iterable[bytes | memoryview]:
-    """The manifest as JSON, one file a line (``keyed_json``), to be written a line at a time;
-    entries read and unchanged are written back as they were read. ``read``: the manifest
-    as read (``ManifestTexts.lines``), which holds the files not in ``entries``."""
-    if read is None:
-        files = ((path, entries[path].to_json()) for path in sorted(entries))
-        return (line.encode("utf-8") for line in keyed_lines(_MANIFEST_HEAD, {"files": files}))
-    return read.document_with({path: raw_line(path, entry.to_json())
-                               for path, entry in entries.items()})
 
 
 # --- Safety ---------------------------------------------------------------------------------
@@ -412,357 +232,180 @@ def write_temp(folder: Path, data: bytes | Iterable[bytes | memoryview], *,
     return temp
 
 
-# --- Writing --------------------------------------------------------------------------------
-
 class VaultWriter:
-    """Writes notes into one vault, as the module docstring says. One instance per run."""
+    """Writes notes into one vault and records them in its store. One instance per build."""
 
-    def __init__(self, vault: Path, *, force: bool = False, dry_run: bool = False,
-                 now: dt.datetime | None = None,
-                 manifest: dict[str, ManifestEntry] | None = None,
-                 partial: ManifestTexts | None = None, links_before: int = 0) -> None:
-        """``partial``: write only the notes staged and leave every other file of the
-        manifest (read as ``ManifestTexts``) as it is, recorded as it was — for a build that
-        plans only the notes new posts change; ``links_before``: the links its manifest
-        records (``recorded_links`` counts from there). Staged files are written at once,
-        or by worker processes after ``take_checks``."""
+    def __init__(self, vault: Path, store: Store, *, force: bool = False,
+                 dry_run: bool = False, now: dt.datetime | None = None) -> None:
         self.vault = vault
+        self.store = store
         self.force = force
         self.dry_run = dry_run
         self.now = now or dt.datetime.now(dt.UTC)
-        self.partial = partial
-        self._links_before = links_before
-        self.manifest: dict[str, ManifestEntry] | ManifestTexts = \
-            partial if partial is not None else \
-            dict(manifest) if manifest is not None else load_manifest(vault)
-        self._by_key: dict[str, list[str]] | None = None  # key → manifest paths, when needed
+        self.files = store.files()
         self.report = WriteReport(dry_run=dry_run)
-        self._new_manifest: dict[str, ManifestEntry] = {}
         self._seen: set[str] = set()
-        # path → digest of its inputs; the links of a note are recorded from its check
-        # (``record_checks``)
-        self._inputs: dict[str, str] = {}
-        self._current: set[str] = set()  # paths ``pending`` found as last written
-        # (staged file, its place in the vault), as strings: tens of thousands at a cold build
-        self._staged: list[tuple[str, str]] = []
-        # A folder the vault does not have (a cold build's ``papers``) is staged whole, under
-        # ``staging/new``, and moved into the vault in one rename (``_move_new_folders``):
-        # each note's folder → the outermost new folder it is in ("" when none).
-        self._new_folder: dict[str, str] = {}
-        self._made: set[str] = set()  # folders made under ``staging/new``
-        self._files = FileBatches(None)
-        # The note each staged file is recorded for (None: not recorded), in the order staged:
-        # ``commit`` gives the manifest its size and mtime.
-        self._staged_for: list[str | None] = []
-        self._hashes_later = False  # see ``take_checks``
-        self._staging: Path | None = None  # the staging folder, once made and checked
-        self._folders: dict[str, bool] = {}  # see ``safe_target``
-        self._created = not vault.exists()
-        if not dry_run:
-            shutil.rmtree(vault / STAGING, ignore_errors=True)  # left by a killed build
+        self._folders: dict[str, bool] = {}
 
-    def pending(self, plans: Iterable[NotePlan]) -> list[NotePlan]:
-        """The planned notes that must be rendered: all but those whose file is as vaultgen
-        last wrote it, from the same inputs."""
-        todo = []
-        root = os.path.join(self.vault, "")  # plain strings: pathlib costs seconds at 50k notes
-        for plan in plans:
-            self._adopt_moved(plan)
-            recorded = self.manifest.get(plan.path)
-            if recorded and recorded.inputs == plan.inputs and plan.kind != "settings" \
-                    and _stat_matches(root + plan.path, recorded):
-                self._current.add(plan.path)
-            else:
-                todo.append(plan)
-        return todo
-
-    def write_all(self, notes: Iterable[Note | NotePlan]) -> WriteReport:
-        """Stage every note and commit (``vaultgen build`` stages one note at a time)."""
-        for item in notes:
-            self.stage(item)
-        return self.commit()
-
-    def stage(self, item: Note | NotePlan, note: Note | None = None) -> None:
-        """Prepare one note: what it needs is written to a file under ``.vaultgen/staging``,
-        and takes its place in the vault only at ``commit``. A planned note ``pending`` found
-        unchanged is left alone; another is rendered if ``note`` is not given."""
-        path = item.path
-        self._adopt_moved(item)
-        if path.casefold() in self._seen:
-            raise UnsafePathError(path, "two notes of one run would share this path")
-        self._seen.add(path.casefold())
-        if isinstance(item, NotePlan) and note is None and path in self._current:
-            self._new_manifest[path] = self.manifest[path]
-            self.report.unchanged.append(path)
-            return
-        if note is None:
-            note = item if isinstance(item, Note) else item.render()
-        self._inputs[path] = item.inputs if isinstance(item, NotePlan) else ""
-        try:
-            self._write_one(note, path)
-        except UnsafePathError as err:
-            self.report.kept.append((path, str(err).split(": ", 1)[-1]))
-
-    def take_checks(self, pool: Executor | None) -> None:
-        """From now on (before anything is staged), have ``pool``'s worker processes create
-        the staged files, and take the hashes of the markdown notes staged as rendered, and
-        every note's links, from their checks (``record_checks``) instead of making them."""
-        assert not self._staged and not self._made, \
-            "a writer's pool is chosen before it stages a file"
-        self._files = FileBatches(pool)
-        self._hashes_later = True
-
-    def record_checks(self, checked: NoteChecks) -> None:
-        """Record what the checks of the notes staged found: the number of notes each links
-        to and, for those staged as rendered, their hashes (a note kept as the user left it
-        keeps what it had)."""
-        kept = {path for path, _ in self.report.kept}
-        for path, links, source, generated in checked.answers():
-            entry = self._new_manifest.get(path)
-            if entry is None or path in kept:
+    def settle(self) -> None:
+        """Settle what a stopped build left pending: a file that holds its pending version
+        is recorded as written; any other keeps what was recorded before."""
+        settled = []
+        for record in self.files.values():
+            if record.pending_sha256 is None:
                 continue
-            entry.links = links  # an entry made by this run (``_record``), not one read
-            if not entry.source:
-                entry.sha256 = entry.source = source
-                entry.generated = generated
-        self._hashes_later = False
+            try:
+                data = (self.vault / record.path).read_bytes()
+            except OSError:
+                data = None
+            written = (record.pending_sha256 == "" and data is None) or \
+                (data is not None and sha256(data) == record.pending_sha256)
+            settled.append((record.path, written))
+        if settled and not self.dry_run:
+            with self.store.transaction():
+                self.store.settle_pending(settled)
+        if settled:
+            self.files = self.store.files()
 
-    def finish_staging(self) -> None:
-        """Wait until every staged file is written, and record each one's size and mtime
-        (which its rename into place keeps)."""
-        sizes, mtimes = self._files.finish()
-        for path, size, mtime in zip(self._staged_for, sizes, mtimes, strict=True):
-            if path is not None:
-                entry = self._new_manifest[path]  # made by ``_record`` for this file
-                entry.size, entry.mtime_ns = size, mtime
-        self._staged_for.clear()
-
-    def commit(self) -> WriteReport:
-        """Move every staged file into place, remove stale notes, write the manifest."""
-        self.finish_staging()
-        assert not self._hashes_later, "the checks of the notes staged are not recorded"
-        _replace_all(self._staged)
-        self._staged.clear()
-        self._move_new_folders()
-        if self._staging is not None:
-            for emptied in (os.path.join(self._staging, NEW_FOLDERS), self._staging):
-                with suppress(OSError):  # not there, or (a file left) not empty
-                    os.rmdir(emptied)
-            self._staging = None
-        if self.partial is not None:
-            self._commit_partial(self.partial)
-            return self.report
-        self._remove_stale()
-        if not self.dry_run and (self._new_manifest != self.manifest or not
-                                 (self.vault / MANIFEST).exists()):
-            atomic_write(self.vault / MANIFEST, manifest_lines(self._new_manifest),
-                         sync=True)
-        return self.report
-
-    def _commit_partial(self, manifest: ManifestTexts) -> None:
-        """The manifest of a partial write: the entries staged, the others as read."""
-        changed = any(path not in manifest.lines or
-                      entry.to_json() != raw_value(manifest.lines[path])
-                      for path, entry in self._new_manifest.items())
-        self.report.unchanged += [path for path in manifest
-                                  if path.casefold() not in self._seen]
-        if changed and not self.dry_run:
-            atomic_write(self.vault / MANIFEST,
-                         manifest_lines(self._new_manifest, manifest.lines), sync=True)
-
-    def abort(self) -> None:
-        """Drop what was staged; the vault stays as it was (a vault this run would have
-        created is not left behind)."""
-        self._staged.clear()
-        self._staged_for.clear()
-        self._made.clear()
-        self._files.abandon()
+    def write(self, notes: Sequence[tuple[Note, str, str | None, int]],
+              pool: Executor | None = None) -> None:
+        """Write a batch of rendered notes, each with its note identity, its inputs digest
+        and its links (for the store): recorded as pending, written, then recorded."""
+        pending: list[PendingFile] = []
+        found: list[PendingFile] = []
+        data: list[tuple[str, bytes, int | None]] = []
+        for note, identity, inputs, links in notes:
+            decided = self._decide(note)
+            if decided is None:
+                continue
+            text, target, written, mode = decided
+            record = PendingFile(note.path, identity, note.kind, sha256(text),
+                                 note_generated_hash(note), tuple(note.properties or ()),
+                                 inputs, links)
+            if written:
+                pending.append(record)
+                data.append((target, text.encode("utf-8", "surrogateescape"), mode))
+            else:
+                found.append(record)
         if self.dry_run:
             return
-        shutil.rmtree(self.vault / STAGING, ignore_errors=True)
-        if self._created and self.vault.is_dir():
-            leftovers = [p for p in self.vault.rglob("*") if not p.is_dir()]
-            if not leftovers:
-                shutil.rmtree(self.vault, ignore_errors=True)
-
-    def recorded_paths(self) -> list[str]:
-        """The files this build recorded in the manifest (after ``commit``): every file it
-        records; of a partial build, those it wrote or found as written (the others are as
-        recorded before)."""
-        return list(self._new_manifest)
-
-    def recorded_links(self) -> int:
-        """Links between notes of the vault as written (after ``write_all``)."""
-        if self.partial is None:
-            return sum(entry.links for entry in self._new_manifest.values())
-        return self._links_before + sum(
-            entry.links - (self.partial[path].links if path in self.partial else 0)
-            for path, entry in self._new_manifest.items())
-
-    def _adopt_moved(self, note: Note | NotePlan) -> None:
-        """Carry the manifest entry of a note the user moved over to where it is now (a
-        partial write is made only while no note was moved: see ``increment``)."""
-        if note.path in self.manifest or note.kind not in ("paper", "cited") or \
-                self.partial is not None:
+        if pending or found:
+            with self.store.transaction():
+                self.store.record_pending(pending)
+                self.store.record_files(found)
+        if not pending:
             return
-        if self._by_key is None:
-            self._by_key = {}
-            for path, entry in self.manifest.items():
-                self._by_key.setdefault(entry.key, []).append(path)
-        for old in self._by_key.get(note.key, []):
-            if old in self.manifest and old != note.path and not (self.vault / old).exists():
-                self.manifest[note.path] = self.manifest.pop(old)
-                self._by_key[note.key].append(note.path)
-                return
+        batches: Batches[tuple[str, bytes, int | None], str] = Batches(
+            pool, write_files, _ignore, batch_size=1 << 20)
+        for item in data:
+            batches.put(item, len(item[1]))
+        batches.finish()
+        with self.store.transaction():
+            self.store.commit_files(p.path for p in pending)
 
-    def _write_one(self, note: Note, path: str) -> None:
-        target, found = _safe_file(self.vault, path, self._folders)
-        data = note.text
-        if note.kind == "settings":
-            self._write_settings(note, Path(target), path)
+    def remove_stale(self, planned: set[str]) -> None:
+        """Remove the notes vaultgen wrote that the vault no longer has (their papers left
+        the posts), unless the user changed them: then they are theirs, kept."""
+        stale: list[FileRecord] = []
+        forgotten: list[str] = []
+        for path, record in sorted(self.files.items()):
+            if path in planned or record.kind not in ("paper", "cited", "tag", "day", "index"):
+                continue
+            try:
+                data = safe_target(self.vault, path).read_bytes()
+            except (OSError, UnsafePathError):
+                forgotten.append(path)
+                continue
+            if record.is_ours(sha256(data)):
+                stale.append(record)
+                self.report.removed.append(path)
+            else:
+                forgotten.append(path)
+                self.report.kept.append((path, "its paper left the posts, but you changed "
+                                         "the note; it is yours now"))
+        if self.dry_run or not (stale or forgotten):
             return
-        recorded = self.manifest.get(path)
-        if recorded and recorded.source == sha256(data) and _stat_matches(target, recorded):
-            # Fast path: same output, file untouched (recorded anew: the inputs may be new).
-            self._new_manifest[path] = recorded.replace(inputs=self._inputs.get(path, ""),
-                                                        links=0)
-            self.report.unchanged.append(path)
-            return
-        owned = list(note.properties) if note.properties is not None else _owned_keys(note.text)
+        with self.store.transaction():
+            self.store.forget_files(forgotten)
+            self.store.record_pending(PendingFile(r.path, r.note, r.kind, None, None, (),
+                                                  None, 0) for r in stale)
+        for record in stale:
+            with suppress(FileNotFoundError):
+                os.unlink(self.vault / record.path)
+        with self.store.transaction():
+            self.store.commit_files(r.path for r in stale)
+
+    def write_settings(self, notes: Iterable[Note]) -> None:
+        """The ``.obsidian`` settings: created when absent; vaultgen's colour groups merged
+        into a ``graph.json`` the user has. Never recorded: they are the user's."""
+        for note in notes:
+            target = self.vault / note.path
+            if not target.exists():
+                self._put_plain(note.path, target, note.text)
+                continue
+            if note.key != "graph":
+                continue
+            existing = target.read_text(encoding="utf-8")
+            merged = merge_graph_settings(existing)
+            if merged is None:
+                self.report.kept.append((note.path, "not valid JSON; colour groups not added"))
+            elif merged != existing:
+                self._put_plain(note.path, target, merged)
+
+    def _put_plain(self, path: str, target: Path, text: str) -> None:
+        if not self.dry_run:
+            atomic_write(target, text.encode("utf-8"))
+        self.report.written.append(path)
+
+    def _decide(self, note: Note) -> tuple[str, str, bool, int | None] | None:
+        """What to do with a note: (its text, the file, whether to write it, the mode of the
+        file it replaces), or None when it is left as it is (reported). A file that already
+        holds the text is recorded."""
+        path = note.path
+        if path.casefold() in self._seen:
+            raise UnsafePathError(path, "two notes of one build would share this path")
+        self._seen.add(path.casefold())
+        try:
+            target, found = _safe_file(self.vault, path, self._folders)
+        except UnsafePathError as err:
+            self.report.kept.append((path, str(err).split(": ", 1)[-1]))
+            return None
         if found is None:
-            self._put(path, target, data, note, owned)
-            return
-        with open(target, encoding="utf-8", errors="surrogateescape") as handle:
-            existing = handle.read()  # newlines read as ``Path.read_text`` reads them
-        if existing == data:  # the same bytes, from an earlier run that did not record them
-            self._record(path, target, data, note, owned)
-            self.report.unchanged.append(path)
-            return
-        if recorded is None:
-            self.report.kept.append((path, "not generated by vaultgen; left as it is"))
-            return
-        touched = sha256(existing) != recorded.sha256
-        if touched and generated_hash(existing, recorded.owned) != recorded.generated:
+            self.report.written.append(path)
+            return note.text, target, True, None
+        mode = S_IMODE(found.st_mode)
+        with open(target, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+            existing = handle.read()
+        recorded = self.files.get(path)
+        unrecorded = recorded is None or (recorded.sha256 is None and
+                                          recorded.pending_sha256 is None)
+        if unrecorded:
+            # Not recorded: a vault whose state was lost. The note is vaultgen's if its
+            # generated part is the one rendered now (the user's part is theirs, kept).
+            owned = set(note.properties or ())
+            if existing != note.text and \
+                    generated_hash(existing, owned) != note_generated_hash(note):
+                self.report.kept.append((path, "not written by vaultgen; left as it is"))
+                return None
+            ours, generated = existing == note.text, note_generated_hash(note)
+        else:
+            assert recorded is not None
+            ours = recorded.is_ours(sha256(existing))
+            owned = set(recorded.owned) | set(recorded.pending_owned)
+            generated = generated_hash(existing, owned) if not ours else ""
+        if not ours and recorded is not None and not unrecorded and \
+                generated not in (recorded.generated, recorded.pending_generated):
             if not self.force:
-                self._new_manifest[path] = recorded
                 self.report.kept.append((path, "you changed a generated part; kept (--force "
                                          "regenerates it, saving yours in .vaultgen/backup)"))
-                return
+                return None
             self._backup(path, existing)
-        merged = merge_user_parts(data, existing, recorded.owned)
+        merged = merge_user_parts(note.text, existing, owned)
         if merged == existing:
-            self._record(path, target, merged, note, owned)
             self.report.unchanged.append(path)
-        else:
-            self._put(path, target, merged, note, owned, merged=touched)
-
-    def _write_settings(self, note: Note, target: Path, path: str) -> None:
-        if not target.exists():
-            self._put(path, target, note.text, note, [], record=False)
-            return
-        if note.key != "graph":
-            self.report.unchanged.append(path)
-            return
-        existing = target.read_text(encoding="utf-8")
-        merged = merge_graph_settings(existing)
-        if merged is None:
-            self.report.kept.append((path, "not valid JSON; colour groups not added"))
-        elif merged == existing:
-            self.report.unchanged.append(path)
-        else:
-            self._put(path, target, merged, note, [], record=False)
-
-    def _put(self, path: str, target: str | Path, data: str, note: Note, owned: list[str], *,
-             merged: bool = False, record: bool = True) -> None:
-        staged = None
-        if not self.dry_run:
-            staged = self._stage_file(path, target, data.encode("utf-8"))
-            self._staged_for.append(path if record else None)
-        if record:
-            self._record(path, target if staged is None else None, data, note, owned)
-        (self.report.merged if merged else self.report.written).append(path)
-
-    def _stage_file(self, path: str, target: str | Path, data: bytes) -> str:
-        """``data``, the file of vault path ``path`` (at ``target``), in a new file of the
-        staging folder: under ``new/`` at that path when a folder it is in is new (see
-        ``_move_new_folders``), else named by its number. The folder is vaultgen's, emptied
-        when a writer starts, so no random name is needed (``O_EXCL`` still refuses a file
-        already there). Written at once or by a worker process, before ``commit``."""
-        if self._staging is None:
-            self._staging = safe_target(self.vault, STAGING)
-            self._staging.mkdir(parents=True, exist_ok=True)
-        folder = path.rpartition("/")[0]
-        new = self._new_folder.get(folder)
-        if new is None:
-            new = self._new_folder[folder] = self._outermost_new(folder)
-            if new:
-                os.makedirs(os.path.join(self._staging, NEW_FOLDERS, folder), exist_ok=True)
-                self._made.add(new)
-        if new:
-            staged = os.path.join(self._staging, NEW_FOLDERS, path)
-        else:
-            staged = os.path.join(self._staging, f"{len(self._staged)}.tmp")
-            self._staged.append((staged, os.fspath(target)))
-        self._files.write(staged, data)
-        return staged
-
-    def _outermost_new(self, folder: str) -> str:
-        """The outermost folder of vault folder ``folder`` (itself included) that was not
-        there when the writer looked (``_safe_file``), or ""."""
-        current = os.fspath(self.vault)
-        parts = folder.split("/") if folder else []
-        for position, part in enumerate(parts):
-            current = os.path.join(current, part)
-            if self._folders.get(current) is False:
-                return "/".join(parts[:position + 1])
-        return ""
-
-    def _move_new_folders(self) -> None:
-        """Each new folder staged whole moved into the vault by one rename (a cold build's
-        tens of thousands of notes: a rename a folder, not one a note); file by file where the
-        vault has that folder by now."""
-        if self._staging is None:
-            return
-        for folder in sorted(self._made):
-            staged = os.path.join(self._staging, NEW_FOLDERS, folder)
-            target = os.path.join(self.vault, folder)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            if not os.path.lexists(target):
-                try:
-                    os.rename(staged, target)
-                    continue
-                except OSError:
-                    pass  # made meanwhile, and not empty: file by file
-            _replace_all([(os.path.join(where, name),
-                           os.path.join(target, os.path.relpath(where, staged), name))
-                          for where, _, names in os.walk(staged) for name in names])
-            shutil.rmtree(staged)  # its folders, emptied
-        self._made.clear()
-
-    def _record(self, path: str, file: str | Path | None, data: str, note: Note,
-                owned: list[str]) -> None:
-        """Record a note in the manifest; ``file``: where its bytes are, for their size and
-        mtime (None: a staged file, whose are filled in by ``commit``)."""
-        size, mtime = 0, 0
-        if file is not None and not self.dry_run:
-            try:
-                stat = os.stat(file)
-                size, mtime = stat.st_size, stat.st_mtime_ns
-            except OSError:
-                pass  # not there (yet): recorded with no size, so never taken as untouched
-        as_rendered = data == note.text
-        inputs = self._inputs.get(path, "")
-        if as_rendered and self._hashes_later and path.endswith(".md"):
-            self._new_manifest[path] = ManifestEntry(  # hashed by its check: ``take_checks``
-                sha256="", source="", generated="", kind=note.kind, key=note.key,
-                owned=tuple(owned), size=size, mtime_ns=mtime, inputs=inputs)
-            return
-        source = sha256(note.text)
-        self._new_manifest[path] = ManifestEntry(
-            sha256=source if as_rendered else sha256(data), source=source,
-            generated=note_generated_hash(note) if as_rendered else generated_hash(data, owned),
-            kind=note.kind, key=note.key, owned=tuple(owned), size=size, mtime_ns=mtime,
-            inputs=inputs)
+            return merged, target, False, mode
+        (self.report.written if ours else self.report.merged).append(path)
+        return merged, target, True, mode
 
     def _backup(self, path: str, existing: str) -> None:
         stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
@@ -772,96 +415,48 @@ class VaultWriter:
             atomic_write(safe_target(self.vault, backup), data, sync=True)
         self.report.backups.append(backup)
 
-    def _remove_stale(self) -> None:
-        for path, recorded in sorted(self.manifest.items()):
-            if path.casefold() in self._seen or path in self._new_manifest:
-                continue
-            try:
-                target = safe_target(self.vault, path)
-            except UnsafePathError:
-                continue
-            if not target.exists():
-                continue
-            current = target.read_bytes()
-            if sha256(current) != recorded.sha256:
-                self._new_manifest[path] = recorded
-                self.report.kept.append((path, "its paper left the input, but you changed the "
-                                         "note; kept"))
-                continue
-            if not self.dry_run:
-                target.unlink()
-            self.report.removed.append(path)
+
+_COUNTER = itertools.count()
 
 
-def _replace_all(moves: Iterable[tuple[str, str]]) -> None:
-    """Each (staged file, its place) moved into place, its folder made when missing; a file
-    replaced keeps its mode (a new one has the mode its staged file was created with)."""
+def _ignore(_written: list[str]) -> None:
+    pass
+
+
+def write_files(batch: list[tuple[str, bytes, int | None]]) -> list[str]:
+    """Write each file of ``batch`` (path, bytes, mode) atomically: a new file beside it,
+    renamed into place (its folder made when missing). Its mode is ``mode`` (that of the
+    file it replaces), else what a new file gets under the umask. Run in a build's worker
+    processes too."""
     folders: set[str] = set()
-    created: int | None = None  # the mode staged files are created with (the same for all)
-    for temp, target in moves:
-        folder = os.path.dirname(target)
+    for path, data, mode in batch:
+        folder = os.path.dirname(path)
         if folder not in folders:
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
+        temp = os.path.join(folder, f"{_TEMP_PREFIX}{os.getpid()}-{next(_COUNTER)}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0),
+                     0o666)
         try:
-            mode = S_IMODE(os.stat(target).st_mode)
-        except FileNotFoundError:
-            mode = None
-        if mode is not None:
-            if created is None:
-                created = S_IMODE(os.stat(temp).st_mode)
-            if mode != created:
-                os.chmod(temp, mode)
-        os.replace(temp, target)
+            try:
+                if mode is not None:
+                    os.fchmod(fd, mode)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            os.replace(temp, path)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temp)
+            raise
+    return [path for path, _, _ in batch]
 
 
-def note_locations(vault: Path,
-                   manifest: dict[str, ManifestEntry] | None = None) -> dict[str, str]:
-    """Where the paper and cited notes vaultgen generated are now: ``KIND:KEY`` (KEY an arXiv
-    id or ``title:…``) → path, where the manifest put them or where the user moved or renamed
-    them (found by their ``arxiv`` or ``title`` property). A note the user moved out of its
-    kind's folder is also given as ``any:KEY``: it keeps its place if its paper changes kind
-    (a paper only cited that a post now covers). ``manifest``: the vault's, if already read."""
-    manifest = load_manifest(vault) if manifest is None else manifest
-    located: dict[str, str] = {}
-    lost: set[str] = set()
-    root = os.path.join(vault, "")
-    for path, entry in manifest.items():
-        if entry.kind not in ("paper", "cited"):
-            continue
-        if os.path.isfile(root + path):
-            _locate(located, entry.kind, entry.key, path)
-        else:
-            lost.add(entry.key)
-    if not lost:
-        return located
-    for file in sorted(vault.rglob("*.md")):
-        relative = file.relative_to(vault).as_posix()
-        if relative in manifest or relative.split("/", 1)[0] in (".vaultgen", ".obsidian",
-                                                                  ".trash"):
-            continue
-        try:
-            properties = split_note(file.read_text(encoding="utf-8")).properties or {}
-        except (OSError, UnicodeDecodeError):
-            continue
-        for key in _keys_of(properties):
-            if key in lost and f"{properties['type']}:{key}" not in located:
-                _locate(located, str(properties["type"]), key, relative)
-    return located
-
-
-def _locate(located: dict[str, str], kind: str, key: str, path: str) -> None:
-    located[f"{kind}:{key}"] = path
-    if not path.startswith(f"{PAPERS if kind == 'paper' else CITED}/"):
-        located.setdefault(f"any:{key}", path)
-
-
-def _stat_matches(target: str | Path, recorded: ManifestEntry) -> bool:
-    try:
-        stat = os.stat(target)
-    except OSError:
-        return False
-    return stat.st_size == recorded.size and stat.st_mtime_ns == recorded.mtime_ns
+def is_leftover(name: str) -> bool:
+    """Whether a file name is that of a new file a killed build left unrenamed."""
+    return name.startswith(_TEMP_PREFIX) and name.endswith(".tmp")
 
 
 def _owned_keys(text: str) -> list[str]:
