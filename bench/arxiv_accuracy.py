@@ -15,10 +15,10 @@ from pathlib import Path
 
 from corpus_args import corpus_parser, load_truth
 
-from vaultgen.arxiv_client import ArxivCache, ArxivSource
-from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
+from tests.arxiv_server import Catalogue, MirrorServer, load_records
+from vaultgen.arxiv.client import ArxivCache, ArxivSource
 from vaultgen.build import build_vault
-from vaultgen.render import settle_names
+from vaultgen.render.notes import settle_names
 
 
 def main() -> int:

@@ -5,7 +5,7 @@
 
 Two vaults: a synthetic one (``--notes`` notes in 10 folders, unique exact-case names, three
 links a note, one broken link in 50, some isolated notes) and the vault of the whole corpus
-(built offline from a local arXiv mirror). Each is checked by ``vaultgen.check.check_vault``
+(built offline from a local arXiv mirror). Each is checked by ``vaultgen.check.links.check_vault``
 and by obsidiantools' ``Vault(path).connect().gather()``, ``--repeat`` times each, the two
 taking turns, each run in a new process (nothing cached by a run before, as when a command
 runs), each library imported before its clock starts; the best time of each is kept (as
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from corpus_args import corpus_parser, corpus_vault
 
-from vaultgen.check import check_vault
+from vaultgen.check.links import check_vault
 
 
 def synthetic_vault(folder: Path, notes: int, seed: int = 7) -> None:

@@ -18,8 +18,8 @@ def corpus_parser(description: str) -> argparse.ArgumentParser:
 
 def corpus_vault(corpus: Path, folder: Path) -> None:
     """Build the vault of the whole corpus into ``folder``, from a local arXiv mirror."""
-    from vaultgen.arxiv_client import ArxivCache, ArxivSource
-    from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
+    from tests.arxiv_server import Catalogue, MirrorServer, load_records
+    from vaultgen.arxiv.client import ArxivCache, ArxivSource
     from vaultgen.build import build_vault
 
     server = MirrorServer(Catalogue(load_records(corpus / "arxiv-metadata.jsonl"))).start()

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from corpus_args import corpus_parser, corpus_vault
 
-from vaultgen.canvas import render_canvases
-from vaultgen.check import check_vault
-from vaultgen.graph import EXPORTS, communities, paper_graph, typed_graph
-from vaultgen.webpage import render_page
+from vaultgen.check.links import check_vault
+from vaultgen.views.canvas import render_canvases
+from vaultgen.views.graph import EXPORTS, communities, paper_graph, typed_graph
+from vaultgen.views.page import render_page
 
 FRAME_PROBE = """async () => {
   const frames = [];

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from corpus_args import corpus_parser, load_truth
 
-from vaultgen.parse import parse_post
+from vaultgen.parse.posts import parse_post
 
 FIELDS = ("date", "title", "authors", "abstract", "comment_ko", "comment_en", "tags", "cites")
 

@@ -18,10 +18,10 @@ import gc
 import time
 from pathlib import Path
 
-from vaultgen.arxiv_client import ArxivCache, ArxivSource, default_cache_path
-from vaultgen.inputs import ParseCache, find_input_files, read_posts_apart
-from vaultgen.render import paper_key, render_paper, settle_names
-from vaultgen.resolve import build_library
+from vaultgen.arxiv.client import ArxivCache, ArxivSource, default_cache_path
+from vaultgen.arxiv.match import build_library
+from vaultgen.parse.inputs import ParseCache, find_input_files, read_posts_apart
+from vaultgen.render.notes import paper_key, render_paper, settle_names
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from corpus_args import corpus_parser, load_truth
 
-from vaultgen.arxiv_client import ArxivCache
+from vaultgen.arxiv.client import ArxivCache
+from vaultgen.arxiv.match import title_key
 from vaultgen.model import ArxivRecord
-from vaultgen.resolve import title_key
 
 START = dt.date(2019, 1, 7)
 _CONSONANTS = "bcdfghklmnprstvwz"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from corpus_args import corpus_parser, corpus_vault
 
-from vaultgen.notes import read_frontmatter
+from vaultgen.check.notes import read_frontmatter
 
 
 def properties_of(vault: Path) -> list[dict[str, object]]:
@@ -44,14 +44,14 @@ def properties_of(vault: Path) -> list[dict[str, object]]:
 
 def pyyaml(properties: dict[str, object]) -> str:
     """PyYAML's C emitter alone, with the resolver vaultgen writes with."""
-    from vaultgen.flat_yaml import dump_pyyaml
+    from vaultgen.render.frontmatter import dump_pyyaml
 
     return dump_pyyaml(properties)
 
 
 def one(tool: str, vault: Path) -> float:
     """Seconds for ``tool`` to write every note's properties (run in a child)."""
-    from vaultgen.render import dump_properties
+    from vaultgen.render.notes import dump_properties
 
     notes = properties_of(vault)
     write = dump_properties if tool == "flat_yaml" else pyyaml
@@ -68,7 +68,7 @@ def main() -> int:
     parser = corpus_parser(__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    from vaultgen.flat_yaml import dump_flat
+    from vaultgen.render.frontmatter import dump_flat
 
     with tempfile.TemporaryDirectory() as tmp:
         vault = Path(tmp) / "vault"

@@ -71,7 +71,7 @@ def make_posts(folder: Path, days: int, per_day: int, *, seed: int = 0,
 
 def write_cache(path: Path, made: dict[int, tuple[str, list[str]]], day: dt.date) -> None:
     """An arXiv cache that knows the even-numbered papers of ``made``, published ``day``."""
-    from vaultgen.resolve import title_key
+    from vaultgen.arxiv.match import title_key
 
     records, titles = {}, {}
     for number, (title, authors) in made.items():

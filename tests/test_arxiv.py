@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultgen.arxiv_client import ArxivCache, ArxivSource, _title_batches, phrase_of
-from vaultgen.arxiv_mirror import Catalogue, Fault, MirrorServer
+from vaultgen.arxiv.client import ArxivCache, ArxivSource, _title_batches, phrase_of
+from vaultgen.arxiv.match import title_key
 from vaultgen.model import ArxivRecord, Entry, SourceRef
-from vaultgen.resolve import title_key
+
+from .arxiv_server import Catalogue, Fault, MirrorServer
 
 RECORDS = [
     {"id": "2203.03466", "title": "Tensor Programs V: Tuning Large Neural Networks via Zero-Shot "

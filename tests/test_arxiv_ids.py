@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultgen.arxiv_ids import ARXIV_REF, find_ids, find_refs, normalise_id
+from vaultgen.parse.arxiv_ids import ARXIV_REF, find_ids, find_refs, normalise_id
 
 
 @pytest.mark.parametrize("text, ids", [

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vaultgen.check import LinkChecker, Resolver, check_files, check_vault, link_targets, parse_note
+from vaultgen.check.links import (
+    LinkChecker,
+    Resolver,
+    check_files,
+    check_vault,
+    link_targets,
+    parse_note,
+)
 
 
 def kinds(report) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -99,7 +106,7 @@ def test_headings_and_blocks_are_checked_whichever_note_is_read_first(order: str
 
 def test_a_vault_is_read_and_parsed_one_note_at_a_time(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import vaultgen.check as check
+    import vaultgen.check.links as check
 
     for name in ("A", "B", "C"):
         (tmp_path / f"{name}.md").write_text(f"[[{'B' if name == 'A' else 'A'}]]\n",
@@ -323,7 +330,7 @@ def test_any_spelling_of_a_path_finds_its_note(parts: list[str], form: str, case
        st.sampled_from(["x", "x.md", "x.md.md", "x.png", "x.png.md", "ünï", "ünï.md", "y"]))
 def test_named_finds_each_file_by_its_name_with_and_without_md(files: list[str],
                                                                key: str) -> None:
-    from vaultgen.check import _key
+    from vaultgen.check.links import _key
 
     def names(file: str) -> set[str]:
         name = _key(file.rpartition("/")[2])
@@ -359,7 +366,7 @@ def test_a_name_alone_resolves_without_the_path_index(files: list[str], target: 
     """A target without "/" is answered from the name index alone: the files at the root of
     that name are those the path index holds under it, in the same order (the path index is
     made only for a target with a "/")."""
-    from vaultgen.check import _files, _key
+    from vaultgen.check.links import _files, _key
 
     resolver = Resolver(files)
     answer = resolver.resolve(target, source)

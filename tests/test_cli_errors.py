@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vaultgen.arxiv_mirror import Catalogue, MirrorServer
 from vaultgen.cli import cli
 
+from .arxiv_server import Catalogue, MirrorServer
 from .conftest import post_folder, tree
 from .posts import write_post
 

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from vaultgen import __version__
-from vaultgen.arxiv_client import ArxivCache, ArxivSource
-from vaultgen.arxiv_mirror import Catalogue, Fault, MirrorServer
+from vaultgen.arxiv.client import ArxivCache, ArxivSource
 from vaultgen.build import build_vault
 from vaultgen.cli import cli
 
+from .arxiv_server import Catalogue, Fault, MirrorServer
 from .conftest import ROOT
 
 HYPERFITTING = {"id": "2412.04318", "title": "The Hyperfitting Phenomenon: Sharpening and "

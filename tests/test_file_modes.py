@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vaultgen.arxiv_mirror import Catalogue, MirrorServer
 from vaultgen.cli import cli
 
+from .arxiv_server import Catalogue, MirrorServer
 from .conftest import post_folder
 
 POST = ("2025-05-01\nAlpha: A Paper\n(Ann Author)\nAbstract.\n코멘트.\n#llm\n"

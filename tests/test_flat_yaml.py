@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_notes import KEY_TEXT, SCALAR_TEXT
-from vaultgen.flat_yaml import _dump_plain, dump_flat, dump_pyyaml
-from vaultgen.render import dump_properties
+from vaultgen.render.frontmatter import _dump_plain, dump_flat, dump_pyyaml
+from vaultgen.render.notes import dump_properties
 
 TEXT = st.one_of(
     SCALAR_TEXT,

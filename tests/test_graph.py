@@ -17,10 +17,10 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from vaultgen.canvas import render_canvases
-from vaultgen.check import check_files, check_vault
+from vaultgen.check.links import check_files, check_vault
 from vaultgen.cli import GRAPH_FORMATS, cli
-from vaultgen.graph import (
+from vaultgen.views.canvas import render_canvases
+from vaultgen.views.graph import (
     communities,
     paper_graph,
     to_gexf,
@@ -28,8 +28,8 @@ from vaultgen.graph import (
     to_node_link_json,
     typed_graph,
 )
-from vaultgen.stats import format_stats, main_tags, vault_stats
-from vaultgen.webpage import page_data, render_page
+from vaultgen.views.page import page_data, render_page
+from vaultgen.views.stats import format_stats, main_tags, vault_stats
 
 
 def paper(title: str, date: str, tags: list[str], cites: list[str] = (),  # type: ignore[assignment]

@@ -39,11 +39,11 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_inline_dollar
 
-from vaultgen.arxiv_ids import find_refs
-from vaultgen.arxiv_mirror import Catalogue, MirrorServer
 from vaultgen.cli import cli
-from vaultgen.markdown_escape import escape_around_links, escape_markdown
+from vaultgen.parse.arxiv_ids import find_refs
+from vaultgen.render.markdown import escape_around_links, escape_markdown
 
+from .arxiv_server import Catalogue, MirrorServer
 from .conftest import post_folder
 
 

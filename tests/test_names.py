@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vaultgen.names import NameRegistry, name_key, safe_name, short_title, tex_to_text
+from vaultgen.render.names import NameRegistry, name_key, safe_name, short_title, tex_to_text
 
 FORBIDDEN = set('\\/:*"<>?|#^[]+\'')
 

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultgen.notes import read_frontmatter, simple_properties
+from vaultgen.check.notes import read_frontmatter, simple_properties
 
 SCALAR_TEXT = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20),

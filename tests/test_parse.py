@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaultgen.parse import (
+from vaultgen.parse.posts import (
     looks_like_author_line,
     parse_date_header,
     parse_post,

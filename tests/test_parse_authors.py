@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from vaultgen.model import ParseResult
-from vaultgen.parse import looks_like_author_line, parse_post, split_authors
+from vaultgen.parse.posts import looks_like_author_line, parse_post, split_authors
 
 
 def _one_entry(author_line: str) -> ParseResult:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from vaultgen.cli import cli
 from vaultgen.model import ParseResult
-from vaultgen.parse import parse_post
+from vaultgen.parse.posts import parse_post
 
 from .conftest import post_folder
 

@@ -320,7 +320,7 @@ def test_posts_are_named_as_their_paths_write_them(tmp_path: Path, named: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The names of the posts found (in the state store and every note's source) are those
     of ``Path.as_posix``, sorted by folder, then name; hidden ones skipped."""
-    from vaultgen.inputs import find_input_files
+    from vaultgen.parse.inputs import find_input_files
 
     posts = tmp_path / "posts"
     for relative in ("b.txt", "a/z.md", "a.txt", ".hidden.txt", ".drafts/x.txt", "c.json"):
@@ -339,6 +339,6 @@ def test_posts_are_named_as_their_paths_write_them(tmp_path: Path, named: str,
 @given(st.lists(st.lists(st.text(" !#-.0_aAé~\u3131", min_size=1, max_size=3), min_size=1,
                          max_size=3).map("/".join), max_size=12))
 def test_posts_are_sorted_as_their_paths_parts_compare(names: list[str]) -> None:
-    from vaultgen.inputs import _parts_order
+    from vaultgen.parse.inputs import _parts_order
 
     assert sorted(names, key=_parts_order) == sorted(names, key=lambda n: n.split("/"))

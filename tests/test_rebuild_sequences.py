@@ -16,9 +16,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vaultgen.arxiv_client import ArxivCache, ArxivSource
+from vaultgen.arxiv.client import ArxivCache, ArxivSource
 from vaultgen.build import build_vault
-from vaultgen.render import USER_MARKER
+from vaultgen.render.notes import USER_MARKER
 
 from .conftest import tree
 from .posts import entry_text, make_posts, write_post

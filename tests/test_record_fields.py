@@ -7,9 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from vaultgen.arxiv_mirror import Catalogue, MirrorServer
+from vaultgen.check.notes import read_frontmatter
 from vaultgen.cli import cli
-from vaultgen.notes import read_frontmatter
+
+from .arxiv_server import Catalogue, MirrorServer
 
 POST = """2025년 5월 1일
 GaLore 2: Large-Scale LLM Pre-Training by Gradient Low-Rank Projection

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from vaultgen import render
 from vaultgen.cli import cli
 from vaultgen.model import Note
+from vaultgen.render import notes as render
 
 from .conftest import DATA, post_folder
 

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vaultgen.build import build_vault
-from vaultgen.check import check_files
+from vaultgen.check.links import check_files
+from vaultgen.check.notes import read_frontmatter
 from vaultgen.cli import cli
 from vaultgen.model import ArxivRecord
-from vaultgen.notes import read_frontmatter
-from vaultgen.tags import (
+from vaultgen.parse.tags import (
     NO_ALIASES,
     TagAliases,
     canonical_tags,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from vaultgen.check import check_files
-from vaultgen.graph import communities, typed_graph
-from vaultgen.webpage import render_page
+from vaultgen.check.links import check_files
+from vaultgen.views.graph import communities, typed_graph
+from vaultgen.views.page import render_page
 
 from .test_graph import many_papers
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from vaultgen.build import build_vault
 from vaultgen.cli import cli
 from vaultgen.errors import BrokenVaultError
-from vaultgen.inputs import read_post, read_posts_with
+from vaultgen.parse.inputs import read_post, read_posts_with
 from vaultgen.workers import available_cpus, jobs_for, worker_pool
 
 from .conftest import tree
@@ -110,14 +110,14 @@ def test_a_worker_that_stops_fails_the_build_cleanly(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
     """A worker process that dies (killed by the system) fails the build with one error;
     a vault the build was making is not left behind, and the next build completes."""
-    import vaultgen.inputs
+    import vaultgen.parse.inputs
     import vaultgen.write
     from vaultgen.errors import WorkerError
 
     posts, vault = posts_folder(tmp_path), tmp_path / "vault"
     with monkeypatch.context() as patch:
         if stage == "reading":
-            patch.setattr(vaultgen.inputs, "read_post", _stop_this_worker)
+            patch.setattr(vaultgen.parse.inputs, "read_post", _stop_this_worker)
         else:
             patch.setattr(vaultgen.write, "write_files", _stop_this_worker)
         with pytest.raises(WorkerError, match="worker process stopped"):

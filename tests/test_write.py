@@ -328,8 +328,8 @@ def test_a_killed_build_leaves_whole_files_and_the_next_completes(posts: Path,
 def test_what_a_note_was_made_of_agrees_with_its_text(case: str, tmp_path: Path) -> None:
     """The writer takes a rendered note's properties and body as given instead of parsing its
     YAML; what it takes must be what a later run reads back from the file."""
-    from vaultgen.arxiv_client import ArxivCache, ArxivSource
-    from vaultgen.notes import read_frontmatter
+    from vaultgen.arxiv.client import ArxivCache, ArxivSource
+    from vaultgen.check.notes import read_frontmatter
     from vaultgen.write import generated_hash, note_generated_hash
 
     from .conftest import DATA

@@ -20,8 +20,8 @@ from ruamel.yaml import YAML
 
 from tests.test_notes import SCALAR_TEXT
 from vaultgen.cli import cli
-from vaultgen.flat_yaml import dump_flat, dump_pyyaml
-from vaultgen.render import dump_properties
+from vaultgen.render.frontmatter import dump_flat, dump_pyyaml
+from vaultgen.render.notes import dump_properties
 
 from .conftest import post_folder
 

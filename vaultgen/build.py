@@ -24,18 +24,18 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .arxiv_client import record_from_dict, record_to_dict
-from .check import LinkChecker
+from .arxiv.client import record_from_dict, record_to_dict
+from .arxiv.match import RecordSource, title_key
+from .check.links import LinkChecker
 from .errors import BrokenVaultError, FileSystemError, InputError, file_error
 from .gcpause import paused_gc
-from .inputs import RACY_NS, entry_digest, find_input_files, read_posts_with
 from .model import ArxivRecord, Diagnostic, Entry, Note, Paper, SourceRef, text_digest
+from .parse.inputs import RACY_NS, entry_digest, find_input_files, read_posts_with
+from .parse.tags import aliases_path, load_tag_aliases, with_canonical_tags
 from .plan import NoteSpec, PlannedPaper, VaultPlan, plan_vault
 from .progress import PARSING, WRITING, Progress, Ticks
-from .render import render_spec, settings_notes
-from .resolve import RecordSource, title_key
+from .render.notes import render_spec, settings_notes
 from .state import STATE_DIR, STATE_FILE, BuildLock, Store
-from .tags import aliases_path, load_tag_aliases, with_canonical_tags
 from .takeover import adopt_old_state, locate_notes, remove_old_state
 from .wording import plural
 from .workers import NOTES_WORTH_WORKERS, POSTS_WORTH_WORKERS, jobs_for, worker_pool

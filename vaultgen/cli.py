@@ -92,7 +92,7 @@ def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
 
         vaultgen parse input/2025-04-30.txt --json
     """
-    from .inputs import read_posts
+    from .parse.inputs import read_posts
 
     result = read_posts(inputs or (Path("input"),))
     for entry in result.entries:
@@ -160,7 +160,7 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
 
         vaultgen build input/ -o vault/
     """
-    from .arxiv_client import ArxivCache, ArxivSource, default_cache_path
+    from .arxiv.client import ArxivCache, ArxivSource, default_cache_path
     from .build import build_vault
 
     paths = list(inputs) or [Path("input")]
@@ -315,8 +315,8 @@ def check(vault: Path, as_json: bool, strict: bool) -> None:
 
         vaultgen check vault/ --json
     """
-    from .check import check_vault, no_notes_message
-    from .stats import paper_label
+    from .check.links import check_vault, no_notes_message
+    from .views.stats import paper_label
 
     report = check_vault(vault, strict=strict)
     if not report.summary["notes"]:
@@ -392,11 +392,11 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
 
         vaultgen graph vault/ --format html -o papers.html
     """
-    from .canvas import render_canvases
-    from .check import check_vault
-    from .graph import EXPORTS, communities, paper_graph, typed_graph
-    from .outputs import require_vault, write_outputs
-    from .webpage import render_page
+    from .check.links import check_vault
+    from .views.canvas import render_canvases
+    from .views.graph import EXPORTS, communities, paper_graph, typed_graph
+    from .views.outputs import require_vault, write_outputs
+    from .views.page import render_page
 
     try:
         require_vault(vault)
@@ -448,10 +448,10 @@ def stats(vault: Path, plot: Path | None, top: int, as_json: bool) -> None:
     """
     import dataclasses
 
-    from .check import check_vault
-    from .graph import typed_graph
-    from .outputs import require_vault
-    from .stats import format_stats, plot_papers_per_month, vault_stats
+    from .check.links import check_vault
+    from .views.graph import typed_graph
+    from .views.outputs import require_vault
+    from .views.stats import format_stats, plot_papers_per_month, vault_stats
 
     try:
         require_vault(vault)

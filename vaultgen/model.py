@@ -54,7 +54,7 @@ class Entry:
     tags: tuple[str, ...]
     cites: tuple[str, ...]
     source: SourceRef
-    # A digest of all of the above (``inputs.entry_digest``), as the state store holds it:
+    # A digest of all of the above (``parse.inputs.entry_digest``), as the state store holds it:
     # an entry planned without its abstract and commentary (blank) stands for them by it.
     # Not part of the entry's value.
     digest: str = field(default="", compare=False, repr=False)

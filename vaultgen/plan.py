@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import code_digest
+from .arxiv.match import title_key
 from .model import Entry
-from .names import NameRegistry, safe_name, short_title, tag_note_name, tex_to_text
-from .resolve import title_key
+from .render.names import NameRegistry, safe_name, short_title, tag_note_name, tex_to_text
 
 PAPERS, CITED, TAGS, DAYS = "papers", "cited", "tags", "days"
 INDEX_NAME = "Index"
@@ -54,7 +54,7 @@ class PlannedPaper:
 class NoteSpec:
     """A note the vault should hold: ``note`` is its identity (``paper:KEY``, ``cited:ID``,
     ``tag:TAG``, ``day:DATE``, ``index``), ``inputs`` the digest of what it is rendered from,
-    ``payload`` what its renderer takes (see ``render.render_spec``)."""
+    ``payload`` what its renderer takes (see ``render.notes.render_spec``)."""
 
     path: str
     kind: str

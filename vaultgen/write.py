@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_IMODE, S_ISLNK
 
+from .check.notes import read_frontmatter
 from .errors import UnsafePathError
 from .model import Note
-from .notes import read_frontmatter
-from .render import USER_MARKER, dump_properties, graph_color_groups
+from .render.notes import USER_MARKER, dump_properties, graph_color_groups
 from .state import FileRecord, PendingFile, Store
 from .workers import Batches
 

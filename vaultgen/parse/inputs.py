@@ -16,8 +16,8 @@ from pathlib import Path
 from stat import S_ISDIR, S_ISREG
 from typing import NamedTuple
 
-from .model import Diagnostic, Entry, ParseResult, SourceRef
-from .parse import merge_results, parse_post
+from ..model import Diagnostic, Entry, ParseResult, SourceRef
+from .posts import merge_results, parse_post
 
 RACY_NS = 2_000_000_000  # a post changed this recently is read again by the next build
 

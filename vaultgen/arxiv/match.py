@@ -1,7 +1,7 @@
 """Resolving entries: which arXiv record is an entry's paper.
 
 The matching rules are pure functions here; the network sits behind a ``RecordSource``
-(``vaultgen.arxiv_client.ArxivSource``) passed in from the edge. Entries of one paper are
+(``vaultgen.arxiv.client.ArxivSource``) passed in from the edge. Entries of one paper are
 grouped by ``plan.group_papers``.
 """
 
@@ -14,8 +14,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Protocol
 
-from .model import ArxivRecord, Entry
-from .names import tex_to_text
+from ..model import ArxivRecord, Entry
+from ..render.names import tex_to_text
 
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _NON_WORD = re.compile(r"[^\w]+")

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import yaml
 
-from .model import Diagnostic, Entry, SourceRef
+from ..model import Diagnostic, Entry, SourceRef
 
 ALIASES_NAME = "tag-aliases.yaml"
 _TAG = re.compile(r"[\w/-]+")  # what the parser takes for a tag (``parse.parse_tag_line``)
@@ -57,7 +57,7 @@ def variant_key(tag: str) -> str:
 
 def aliases_path(inputs: Sequence[Path]) -> Path | None:
     """Where a build's tag aliases are: in the first input folder, or beside the post it
-    names (where ``arxiv_client.default_cache_path`` puts the arXiv cache); None: no input."""
+    names (where ``arxiv.client.default_cache_path`` puts the arXiv cache); None: no input."""
     if not inputs:
         return None
     first = inputs[0]

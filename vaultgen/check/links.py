@@ -25,10 +25,10 @@ from urllib.parse import unquote
 if TYPE_CHECKING:  # imported where a graph is built: a build's link check needs none
     import networkx as nx
 
-from .gcpause import paused_gc
-from .model import one_copy
+from ..gcpause import paused_gc
+from ..model import one_copy
+from ..parse.tags import TagUse, TagUses, variants_hint, variants_message
 from .notes import Frontmatter, read_frontmatter
-from .tags import TagUse, TagUses, variants_hint, variants_message
 
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
 # A backslash-escaped character (the first alternative) opens neither a code span nor a link.

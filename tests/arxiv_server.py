@@ -5,7 +5,7 @@ of ``ti:"phrase"`` / ``ti:word`` terms joined by ``OR`` or ``AND`` (the forms va
 with ``start`` and ``max_results`` paging. It serves tests and benchmarks (the real ``arxiv``
 package talks to it on 127.0.0.1) and can stand in for arXiv offline:
 
-    python -m vaultgen.arxiv_mirror records.jsonl --port 8088
+    python -m tests.arxiv_server records.jsonl --port 8088
     vaultgen build input/ --arxiv-url http://127.0.0.1:8088 --arxiv-delay 0
 
 Faults can be queued for tests: ``server.faults.append(Fault(status=503, retry_after="1"))``.
@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape, quoteattr
 
-from .resolve import title_key
+from vaultgen.arxiv.match import title_key
 
 _TERM = re.compile(r'(?:(ti|au|abs|all):)?(?:"([^"]*)"|(\S+))')
 

@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 import networkx as nx
 
-from .errors import VaultgenError
+from ..errors import VaultgenError
+from ..wording import plural
 from .graph import PAPER_TYPES, citation_counts, paper_graph
-from .wording import plural
 
 OTHER = "other"
 

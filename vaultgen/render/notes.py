@@ -9,20 +9,20 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .arxiv_ids import find_refs
-from .flat_yaml import dump_flat, dump_pyyaml
-from .markdown_escape import escape_around_links, escape_markdown
-from .model import ArxivRecord, Entry, Note, Paper
+from ..model import ArxivRecord, Entry, Note, Paper
+from ..parse.arxiv_ids import find_refs
+from ..plan import CITED, DAYS, INDEX_NAME, PAPERS, TAGS, IndexCounts, NoteSpec, PlannedPaper
+from ..wording import plural
+from .frontmatter import dump_flat, dump_pyyaml
+from .markdown import escape_around_links, escape_markdown
 from .names import tex_to_text
-from .plan import CITED, DAYS, INDEX_NAME, PAPERS, TAGS, IndexCounts, NoteSpec, PlannedPaper
-from .wording import plural
 
 USER_MARKER = "%% vaultgen: your notes go below this line; rebuilds keep them %%"
 USER_SECTION = f"{USER_MARKER}\n## My notes\n"
 
 def dump_properties(properties: dict[str, object]) -> str:
     """YAML frontmatter as PyYAML's emitter writes it (keys in the given order, LF, unicode
-    kept, no anchors): the flat shape by ``flat_yaml``, to the same text; the rest by PyYAML."""
+    kept, no anchors): the flat shape by ``render.frontmatter``, to the same text; the rest by PyYAML."""
     body = dump_flat(properties)
     if body is None:
         body = dump_pyyaml(properties)

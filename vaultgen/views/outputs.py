@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UnsafePathError, VaultgenError
-from .state import Store
-from .write import BACKUP_DIR, atomic_write, safe_target, sha256
+from ..errors import UnsafePathError, VaultgenError
+from ..state import Store
+from ..write import BACKUP_DIR, atomic_write, safe_target, sha256
 
 OLD_VIEWS = ".vaultgen/views.json"  # where an older vaultgen recorded them
 OWN_FOLDERS = (".obsidian", ".vaultgen")  # Obsidian's settings, vaultgen's records
@@ -51,7 +51,7 @@ def is_vault(folder: Path) -> bool:
     the first note."""
     if any((folder / name).is_dir() for name in OWN_FOLDERS):
         return True
-    from .check import SKIPPED_DIRS
+    from ..check.links import SKIPPED_DIRS
 
     root = os.fspath(folder)
     for where, dirs, names in os.walk(root):

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import networkx as nx
 
+from ..render.names import safe_name
 from .graph import Community, community_of, paper_graph
 from .layout import Box, grid_columns, group_grid, pack
-from .names import safe_name
 
 CARD_WIDTH, CARD_HEIGHT = 400, 120
 CARD_GAP = 40

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from .model import ArxivRecord, Entry, names_once, one_copy
-from .progress import ARXIV_IDS, ARXIV_TITLES, Progress, Ticks
-from .resolve import accept_match, title_key
-from .wording import plural
+from ..model import ArxivRecord, Entry, names_once, one_copy
+from ..progress import ARXIV_IDS, ARXIV_TITLES, Progress, Ticks
+from ..wording import plural
+from .match import accept_match, title_key
 
 if TYPE_CHECKING:  # imported when arXiv is first asked: a build from the cache needs neither
     import arxiv
@@ -187,7 +187,7 @@ class ArxivCache:
         never over a file that is not such a cache)."""
         if self.path is None or not self.changed or self.unreadable:
             return
-        from .write import atomic_write
+        from ..write import atomic_write
 
         def lines() -> Iterator[bytes]:
             yield f'{{"version": {_CACHE_VERSION},\n'.encode()

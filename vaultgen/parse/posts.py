@@ -23,9 +23,9 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ..model import Diagnostic, Entry, ParseResult, SourceRef, names_once
+from ..wording import plural
 from .arxiv_ids import find_ids
-from .model import Diagnostic, Entry, ParseResult, SourceRef, names_once
-from .wording import plural
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _BARE_URL = re.compile(r"<?https?://\S+>?")

@@ -1,0 +1,1 @@
+"""arXiv records for entries and cited papers: matching, the client, its cache."""

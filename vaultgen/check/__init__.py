@@ -1,0 +1,1 @@
+"""Reading any vault: its notes and the link graph they make."""

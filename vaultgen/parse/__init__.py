@@ -1,0 +1,1 @@
+"""Reading digest posts: text in, entries and diagnostics out."""

@@ -1,0 +1,1 @@
+"""Rendering notes: their text, frontmatter and names."""
