@@ -181,6 +181,9 @@ class _Build:
         self.jobs = jobs
         self.progress = progress
         self.today = dt.date.today().isoformat()
+        self._title_keys: list[str] = []  # of the entries, as ``_resolve`` read them
+        self._record_digests: dict[str, str] = {}  # of the records the vault uses
+        self._names: dict[str, str] = {}  # the names the store held when planning began
 
     def run(self) -> BuildResult:
         store, vault = self.store, self.vault
@@ -203,7 +206,7 @@ class _Build:
                                  f"nothing to build: {found or 'no entries'}",
                                  hint="name digest post files (.txt/.md) or folders holding them")
             plan = self._plan(with_canonical_tags(entries, aliases), matched, listing, writer)
-            store.set_names(plan.names)
+            store.set_names(plan.names, self._names)
         recorded = store.file_inputs()
         todo = [spec for spec in plan.notes
                 if self.force or spec.path not in listing or
@@ -323,6 +326,8 @@ class _Build:
             state = _source_state(source)
             store.set_meta("arxiv", state)
         store.drop_records_except(own | cited)
+        self._title_keys = [row[4] for row in rows]
+        self._record_digests = {i: d for i, d in held.items() if i in own or i in cited}
         return entries, matched
 
     def _keep_records(self, records: dict[str, ArxivRecord]) -> None:
@@ -338,7 +343,7 @@ class _Build:
     def _plan(self, entries: Sequence[Entry], matched: dict[int, str], listing: set[str],
               writer: VaultWriter) -> VaultPlan:
         store = self.store
-        names = store.names()
+        names = self._names = store.names()
         moved = locate_notes(self.vault, listing, writer.files, names)
         for old, new in moved.values():
             if old is not None:
@@ -353,8 +358,8 @@ class _Build:
         placed = {record.note: record.path for record in writer.files.values()
                   if record.kind in ("paper", "cited")}  # where they are (the user's moves)
         placed.update({note: new for note, (_, new) in moved.items()})
-        return plan_vault(entries, matched, store.record_digests(), names, placed,
-                          cited_title)
+        return plan_vault(entries, matched, self._record_digests, names, placed, cited_title,
+                          self._title_keys)
 
     # --- rendering and writing -------------------------------------------------------------
 

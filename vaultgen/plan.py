@@ -36,18 +36,22 @@ class PlannedPaper:
     key: str  # the identity of its note across builds: its arXiv id, else ``title:TITLE``
     entries: tuple[Entry, ...]
     arxiv: str | None
+    tags: tuple[str, ...]  # of every posting, first seen first
+    cites: tuple[str, ...]  # the arXiv ids its commentary cites, first cited first
+
+    @classmethod
+    def of(cls, key: str, entries: tuple[Entry, ...], arxiv: str | None) -> PlannedPaper:
+        if len(entries) == 1:
+            entry = entries[0]
+            return cls(key, entries, arxiv, tuple(dict.fromkeys(entry.tags)),
+                       tuple(dict.fromkeys(entry.cites)))
+        return cls(key, entries, arxiv,
+                   tuple(dict.fromkeys(t for entry in entries for t in entry.tags)),
+                   tuple(dict.fromkeys(i for entry in entries for i in entry.cites)))
 
     @property
     def first(self) -> Entry:
         return self.entries[0]
-
-    def tags(self) -> list[str]:
-        """The tags of every posting, first seen first."""
-        return list(dict.fromkeys(t for entry in self.entries for t in entry.tags))
-
-    def cites(self) -> list[str]:
-        """The arXiv ids its commentary cites, first cited first."""
-        return list(dict.fromkeys(i for entry in self.entries for i in entry.cites))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +88,12 @@ def inputs_digest(*parts: object) -> str:
     return hashlib.blake2b(text, digest_size=16, key=code_digest()[:32].encode()).hexdigest()
 
 
-def group_papers(entries: Sequence[Entry], matched: Mapping[int, str]) -> list[PlannedPaper]:
+def group_papers(entries: Sequence[Entry], matched: Mapping[int, str],
+                 title_keys: Sequence[str] | None = None) -> list[PlannedPaper]:
     """Entries of one paper (the same arXiv id, or the same title) as one paper, in order of
     first posting; ``matched``: the arXiv id of the record accepted for an entry, by its
-    index in ``entries``. Entries are taken in (date, source) order, so the first posting
-    leads."""
+    index in ``entries``; ``title_keys``: each entry's ``title_key``, when known. Entries
+    are taken in (date, source) order, so the first posting leads."""
     order = sorted(range(len(entries)), key=lambda i: (entries[i].date, entries[i].source))
     groups: list[tuple[list[Entry], list[str | None]]] = []
     by_id: dict[str, int] = {}
@@ -96,7 +101,7 @@ def group_papers(entries: Sequence[Entry], matched: Mapping[int, str]) -> list[P
     for index in order:
         entry = entries[index]
         arxiv_id = matched.get(index)
-        key = title_key(entry.title)
+        key = title_keys[index] if title_keys is not None else title_key(entry.title)
         group = by_id.get(arxiv_id) if arxiv_id else None
         if group is None:
             group = by_title.get(key)
@@ -110,7 +115,7 @@ def group_papers(entries: Sequence[Entry], matched: Mapping[int, str]) -> list[P
         by_title.setdefault(key, group)
         if record[0]:
             by_id.setdefault(record[0], group)
-    return [PlannedPaper(record[0] or f"title:{members[0].title}", tuple(members), record[0])
+    return [PlannedPaper.of(record[0] or f"title:{members[0].title}", tuple(members), record[0])
             for members, record in groups]
 
 
@@ -136,7 +141,8 @@ def cited_name_candidates(arxiv_id: str, title: str | None) -> tuple[str, ...]:
 
 def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
                record_digests: Mapping[str, str], names: Mapping[str, str],
-               moved: Mapping[str, str], cited_title: Callable[[str], str | None]) -> VaultPlan:
+               moved: Mapping[str, str], cited_title: Callable[[str], str | None],
+               title_keys: Sequence[str] | None = None) -> VaultPlan:
     """Every note of the vault (see the module's docstring).
 
     ``matched``: the arXiv id each entry matched, by index; ``record_digests``: the digest
@@ -144,11 +150,11 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
     given before, by note identity; ``moved``: where the user moved or renamed notes, by
     note identity; ``cited_title``: arXiv's title of a paper only cited (for a new note's
     name)."""
-    papers = group_papers(entries, matched)
+    papers = group_papers(entries, matched, title_keys)
     own_ids = {p.arxiv for p in papers if p.arxiv}
-    cited = list(dict.fromkeys(i for p in papers for i in p.cites() if i not in own_ids))
+    cited = list(dict.fromkeys(i for p in papers for i in p.cites if i not in own_ids))
     days = sorted({e.date for p in papers for e in p.entries})
-    tags = sorted({t for p in papers for t in p.tags()}, key=tag_order)
+    tags = sorted({t for p in papers for t in p.tags}, key=tag_order)
 
     given: dict[str, str] = {}
     for note, path in moved.items():  # a note the user renamed is called as they named it
@@ -172,9 +178,11 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
         elif note in given:
             del given[note]  # (renamed by the user to a name taken meanwhile: named anew)
     for day in days:
-        given.setdefault(f"day:{day.isoformat()}", registry.take(day.isoformat()))
+        if f"day:{day.isoformat()}" not in given:
+            given[f"day:{day.isoformat()}"] = registry.take(day.isoformat())
     for tag in tags:
-        given.setdefault(f"tag:{tag}", registry.take(tag_note_name(tag)))
+        if f"tag:{tag}" not in given:
+            given[f"tag:{tag}"] = registry.take(tag_note_name(tag))
     for paper in papers:
         if f"paper:{paper.key}" not in given:
             given[f"paper:{paper.key}"] = registry.take(*paper_name_candidates(paper))
@@ -193,7 +201,7 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
     cited_by: dict[str, list[str]] = defaultdict(list)
     for paper in papers:
         name = given[f"paper:{paper.key}"]
-        for arxiv_id in paper.cites():
+        for arxiv_id in paper.cites:
             target = targets[arxiv_id]
             if target != name and name not in cited_by[target]:
                 cited_by[target].append(name)
@@ -205,8 +213,8 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
         name = given[note]
         path = path_of(note, PAPERS)
         citing = tuple(cited_by.get(name, ()))
-        links = tuple((i, targets.get(i)) for i in paper.cites())
-        hubs = tuple((t, tag_names[t]) for t in paper.tags())
+        links = tuple((i, targets.get(i)) for i in paper.cites)
+        hubs = tuple((t, tag_names[t]) for t in paper.tags)
         record = record_digests.get(paper.arxiv) if paper.arxiv else None
         inputs = inputs_digest(path, name, [e.digest for e in paper.entries], paper.arxiv,
                                record, citing, links, hubs)
@@ -233,7 +241,7 @@ def _tag_specs(papers: Sequence[PlannedPaper], given: Mapping[str, str],
     papers_by_tag: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
     together: dict[str, Counter[str]] = defaultdict(Counter)
     for paper in papers:
-        tags = paper.tags()
+        tags = paper.tags
         name = given[f"paper:{paper.key}"]
         latest = max(e.date for e in paper.entries)
         for tag in tags:
@@ -288,7 +296,7 @@ def _index_spec(papers: Sequence[PlannedPaper], cited: Sequence[str],
     tag_papers: Counter[str] = Counter()
     day_entries: Counter[dt.date] = Counter()
     for paper in papers:
-        tag_papers.update(paper.tags())
+        tag_papers.update(paper.tags)
         day_entries.update(e.date for e in paper.entries)
     counts = IndexCounts(len(papers), len(cited), tag_papers, day_entries)
     path = f"{INDEX_NAME}.md"

@@ -281,7 +281,7 @@ class Store:
         digest, arxiv, asked)."""
         return self.db.execute(
             "SELECT post, line, date, title, title_key, tags, cites, digest, arxiv, asked "
-            "FROM entries")
+            "FROM entries ORDER BY post, line")
 
     def set_matches(self, matches: Iterable[tuple[str | None, str | None, str, int]]) -> None:
         """The arXiv record matched to entries: (id or None, day asked, post, line)."""
@@ -349,10 +349,10 @@ class Store:
         """The name given to each note: note identity (``paper:ID``, ``tag:llm``…) → name."""
         return dict(self.db.execute("SELECT note, name FROM names"))
 
-    def set_names(self, names: dict[str, str]) -> None:
+    def set_names(self, names: dict[str, str], held: dict[str, str] | None = None) -> None:
         """The names given out now (those of notes gone are forgotten); only what changed is
-        written."""
-        held = self.names()
+        written. ``held``: the names the store holds, when just read."""
+        held = self.names() if held is None else held
         self.db.executemany("DELETE FROM names WHERE note = ?",
                             ((n,) for n in held if n not in names))
         self.db.executemany("INSERT OR REPLACE INTO names VALUES (?, ?)",

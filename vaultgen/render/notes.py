@@ -22,7 +22,8 @@ USER_SECTION = f"{USER_MARKER}\n## My notes\n"
 
 def dump_properties(properties: dict[str, object]) -> str:
     """YAML frontmatter as PyYAML's emitter writes it (keys in the given order, LF, unicode
-    kept, no anchors): the flat shape by ``render.frontmatter``, to the same text; the rest by PyYAML."""
+    kept, no anchors): the flat shape by ``render.frontmatter``, to the same text; the rest
+    by PyYAML."""
     body = dump_flat(properties)
     if body is None:
         body = dump_pyyaml(properties)
