@@ -3,18 +3,20 @@
     python bench/phases.py build bench/out/synth-50k/input -o /tmp/vault --offline [-j N]
 
 Runs the ``vaultgen`` command given (any of its arguments) in this process, with a clock
-around each stage of ``vaultgen.build`` (parsing, resolving, naming, planning, rendering,
-writing, committing, saving the caches) and around each wait for a batch of the worker
-processes, then prints the wall time of each, the whole run's wall and CPU time and the
-process's peak resident set, and the peak as it stood when each stage (not those called once a
-note) last ended. A stage called inside another is counted in both (rendering
-is inside writing the notes). The workers' own CPU is not counted: ``bench/scale.py``
-measures it. Timing costs a few function calls a stage, not a profiler's overhead on every
-call, so the figures are those of a normal build (within this machine's drift).
+around each stage of ``vaultgen.build`` (finding and reading posts, resolving, planning,
+rendering, checking links, writing, the state store's reads and writes) and around each wait
+for a batch of the worker processes, then prints the wall time of each, the whole run's wall
+and CPU time and the process's peak resident set, and the peak as it stood when each stage
+(not those called once a note) last ended. A stage called inside another is counted in both
+(rendering is inside rendering and writing). The workers' own CPU is not counted:
+``bench/scale.py`` measures it. Timing costs a few function calls a stage, not a profiler's
+overhead on every call, so the figures are those of a normal build (within the machine's
+drift).
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from collections import Counter
@@ -25,36 +27,38 @@ START = time.perf_counter()
 sys.dont_write_bytecode = False  # vaultgen's bytecode cached, as an installed package's is
 
 
-from vaultgen import arxiv_client, build, check, increment, inputs, render, workers, write  # noqa: E402
+from vaultgen import arxiv_client, build, check, plan, state, workers, write  # noqa: E402
 from vaultgen.cli import main as vaultgen_main  # noqa: E402
 
 SPENT: Counter[str] = Counter()
 PEAK_AFTER: dict[str, float] = {}  # the process's peak (MB) when a stage last ended
 
 STAGES: list[tuple[Any, str]] = [
-    (build, "find_input_files"), (build, "_fingerprint"), (build, "read_posts_apart"),
-    (inputs.ParseCache, "save"), (build, "build_library"), (build, "load_manifest"),
-    (build, "settle_names"), (build, "plan_notes"), (build, "plan_increment"),
-    (build, "_write_notes"), (write.VaultWriter, "pending"), (write.VaultWriter, "stage"),
-    (write.VaultWriter, "finish_staging"), (write.VaultWriter, "record_checks"),
-    (write.VaultWriter, "commit"), (build, "_save_state"), (build, "snapshot_of"),
-    (build, "save_snapshot"), (render, "render_paper"), (render, "render_cited"),
-    (check.LinkChecker, "check"), (increment, "load_snapshot"),
-    (increment, "read_manifest_texts"), (increment, "_check_vault_as_left"),
-    (increment._Planner, "_hubs"), (increment._Planner, "_old_papers"),
-    (increment._Planner, "_cited_by"), (increment, "read_posts_apart"),
-    (arxiv_client.ArxivSource, "expect_few_lookups"), (arxiv_client.ArxivSource, "match_titles"),
-    (check.Resolver, "__init__"),
+    (state.Store, "open"), (state.Store, "close"), (write.VaultWriter, "settle"),
+    (build, "find_input_files"), (build._Build, "_changed_posts"),
+    (build, "list_vault_files"), (build, "adopt_old_state"),
+    (build._Build, "_read_posts"), (build._Build, "_resolve"),
+    (arxiv_client.ArxivCache, "sync"), (arxiv_client.ArxivSource, "match_titles"),
+    (arxiv_client.ArxivSource, "fetch_ids"), (state.Store, "entry_rows"),
+    (build._Build, "_plan"), (build, "locate_notes"), (build, "plan_vault"),
+    (state.Store, "set_names"), (state.Store, "file_inputs"),
+    (build._Build, "_render_and_write"), (build._Build, "_render"),
+    (state.Store, "entry_texts"), (state.Store, "records"), (build, "render_spec"),
+    (check.LinkChecker, "check"), (check.LinkChecker, "__init__"),
+    (write.VaultWriter, "write"), (write.VaultWriter, "_decide"),
+    (state.Store, "record_pending"), (state.Store, "commit_files"),
+    (write.VaultWriter, "remove_stale"), (write.VaultWriter, "write_settings"),
+    (state.Store, "links"), (plan, "group_papers"),
 ]
 
 
 # Stages called once a note: their peak is not read after each call (a file read each).
-PER_NOTE = {"render.render_paper", "render.render_cited", "VaultWriter.stage",
-            "LinkChecker.check", "VaultWriter.pending"}
+PER_NOTE = {"build.render_spec", "LinkChecker.check", "VaultWriter._decide"}
 
 
 def timed(owner: Any, name: str) -> None:
     """Replace ``owner.name`` by the same function with a clock around it."""
+    as_class_method = isinstance(inspect.getattr_static(owner, name), classmethod)
     function: Callable[..., Any] = getattr(owner, name)
     label = f"{getattr(owner, '__name__', owner)}.{name}".removeprefix("vaultgen.")
     once_a_note = label in PER_NOTE
@@ -68,7 +72,8 @@ def timed(owner: Any, name: str) -> None:
             if not once_a_note:
                 PEAK_AFTER[label] = own_peak_mb()
 
-    setattr(owner, name, clocked)
+    setattr(owner, name, classmethod(lambda _cls, *args, **kwargs: clocked(*args, **kwargs))
+            if as_class_method else clocked)
 
 
 def time_waits() -> None:

@@ -139,6 +139,7 @@ def generate(stats: Profile, entries: int, out: Path, seed: int = 1) -> dict[str
     words = Words(rng)
     tags, tag_weights = tag_names(stats, entries)
     cache = ArxivCache(out / "input" / "arxiv-cache.json")
+    cache.sync()  # its table made (and any file already there read) before answers go in
     asked = dt.date.today().isoformat()
     inputs = out / "input"
     inputs.mkdir(parents=True, exist_ok=True)
