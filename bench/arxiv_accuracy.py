@@ -15,10 +15,10 @@ from pathlib import Path
 
 from corpus_args import corpus_parser, load_truth
 
-from tests.arxiv_server import Catalogue, MirrorServer, load_records
-from vaultgen.arxiv.client import ArxivCache, ArxivSource
+from vaultgen.arxiv_client import ArxivCache, ArxivSource
+from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
 from vaultgen.build import build_vault
-from vaultgen.render.notes import settle_names
+from vaultgen.inputs import read_posts
 
 
 def main() -> int:
@@ -28,28 +28,31 @@ def main() -> int:
     records = load_records(args.corpus / "arxiv-metadata.jsonl")
     known = {r["id"] for r in records}
     server = MirrorServer(Catalogue(records)).start()
+    digests = args.corpus / "digests"
     try:
         with tempfile.TemporaryDirectory() as tmp:
             source = ArxivSource(ArxivCache.load(Path(tmp) / "cache.json"),
                                  base_url=server.base_url, delay=0)
-            result = build_vault([args.corpus / "digests"], Path(tmp) / "vault", source=source,
+            result = build_vault([digests], Path(tmp) / "vault", source=source,
                                  keep_notes=True)
             requests = len(server.requests)
     finally:
         server.stop()
-    library = result.library
-    context = settle_names(library)
-    by_title = {}
-    for paper, name in context.paper_items():
-        for entry in paper.entries:
-            by_title[(entry.date.isoformat(), entry.title)] = (paper, name)
-    notes = {n.path: n.text for n in result.notes}
+    notes = {n.path: n for n in result.notes}
+    # Each entry's paper note, by the entry's place in the posts (the note's ``source``).
+    note_at = {place: note for note in notes.values() if note.kind == "paper"
+               for place in (note.properties or {}).get("source", [])}
+    place_of = {(e.date.isoformat(), e.title): str(e.source)
+                for e in read_posts([digests]).entries}
+    # The note each arXiv id links to: its paper's note, or the note of a paper only cited.
+    note_of_id = {str(note.properties["arxiv"]): note for note in notes.values()
+                  if note.kind in ("paper", "cited") and (note.properties or {}).get("arxiv")}
     right = wrong = missed = 0
     wrong_examples = []
     links_expected = links_found = 0
     for record in truth:
-        paper, name = by_title[(record["date"], record["title"])]
-        got = paper.arxiv_id
+        note = note_at[place_of[(record["date"], record["title"])]]
+        got = (note.properties or {}).get("arxiv")
         if got is not None and got == record["arxiv_id"]:
             right += 1
         elif got is not None:
@@ -57,16 +60,13 @@ def main() -> int:
             wrong_examples.append(f"{record['title']}: {got} != {record['arxiv_id']}")
         elif record["arxiv_id"]:
             missed += 1
-        text = notes[f"papers/{name}.md"]
         for cited in record["crossref_ids"]:
             if cited not in known:
                 continue  # no note for it in the source vault either
             links_expected += 1
-            target = context.id_targets.get(cited)
-            target_path = f"papers/{target}.md" if f"papers/{target}.md" in notes \
-                else f"cited/{target}.md"
-            if target and f"[[{target}|{cited}]]" in text and \
-                    f"arxiv: '{cited}'" in notes.get(target_path, ""):
+            target = note_of_id.get(cited)
+            if target is not None and \
+                    f"[[{Path(target.path).stem}|{cited}]]" in note.text:
                 links_found += 1
     with_id = sum(1 for r in truth if r["arxiv_id"])
     precision = right / (right + wrong) if right + wrong else 1.0
