@@ -15,10 +15,10 @@ from pathlib import Path
 
 from corpus_args import corpus_parser, load_truth
 
-from vaultgen.arxiv_client import ArxivCache, ArxivSource
-from vaultgen.arxiv_mirror import Catalogue, MirrorServer, load_records
+from tests.arxiv_server import Catalogue, MirrorServer, load_records
+from vaultgen.arxiv.client import ArxivCache, ArxivSource
 from vaultgen.build import build_vault
-from vaultgen.inputs import read_posts
+from vaultgen.parse.inputs import read_posts
 
 
 def main() -> int:

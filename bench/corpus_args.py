@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "../shared/corpus"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT / "../shared/corpus"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # (the benches serve arXiv answers with tests/arxiv_server)
 
 
 def corpus_parser(description: str) -> argparse.ArgumentParser:

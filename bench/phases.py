@@ -27,7 +27,9 @@ START = time.perf_counter()
 sys.dont_write_bytecode = False  # vaultgen's bytecode cached, as an installed package's is
 
 
-from vaultgen import arxiv_client, build, check, plan, state, workers, write  # noqa: E402
+from vaultgen import build, plan, state, workers, write  # noqa: E402
+from vaultgen.arxiv import client as arxiv_client  # noqa: E402
+from vaultgen.check import links as check  # noqa: E402
 from vaultgen.cli import main as vaultgen_main  # noqa: E402
 
 SPENT: Counter[str] = Counter()

@@ -45,7 +45,7 @@ from typing import NamedTuple
 from corpus_args import corpus_parser, load_truth
 from synth_corpus import generate, profile
 
-from vaultgen.parse import parse_post
+from vaultgen.parse.posts import parse_post
 from vaultgen.workers import available_cpus
 
 ROOT = Path(__file__).resolve().parents[1]  # the tree under test
