@@ -20,24 +20,32 @@ We scale GaLore.
 GaLore again.
 #efficiency
 """
-RECORD = {"id": "2504.20437", "title": "GaLore 2: Large-Scale LLM Pre-Training by Gradient "
-          "Low-Rank Projection", "authors": ["DiJia Su", "Andrew Gu"],
+RECORD: dict[str, object] = {
+          "id": "2504.20437",
+          "title": "GaLore 2: Large-Scale LLM Pre-Training by Gradient Low-Rank Projection",
+          "authors": ["DiJia Su", "Andrew Gu"],
           "summary": "We scale GaLore.", "published": "2025-04-29", "updated": "2025-04-29",
           "primary_category": "cs.LG", "categories": ["cs.LG"], "version": 1,
           "doi": "10.1000/galore.2", "journal": "Proceedings of a Conference 2025, 1-10"}
 
 
-def test_doi_and_journal_reference_are_properties_of_the_paper(tmp_path: Path) -> None:
+def build_with(record: dict[str, object], tmp_path: Path) -> Path:
+    """Build the post with an arXiv that knows ``record``; the posts' folder."""
     posts = tmp_path / "input"
     posts.mkdir()
     (posts / "2025-05-01.txt").write_text(POST, encoding="utf-8")
-    server = MirrorServer(Catalogue([RECORD])).start()
+    server = MirrorServer(Catalogue([record])).start()
     try:
         result = CliRunner().invoke(cli, ["build", str(posts), "-o", str(tmp_path / "vault"),
                                           "--arxiv-url", server.base_url, "--arxiv-delay", "0"])
     finally:
         server.stop()
     assert result.exit_code == 0, result.output
+    return posts
+
+
+def test_doi_and_journal_reference_are_properties_of_the_paper(tmp_path: Path) -> None:
+    posts = build_with(RECORD, tmp_path)
     note = (tmp_path / "vault" / "papers" / "GaLore 2.md").read_text(encoding="utf-8")
     properties = read_frontmatter(note).properties or {}
     assert properties["doi"] == "10.1000/galore.2"
@@ -47,17 +55,8 @@ def test_doi_and_journal_reference_are_properties_of_the_paper(tmp_path: Path) -
 
 
 def test_a_record_without_them_is_cached_as_before(tmp_path: Path) -> None:
-    posts = tmp_path / "input"
-    posts.mkdir()
-    (posts / "2025-05-01.txt").write_text(POST, encoding="utf-8")
-    plain = {k: v for k, v in RECORD.items() if k not in ("doi", "journal")}
-    server = MirrorServer(Catalogue([plain])).start()
-    try:
-        result = CliRunner().invoke(cli, ["build", str(posts), "-o", str(tmp_path / "vault"),
-                                          "--arxiv-url", server.base_url, "--arxiv-delay", "0"])
-    finally:
-        server.stop()
-    assert result.exit_code == 0, result.output
+    posts = build_with({k: v for k, v in RECORD.items() if k not in ("doi", "journal")},
+                       tmp_path)
     line = next(line for line in (posts / "arxiv-cache.json").read_text().splitlines()
                 if "2504.20437" in line and '"title"' in line)
     assert '"doi"' not in line and '"journal"' not in line

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import VaultgenError
 
@@ -291,33 +292,27 @@ class Store:
     def entry_authors(self, keys: Iterable[tuple[str, int]]
                       ) -> dict[tuple[str, int], tuple[str, ...]]:
         """The authors of the entries at ``keys`` (post, line)."""
-        found: dict[tuple[str, int], tuple[str, ...]] = {}
-        wanted = list(dict.fromkeys(keys))
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start:start + 400]
-            rows = self.db.execute(
-                "SELECT post, line, authors FROM entry_texts "
-                f"WHERE (post, line) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
-                [value for key in chunk for value in key])
-            for post, line, authors in rows:
-                found[(post, line)] = tuple(json.loads(authors))
-        return found
+        return {(post, line): tuple(json.loads(authors))
+                for post, line, authors in self._texts_at(keys, "authors")}
 
     def entry_texts(self, keys: Iterable[tuple[str, int]]
                     ) -> dict[tuple[str, int], tuple[tuple[str, ...], str, str | None,
                                                      str | None]]:
         """The authors, abstract and commentary of the entries at ``keys`` (post, line)."""
-        found: dict[tuple[str, int], tuple[tuple[str, ...], str, str | None, str | None]] = {}
+        return {(post, line): (tuple(json.loads(authors)), abstract, ko, en)
+                for post, line, authors, abstract, ko, en in self._texts_at(
+                    keys, "authors, abstract, comment_ko, comment_en")}
+
+    def _texts_at(self, keys: Iterable[tuple[str, int]],
+                  columns: str) -> Iterator[tuple[Any, ...]]:
+        """(post, line, ``columns``…) of ``entry_texts`` at ``keys``, a few hundred a query."""
         wanted = list(dict.fromkeys(keys))
         for start in range(0, len(wanted), 400):
             chunk = wanted[start:start + 400]
-            rows = self.db.execute(
-                "SELECT post, line, authors, abstract, comment_ko, comment_en FROM entry_texts "
+            yield from self.db.execute(
+                f"SELECT post, line, {columns} FROM entry_texts "
                 f"WHERE (post, line) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
                 [value for key in chunk for value in key])
-            for post, line, authors, abstract, ko, en in rows:
-                found[(post, line)] = (tuple(json.loads(authors)), abstract, ko, en)
-        return found
 
     # --- arXiv records -------------------------------------------------------------------
 
