@@ -411,7 +411,8 @@ def load_what_commands_import() -> None:
     format (which imports what networkx's writers need)."""
     import importlib
 
-    for module in ("canvas", "check", "graph", "outputs", "stats", "webpage", "write"):
+    for module in ("views.canvas", "check.links", "views.graph", "views.outputs",
+                   "views.stats", "views.page", "write", "state"):
         importlib.import_module(f"vaultgen.{module}")
     graph = typed_graph(check_files(small_vault()).graph)
     for export in (to_gexf, to_graphml, to_node_link_json):
