@@ -27,6 +27,7 @@ from pathlib import Path
 from .arxiv.client import record_from_dict, record_to_dict
 from .arxiv.match import RecordSource, title_key
 from .check.links import LinkChecker
+from .check.notes import Frontmatter
 from .errors import BrokenVaultError, FileSystemError, InputError, file_error
 from .gcpause import paused_gc
 from .model import ArxivRecord, Diagnostic, Entry, Note, Paper, SourceRef, text_digest
@@ -375,7 +376,7 @@ class _Build:
                 notes = self._render(batch)
                 written = []
                 for spec, note in zip(batch, notes, strict=True):
-                    links = checker.check(note.path, note.text)
+                    links = checker.check(note.path, note.text, _front_of(note))
                     written.append((note, spec.note, spec.inputs, links))
                 if checker.findings:
                     raise BrokenVaultError([str(f) for f in checker.findings])
@@ -409,6 +410,15 @@ class _Build:
             return Paper(tuple(full), record)
 
         return [render_spec(spec, paper_of, records.get) for spec in specs]
+
+
+def _front_of(note: Note) -> Frontmatter | None:
+    """A rendered note's frontmatter, from what it was rendered from (no YAML read again)."""
+    body = note.body
+    if note.properties is None or body is None:
+        return None
+    return Frontmatter(dict(note.properties), body,
+                       note.text.count("\n", 0, len(note.text) - len(body)) + 1)
 
 
 def _entry_of(row: tuple) -> Entry:

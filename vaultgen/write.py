@@ -376,6 +376,9 @@ class VaultWriter:
         mode = S_IMODE(found.st_mode)
         with open(target, encoding="utf-8", errors="surrogateescape", newline="") as handle:
             existing = handle.read()
+        if existing == note.text:  # already what it should be: recorded, nothing to merge
+            self.report.unchanged.append(path)
+            return existing, target, False, mode
         recorded = self.files.get(path)
         unrecorded = recorded is None or (recorded.sha256 is None and
                                           recorded.pending_sha256 is None)
