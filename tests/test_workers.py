@@ -40,8 +40,8 @@ def test_workers_read_the_posts_as_the_build_does(tmp_path: Path) -> None:
     with worker_pool(2) as pool:
         spread = list(read_posts_with(paths, pool))
     assert spread == alone == [read_post(path) for path in paths]
-    assert sum(len(read.result.entries) for read in spread) == 10
-    assert any("not UTF-8" in str(d) for read in spread for d in read.result.diagnostics)
+    assert sum(len(read.entries) for read in spread) == 10
+    assert any("not UTF-8" in str(d) for read in spread for d in read.diagnostics)
 
 
 def test_a_build_with_workers_writes_what_one_process_writes(tmp_path: Path) -> None:

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .arxiv.client import record_from_dict, record_to_dict
-from .arxiv.match import RecordSource, title_key
+from .arxiv.match import RecordSource
 from .check.links import LinkChecker
 from .check.notes import Frontmatter
 from .errors import BrokenVaultError, FileSystemError, InputError, file_error
 from .gcpause import paused_gc
 from .model import ArxivRecord, Diagnostic, Entry, Note, Paper, SourceRef, text_digest
-from .parse.inputs import RACY_NS, entry_digest, find_input_files, read_posts_with
+from .parse.inputs import RACY_NS, find_input_files, read_posts_with
 from .parse.tags import aliases_path, load_tag_aliases, with_canonical_tags
 from .plan import NoteSpec, PlannedPaper, VaultPlan, plan_vault
 from .progress import PARSING, WRITING, Progress, Ticks
@@ -267,17 +267,9 @@ class _Build:
             if held is not None and read.sha256 is not None and held[2] == read.sha256:
                 store.touch_post(read.path, size, mtime)
                 continue
-            result = read.result
-            entries, texts = [], []
-            for entry in result.entries:
-                key = (read.path, entry.source.line)
-                entries.append((*key, entry.date.isoformat(), entry.title,
-                                title_key(entry.title), " ".join(entry.tags),
-                                " ".join(entry.cites), entry_digest(entry)))
-                texts.append((*key, json.dumps(entry.authors, ensure_ascii=False),
-                              entry.abstract, entry.comment_ko, entry.comment_en))
             store.replace_post(read.path, size, mtime, read.sha256 or "",
-                               [d.as_row() for d in result.diagnostics], entries, texts)
+                               [d.as_row() for d in read.diagnostics], read.entries,
+                               read.texts)
 
     def _diagnostics(self, problems: list[Diagnostic]) -> list[Diagnostic]:
         return [*problems, *(Diagnostic.from_row(row) for row in self.store.post_diagnostics())]

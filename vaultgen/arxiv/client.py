@@ -16,8 +16,8 @@ import re
 import sqlite3
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
@@ -96,6 +96,19 @@ class _Answers(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return self._db().execute("SELECT count(*) FROM arxiv_answers WHERE section = ?",
                                      (self.section,)).fetchone()[0]
+
+    def many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The answers of those ``keys`` the section holds, looked up a few hundred at a time."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Any] = {}
+        db = self._db()
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start:start + 400]
+            rows = db.execute("SELECT key, value FROM arxiv_answers WHERE section = ? AND key "
+                              f"IN ({', '.join('?' * len(chunk))})", [self.section, *chunk])
+            for key, value in rows:
+                found[key] = self.decode(json.loads(value))
+        return found
 
     def lines(self) -> Iterator[str]:
         """The section's answers as the cache file lays them out, sorted by key."""
@@ -246,14 +259,18 @@ def record_from_dict(raw: dict) -> ArxivRecord:
         doi=raw.get("doi") or "", journal=raw.get("journal") or "")
 
 
-def record_to_dict(record: ArxivRecord) -> dict:
-    """A record in its JSON form (a DOI or journal reference only when there is one)."""
-    data = asdict(record)
-    data["authors"] = list(record.authors)
-    data["categories"] = list(record.categories)
-    for optional in ("doi", "journal"):
-        if not data[optional]:
-            del data[optional]
+def record_to_dict(record: ArxivRecord) -> dict[str, object]:
+    """A record in its JSON form, its fields in their order (a DOI or journal reference only
+    when there is one)."""
+    data: dict[str, object] = {
+        "id": record.id, "title": record.title, "authors": list(record.authors),
+        "summary": record.summary, "published": record.published, "updated": record.updated,
+        "primary_category": record.primary_category, "categories": list(record.categories),
+        "version": record.version}
+    if record.doi:
+        data["doi"] = record.doi
+    if record.journal:
+        data["journal"] = record.journal
     return data
 
 
@@ -404,7 +421,8 @@ class ArxivSource:
 
     def match_titles(self, entries: Sequence[Entry]) -> dict[int, ArxivRecord]:
         keys = {title_key(e.title) for e in entries}
-        to_ask = sorted(k for k in keys if self._needs_asking(k))
+        answers = self.cache.titles.many(keys)
+        to_ask = sorted(k for k in keys if self._needs_asking(answers.get(k)))
         self.stats.from_cache += len(keys) - len(to_ask)
         ticks = Ticks(None if self.offline else self.progress, ARXIV_TITLES, len(to_ask))
         for batch in _title_batches(to_ask):
@@ -419,11 +437,14 @@ class ArxivSource:
                            f"({err}); they stay unresolved and will be asked again next run")
             self.cache.save()
             ticks.tick(len(batch))
+        answers.update(self.cache.titles.many(to_ask))  # (as arXiv answered them now)
+        records = self.cache.records.many(
+            i for answer in answers.values() for i in answer.get("ids", []))
         matched: dict[int, ArxivRecord] = {}
         for index, entry in enumerate(entries):
-            answer = self.cache.titles.get(title_key(entry.title))
+            answer = answers.get(title_key(entry.title))
             for arxiv_id in (answer or {}).get("ids", []):
-                record = self.cache.record(arxiv_id)
+                record = records.get(arxiv_id)
                 if record and accept_match(entry, record):
                     matched[index] = record
                     break
@@ -432,7 +453,8 @@ class ArxivSource:
         return matched
 
     def fetch_ids(self, ids: Sequence[str]) -> dict[str, ArxivRecord]:
-        to_ask = [i for i in ids if i not in self.cache.records and self._missing_stale(i)]
+        known = self.cache.records.many(ids)
+        to_ask = [i for i in ids if i not in known and self._missing_stale(i)]
         ticks = Ticks(None if self.offline else self.progress, ARXIV_IDS, len(to_ask))
         for start in range(0, len(to_ask), _ID_CHUNK):
             if self.offline:
@@ -455,12 +477,14 @@ class ArxivSource:
                     self.cache.missing[arxiv_id] = self.today.isoformat()
             self.cache.save()
             ticks.tick(len(chunk))
-        return {i: r for i in ids if (r := self.cache.record(i)) is not None}
+        if to_ask:
+            known = self.cache.records.many(ids)
+        return {i: known[i] for i in ids if i in known}
 
     # Internals ----------------------------------------------------------------------------
 
-    def _needs_asking(self, key: str) -> bool:
-        answer = self.cache.titles.get(key)
+    def _needs_asking(self, answer: dict[str, Any] | None) -> bool:
+        """Whether a title whose cached answer is ``answer`` (None: never asked) is asked."""
         if answer is None:
             return True
         if answer.get("ids"):

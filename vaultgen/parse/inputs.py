@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
@@ -16,6 +17,7 @@ from pathlib import Path
 from stat import S_ISDIR, S_ISREG
 from typing import NamedTuple
 
+from ..arxiv.match import title_key
 from ..model import Diagnostic, Entry, ParseResult, SourceRef
 from .posts import merge_results, parse_post
 
@@ -29,23 +31,38 @@ def entry_digest(entry: Entry) -> str:
 
 
 class PostRead(NamedTuple):
-    """A post file as read: its path, the sha256 of its bytes (None: unreadable) and what
-    parsing it gave."""
+    """A post file as read: its path, the sha256 of its bytes (None: unreadable), the
+    diagnostics of parsing it, and its entries as the state store keeps them: rows of
+    ``entries`` (post, line, date, title, title key, tags, cited ids, digest) and of
+    ``entry_texts`` (post, line, authors as JSON, abstract, commentary)."""
 
     path: str
     sha256: str | None
-    result: ParseResult
+    diagnostics: tuple[Diagnostic, ...]
+    entries: list[tuple[object, ...]]
+    texts: list[tuple[object, ...]]
 
 
 def read_post(path: str) -> PostRead:
-    """Read, hash and parse one post file (in a worker process, for a large build)."""
+    """Read, hash and parse one post file, and make its rows for the state store (in a
+    worker process, for a large build)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as err:
-        return PostRead(path, None, ParseResult((), (Diagnostic(
-            SourceRef(path, 0), f"cannot read: {err.strerror}", "error"),)))
-    return PostRead(path, hashlib.sha256(data).hexdigest(), _parse_bytes(path, data))
+        return PostRead(path, None, (Diagnostic(
+            SourceRef(path, 0), f"cannot read: {err.strerror}", "error"),), [], [])
+    result = _parse_bytes(path, data)
+    entries: list[tuple[object, ...]] = []
+    texts: list[tuple[object, ...]] = []
+    for entry in result.entries:
+        key = (path, entry.source.line)
+        entries.append((*key, entry.date.isoformat(), entry.title, title_key(entry.title),
+                        " ".join(entry.tags), " ".join(entry.cites), entry_digest(entry)))
+        texts.append((*key, json.dumps(entry.authors, ensure_ascii=False), entry.abstract,
+                      entry.comment_ko, entry.comment_en))
+    return PostRead(path, hashlib.sha256(data).hexdigest(), result.diagnostics, entries,
+                    texts)
 
 
 def read_posts_with(paths: list[str], pool: Executor | None) -> Iterator[PostRead]:
@@ -180,7 +197,13 @@ def read_posts(paths: Iterable[Path],
 
 def _parse_file(name: str) -> ParseResult:
     """A post file (named as ``find_input_files`` names it) parsed."""
-    return read_post(name).result
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read()
+    except OSError as err:
+        return ParseResult((), (Diagnostic(SourceRef(name, 0), f"cannot read: {err.strerror}",
+                                           "error"),))
+    return _parse_bytes(name, data)
 
 
 def _parse_bytes(name: str, data: bytes) -> ParseResult:
