@@ -374,8 +374,9 @@ class _Build:
                     raise BrokenVaultError([str(f) for f in checker.findings])
                 if self.keep_notes:
                     kept += notes
-                writer.write(written, pool)
+                writer.write(written, pool)  # (its files written while the next renders)
                 ticks.tick(len(batch))
+            writer.finish()
         return kept
 
     def _render(self, specs: list[NoteSpec]) -> list[Note]:

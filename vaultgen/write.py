@@ -246,6 +246,9 @@ class VaultWriter:
         self.report = WriteReport(dry_run=dry_run)
         self._seen: set[str] = set()
         self._folders: dict[str, bool] = {}
+        # The files of the last batch, being written by workers, and their paths.
+        self._in_flight: tuple[Batches[tuple[str, bytes, int | None], str], list[str]] | None \
+            = None
 
     def settle(self) -> None:
         """Settle what a stopped build left pending: a file that holds its pending version
@@ -270,7 +273,10 @@ class VaultWriter:
     def write(self, notes: Sequence[tuple[Note, str, str | None, int]],
               pool: Executor | None = None) -> None:
         """Write a batch of rendered notes, each with its note identity, its inputs digest
-        and its links (for the store): recorded as pending, written, then recorded."""
+        and its links (for the store): recorded as pending, written, then recorded. With a
+        ``pool``, its workers write the files while the build renders the next batch: the
+        batch is recorded as written by the next ``write``, or by ``finish``."""
+        self.finish()
         pending: list[PendingFile] = []
         found: list[PendingFile] = []
         data: list[tuple[str, bytes, int | None]] = []
@@ -296,12 +302,22 @@ class VaultWriter:
         if not pending:
             return
         batches: Batches[tuple[str, bytes, int | None], str] = Batches(
-            pool, write_files, _ignore, batch_size=1 << 20)
+            pool, write_files, _ignore, batch_size=1 << 20, in_flight=64)
         for item in data:
             batches.put(item, len(item[1]))
+        self._in_flight = (batches, [p.path for p in pending])
+        if pool is None:
+            self.finish()
+
+    def finish(self) -> None:
+        """Wait for the files of the last batch, then record them as written."""
+        if self._in_flight is None:
+            return
+        batches, paths = self._in_flight
+        self._in_flight = None
         batches.finish()
         with self.store.transaction():
-            self.store.commit_files(p.path for p in pending)
+            self.store.commit_files(paths)
 
     def remove_stale(self, planned: set[str]) -> None:
         """Remove the notes vaultgen wrote that the vault no longer has (their papers left
