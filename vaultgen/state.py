@@ -228,6 +228,11 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    def is_empty(self) -> bool:
+        """Whether the store knows no note of the vault (no name given, no file written)."""
+        return not any(self.db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+                       for table in ("names", "files"))
+
     # --- settings ------------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:

@@ -62,7 +62,7 @@ def adopt_old_state(vault: Path, store: Store, listing: set[str]) -> bool:
     """Take over what an older vaultgen recorded, or (no record at all) the names of the
     notes the vault holds; whether there was anything. Nothing when the store already knows
     the vault."""
-    if store.names() or store.files():
+    if not store.is_empty():
         return False
     manifest = _read_manifest(vault)
     if manifest:
