@@ -9,9 +9,9 @@ links a note, one broken link in 50, some isolated notes) and the vault of the w
 and by obsidiantools' ``Vault(path).connect().gather()``, ``--repeat`` times each, the two
 taking turns, each run in a new process (nothing cached by a run before, as when a command
 runs), each library imported before its clock starts; the best time of each is kept (as
-``timeit`` does: the least disturbed run; this machine's speed drifts by half from minute to
-minute). The script prints both times, their ratio, and whether both found the same broken
-links and isolated notes.
+``timeit`` does: the least disturbed run, since other work on the computer slows some runs).
+The script prints both times, their ratio, and whether both found the same broken links and
+isolated notes.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ and CPU time and the process's peak resident set, and the peak as it stood when 
 (not those called once a note) last ended. A stage called inside another is counted in both
 (rendering is inside rendering and writing). The workers' own CPU is not counted:
 ``bench/scale.py`` measures it. Timing costs a few function calls a stage, not a profiler's
-overhead on every call, so the figures are those of a normal build (within the machine's
-drift).
+overhead on every call, so the figures are those of a normal build (within the noise of
+other work on the computer).
 """
 
 from __future__ import annotations
