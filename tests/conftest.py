@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,6 +37,22 @@ def assert_same_tree(actual: Path, expected: Path) -> None:
     assert sorted(got) == sorted(want), "files differ"
     for path in want:
         assert got[path].decode() == want[path].decode(), f"{path} differs"
+
+
+@contextmanager
+def umask(mask: int) -> Iterator[None]:
+    """The block run with the process's umask set to ``mask``."""
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def file_modes(folder: Path) -> dict[str, int]:
+    """Every file under ``folder`` → its permission bits."""
+    return {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def post_folder(tmp_path: Path, text: str, name: str = "2025-05-01.txt") -> Path:

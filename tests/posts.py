@@ -42,6 +42,14 @@ def write_post(path: Path, text: str) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
+def dated_post_folder(tmp_path: Path, text: str, name: str = "2025-05-01.txt") -> Path:
+    """An input folder under ``tmp_path`` holding one post, dated some time ago."""
+    folder = tmp_path / "input"
+    folder.mkdir()
+    write_post(folder / name, text)
+    return folder
+
+
 def make_posts(folder: Path, days: int, per_day: int, *, seed: int = 0,
                start: dt.date = dt.date(2024, 1, 1), first: int = 0,
                cache: bool = True) -> list[Path]:

@@ -4,9 +4,7 @@ keep the mode they had."""
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,28 +13,13 @@ from click.testing import CliRunner
 from vaultgen.cli import cli
 
 from .arxiv_server import Catalogue, MirrorServer
-from .conftest import post_folder
+from .conftest import file_modes, post_folder, umask
 
 POST = ("2025-05-01\nAlpha: A Paper\n(Ann Author)\nAbstract.\n코멘트.\n#llm\n"
         "Beta: Another Paper\n(Bo Author)\nAbstract.\nBuilds on arXiv:2203.03466.\n#llm #rl\n")
 LATER_POST = "2025-05-02\nGamma: A Third Paper\n(Cy Author)\nAbstract.\n코멘트.\n#llm\n"
 RECORDS = [{"id": "2203.03466", "title": "Tensor Programs V", "authors": ["Greg Yang"],
             "published": "2022-03-07T00:00:00Z"}]
-
-
-@contextmanager
-def umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def modes(folder: Path) -> dict[str, int]:
-    """Every file under ``folder`` → its permission bits."""
-    return {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -77,7 +60,7 @@ def test_every_file_a_build_creates_has_the_umask_mode(tmp_path: Path, server: M
         plot = tmp_path / "plot.png"
         result = CliRunner().invoke(cli, ["stats", str(vault), "--plot", str(plot)])
         assert result.exit_code == 0, result.output
-    found = modes(tmp_path)
+    found = file_modes(tmp_path)
     found.pop("input/2025-05-01.txt")  # written by the test
     found.pop("input/2025-05-02.txt")
     found.pop("vault/papers/Alpha.md")  # written by the test, then replaced
@@ -102,7 +85,7 @@ def test_a_file_a_build_replaces_keeps_its_mode(tmp_path: Path, server: MirrorSe
                   for p in tmp_path.rglob("*") if p.is_file()}
         write_post(posts, "2025-05-02.txt", LATER_POST)
         build(posts, vault, server)
-    after = modes(tmp_path)
+    after = file_modes(tmp_path)
     replaced = {p for p, mtime in before.items() if (tmp_path / p).stat().st_mtime_ns != mtime}
     assert {"vault/Index.md", "vault/.vaultgen/state.sqlite",
             "input/arxiv-cache.json"} <= replaced

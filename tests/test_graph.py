@@ -10,7 +10,6 @@ import stat
 import tempfile
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import networkx as nx
@@ -30,6 +29,8 @@ from vaultgen.views.graph import (
 )
 from vaultgen.views.page import page_data, render_page
 from vaultgen.views.stats import format_stats, main_tags, vault_stats
+
+from .conftest import file_modes, umask
 
 
 def paper(title: str, date: str, tags: list[str], cites: list[str] = (),  # type: ignore[assignment]
@@ -285,20 +286,6 @@ def test_gexf_graphml_and_json_nodes_are_labelled_by_note_name(tmp_path: Path) -
         assert graphml.nodes[node]["label"] == name
         assert back.nodes[node]["label"] == name
     assert gexf.edges["papers/A.md", "papers/B.md"]["label"] == "cites"
-
-
-@contextmanager
-def umask(mask: int) -> Iterator[None]:
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def file_modes(folder: Path) -> dict[str, int]:
-    return {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])

@@ -16,16 +16,13 @@ from vaultgen.model import ArxivRecord
 
 from .conftest import tree
 from .doubles import CountingSource
-from .posts import write_post
+from .posts import dated_post_folder, write_post
 from .test_write import DAY1, DAY2
 
 
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
-    folder = tmp_path / "input"
-    folder.mkdir()
-    write_post(folder / "2025-05-01.txt", DAY1)
-    return folder
+    return dated_post_folder(tmp_path, DAY1)
 
 
 def files_with_times(folder: Path) -> dict[str, tuple[bytes, int]]:

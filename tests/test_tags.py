@@ -27,7 +27,7 @@ from vaultgen.parse.tags import (
 
 from .conftest import tree
 from .doubles import CountingSource
-from .posts import write_post
+from .posts import dated_post_folder, write_post
 
 ALIASES = "video-generation: [video_generation, videogen]\npretraining: [pre-training]\n"
 
@@ -92,10 +92,7 @@ def hub_papers(vault: Path, hub: str) -> list[str]:
 
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
-    folder = tmp_path / "input"
-    folder.mkdir()
-    write_post(folder / "2025-05-01.txt", DAY1)
-    return folder
+    return dated_post_folder(tmp_path, DAY1)
 
 
 def write_aliases(folder: Path, text: str) -> Path:
