@@ -407,10 +407,6 @@ class Store:
             ((f.path, f.note, f.kind, f.sha256, f.generated, _json_keys(f.owned), f.inputs,
               f.links) for f in files))
 
-    def set_inputs(self, rows: Iterable[tuple[str | None, str]]) -> None:
-        """(inputs digest, path) of files left as they are."""
-        self.db.executemany("UPDATE files SET inputs = ? WHERE path = ?", rows)
-
     def move_file(self, old: str, new: str) -> None:
         """A file the user moved or renamed: its record follows it."""
         self.db.execute("DELETE FROM files WHERE path = ?", (new,))

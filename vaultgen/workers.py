@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:  # the pool's modules are imported only by a build that starts one
@@ -140,16 +140,6 @@ class Batches(Generic[Item, Answer]):
         self._send()
         while self._waiting:
             self._collect()
-
-    def abandon(self) -> None:
-        """Wait for the batches under way (so that no worker works for this after it) and
-        drop what they gave or raised."""
-        self._batch.clear()
-        for future in self._waiting:
-            future.cancel()
-            with suppress(Exception):  # cancelled, or the error being abandoned
-                future.result()
-        self._waiting.clear()
 
     def _send(self) -> None:
         if not self._batch:

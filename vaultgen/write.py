@@ -104,15 +104,9 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
 
 def note_generated_hash(note: Note) -> str:
     """``generated_hash`` of a rendered note, from what it was made of (no YAML to parse)."""
-    return rendered_generated_hash(note.text, note.properties, note.body)
-
-
-def rendered_generated_hash(text: str, properties: dict[str, object] | None,
-                            body: str | None) -> str:
-    """``note_generated_hash`` of a note rendered as ``text`` from ``properties`` and
-    ``body``."""
+    properties, body = note.properties, note.body
     if properties is None or body is None:
-        return generated_hash(text, _owned_keys(text))
+        return generated_hash(note.text, _owned_keys(note.text))
     marker = body.find(USER_MARKER)
     return _generated_hash(properties, body if marker == -1 else body[:marker], properties)
 
@@ -480,17 +474,6 @@ def is_leftover(name: str) -> bool:
 
 def _owned_keys(text: str) -> list[str]:
     return list((split_note(text).properties or {}).keys())
-
-
-def _keys_of(properties: dict[str, object]) -> list[str]:
-    if properties.get("type") not in ("paper", "cited"):
-        return []
-    keys = []
-    if properties.get("arxiv"):
-        keys.append(str(properties["arxiv"]))
-    if properties.get("title"):
-        keys.append(f"title:{properties['title']}")
-    return keys
 
 
 def merge_graph_settings(existing: str) -> str | None:

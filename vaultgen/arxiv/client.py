@@ -403,22 +403,6 @@ class ArxivSource:
         """Keep the answers in a build's state store (``ArxivCache.use``)."""
         self.cache.use(db)
 
-    def still_valid(self, recheck_on: str | None) -> bool:
-        """Whether the answers a build used still stand today: offline, or no answer "not
-        found" is due to be asked again (``recheck_on``, from ``recheck_on()`` then)."""
-        return self.offline or recheck_on is None or self.today.isoformat() < recheck_on
-
-    def recheck_on(self) -> str | None:
-        """The first day on which a cached "not found" will be asked again; None if never."""
-        asked = self.cache.negative_days()
-        if not asked:
-            return None
-        try:
-            first = dt.date.fromisoformat(min(asked))
-        except ValueError:
-            return self.today.isoformat()
-        return (first + dt.timedelta(days=NOT_FOUND_TTL_DAYS)).isoformat()
-
     def match_titles(self, entries: Sequence[Entry]) -> dict[int, ArxivRecord]:
         keys = {title_key(e.title) for e in entries}
         answers = self.cache.titles.many(keys)

@@ -400,10 +400,6 @@ def _has_hangul(line: str) -> bool:
     return not line.isascii() and _HANGUL.search(line) is not None  # isascii: no scan
 
 
-def _is_commentary_start(line: str) -> bool:
-    return _has_hangul(line) or bool(_BARE_URL.fullmatch(line))
-
-
 class _Open(NamedTuple):
     """The entry being read: its title line, its authors and the lines after them."""
 
