@@ -43,7 +43,7 @@ STAGES: list[tuple[Any, str]] = [
     (arxiv_client.ArxivCache, "sync"), (arxiv_client.ArxivSource, "match_titles"),
     (arxiv_client.ArxivSource, "fetch_ids"), (state.Store, "entry_rows"),
     (build._Build, "_plan"), (build, "locate_notes"), (build, "plan_vault"),
-    (state.Store, "set_names"), (state.Store, "file_inputs"),
+    (state.Store, "set_names"),
     (build._Build, "_render_and_write"), (build._Build, "_render"),
     (state.Store, "entry_texts"), (state.Store, "records"), (build, "render_spec"),
     (check.LinkChecker, "check"), (check.LinkChecker, "__init__"),

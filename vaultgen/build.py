@@ -185,6 +185,7 @@ class _Build:
         self._title_keys: list[str] = []  # of the entries, as ``_resolve`` read them
         self._record_digests: dict[str, str] = {}  # of the records the vault uses
         self._names: dict[str, str] = {}  # the names the store held when planning began
+        self._cited: set[str] = set()  # the arXiv ids only cited
 
     def run(self) -> BuildResult:
         store, vault = self.store, self.vault
@@ -208,10 +209,10 @@ class _Build:
                                  hint="name digest post files (.txt/.md) or folders holding them")
             plan = self._plan(with_canonical_tags(entries, aliases), matched, listing, writer)
             store.set_names(plan.names, self._names)
-        recorded = store.file_inputs()
         todo = [spec for spec in plan.notes
                 if self.force or spec.path not in listing or
-                recorded.get(spec.path, (None, ""))[0] != spec.inputs]
+                (record := writer.files.get(spec.path)) is None or
+                record.inputs != spec.inputs]
         rendered = self._render_and_write(plan, todo, writer, len(entries))
         writer.remove_stale({spec.path for spec in plan.notes})
         writer.write_settings(settings_notes())
@@ -320,6 +321,7 @@ class _Build:
             store.set_meta("arxiv", state)
         store.drop_records_except(own | cited)
         self._title_keys = [row[4] for row in rows]
+        self._cited = cited
         self._record_digests = {i: d for i, d in held.items() if i in own or i in cited}
         return entries, matched
 
@@ -337,21 +339,16 @@ class _Build:
               writer: VaultWriter) -> VaultPlan:
         store = self.store
         names = self._names = store.names()
-        moved = locate_notes(self.vault, listing, writer.files, names)
+        moved = locate_notes(self.vault, listing, writer.files)
         for old, new in moved.values():
-            if old is not None:
-                store.move_file(old, new)
+            store.move_file(old, new)
         if moved:
             writer.files = store.files()
-
-        def cited_title(arxiv_id: str) -> str | None:
-            found = store.records([arxiv_id]).get(arxiv_id)
-            return json.loads(found)["title"] if found else None
-
+        unnamed = [i for i in self._cited if f"cited:{i}" not in names]
+        titles = {i: json.loads(text)["title"] for i, text in store.records(unnamed).items()}
         placed = {record.note: record.path for record in writer.files.values()
                   if record.kind in ("paper", "cited")}  # where they are (the user's moves)
-        placed.update({note: new for note, (_, new) in moved.items()})
-        return plan_vault(entries, matched, self._record_digests, names, placed, cited_title,
+        return plan_vault(entries, matched, self._record_digests, names, placed, titles.get,
                           self._title_keys)
 
     # --- rendering and writing -------------------------------------------------------------

@@ -25,9 +25,11 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import VaultgenError
+
+K = TypeVar("K")
 
 STATE_DIR = ".vaultgen"
 STATE_FILE = f"{STATE_DIR}/state.sqlite"
@@ -310,10 +312,8 @@ class Store:
 
     def _texts_at(self, keys: Iterable[tuple[str, int]],
                   columns: str) -> Iterator[tuple[Any, ...]]:
-        """(post, line, ``columns``…) of ``entry_texts`` at ``keys``, a few hundred a query."""
-        wanted = list(dict.fromkeys(keys))
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start:start + 400]
+        """(post, line, ``columns``…) of ``entry_texts`` at ``keys``."""
+        for chunk in _chunks(keys):
             yield from self.db.execute(
                 f"SELECT post, line, {columns} FROM entry_texts "
                 f"WHERE (post, line) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
@@ -327,9 +327,7 @@ class Store:
     def records(self, ids: Iterable[str]) -> dict[str, str]:
         """The records (as JSON) of ``ids`` the store holds."""
         found: dict[str, str] = {}
-        wanted = list(dict.fromkeys(ids))
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start:start + 400]
+        for chunk in _chunks(ids):
             found.update(self.db.execute(
                 f"SELECT id, record FROM records WHERE id IN ({', '.join('?' * len(chunk))})",
                 chunk))
@@ -370,11 +368,6 @@ class Store:
             files[path] = FileRecord(path, note, kind, sha, generated, owned, inputs,
                                      links or 0, *pending)
         return files
-
-    def file_inputs(self) -> dict[str, tuple[str | None, str]]:
-        """Each file's inputs digest and note identity, by path (what planning needs)."""
-        return {path: (inputs, note) for path, inputs, note in
-                self.db.execute("SELECT path, inputs, note FROM files")}
 
     def record_pending(self, files: Iterable[PendingFile]) -> None:
         """What a build is about to write (or remove), before it does."""
@@ -439,6 +432,13 @@ class Store:
 
     def set_view_hash(self, path: str, sha: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO views VALUES (?, ?)", (path, sha))
+
+
+def _chunks(keys: Iterable[K], size: int = 400) -> Iterator[list[K]]:
+    """``keys`` without repeats, a few hundred at a time (one query's parameters)."""
+    wanted = list(dict.fromkeys(keys))
+    for start in range(0, len(wanted), size):
+        yield wanted[start:start + size]
 
 
 def _keys(text: str | None) -> tuple[str, ...]:

@@ -92,15 +92,15 @@ def remove_old_state(vault: Path) -> None:
                 path.unlink()
 
 
-def locate_notes(vault: Path, listing: set[str], files: Mapping[str, FileRecord],
-                 names: Mapping[str, str]) -> dict[str, tuple[str | None, str]]:
+def locate_notes(vault: Path, listing: set[str],
+                 files: Mapping[str, FileRecord]) -> dict[str, tuple[str, str]]:
     """Paper and cited notes the user moved or renamed: identity → (the path recorded, the
     path now). Looked for only when a recorded note is missing."""
     lost = {record.note: record.path for record in files.values()
             if record.kind in ("paper", "cited") and record.path not in listing}
     if not lost:
         return {}
-    found: dict[str, tuple[str | None, str]] = {}
+    found: dict[str, tuple[str, str]] = {}
     for path, properties in _unrecorded_notes(vault, sorted(listing), set(files)):
         for identity in identities_of(properties):
             if identity in lost and identity not in found:

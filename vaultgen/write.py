@@ -201,7 +201,7 @@ def write_temp(folder: Path, data: bytes | Iterable[bytes | memoryview], *,
     of a new file under the user's umask, as ``open`` gives them)."""
     folder.mkdir(parents=True, exist_ok=True)
     for _ in range(100):
-        temp = folder / f".vaultgen-{secrets.token_hex(6)}.tmp"
+        temp = folder / f"{_TEMP_PREFIX}{secrets.token_hex(6)}.tmp"
         try:
             fd = os.open(temp, _TEMP_FLAGS, 0o666)
             break
@@ -390,29 +390,25 @@ class VaultWriter:
             self.report.unchanged.append(path)
             return existing, target, False, mode
         recorded = self.files.get(path)
-        unrecorded = recorded is None or (recorded.sha256 is None and
-                                          recorded.pending_sha256 is None)
-        if unrecorded:
+        if recorded is None or (recorded.sha256 is None and recorded.pending_sha256 is None):
             # Not recorded: a vault whose state was lost. The note is vaultgen's if its
             # generated part is the one rendered now (the user's part is theirs, kept).
             owned = set(note.properties or ())
-            if existing != note.text and \
-                    generated_hash(existing, owned) != note_generated_hash(note):
+            if generated_hash(existing, owned) != note_generated_hash(note):
                 self.report.kept.append((path, "not written by vaultgen; left as it is"))
                 return None
-            ours, generated = existing == note.text, note_generated_hash(note)
+            ours = False
         else:
-            assert recorded is not None
             ours = recorded.is_ours(sha256(existing))
             owned = set(recorded.owned) | set(recorded.pending_owned)
-            generated = generated_hash(existing, owned) if not ours else ""
-        if not ours and recorded is not None and not unrecorded and \
-                generated not in (recorded.generated, recorded.pending_generated):
-            if not self.force:
-                self.report.kept.append((path, "you changed a generated part; kept (--force "
-                                         "regenerates it, saving yours in .vaultgen/backup)"))
-                return None
-            self._backup(path, existing)
+            if not ours and generated_hash(existing, owned) not in (
+                    recorded.generated, recorded.pending_generated):
+                if not self.force:
+                    self.report.kept.append((path, "you changed a generated part; kept "
+                                             "(--force regenerates it, saving yours in "
+                                             ".vaultgen/backup)"))
+                    return None
+                self._backup(path, existing)
         merged = merge_user_parts(note.text, existing, owned)
         if merged == existing:
             self.report.unchanged.append(path)
