@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # imported where a graph is built: a build's link check needs
 from ..gcpause import paused_gc
 from ..model import one_copy
 from ..parse.tags import TagUse, TagUses, variants_hint, variants_message
+from ..render.markdown import escaped
 from .notes import Frontmatter, read_frontmatter
 
 SKIPPED_DIRS = (".obsidian", ".trash", ".vaultgen", ".git")
@@ -124,13 +125,6 @@ def _mask_code(text: str) -> str:
     """``text`` with inline code spans blanked (an escaped backquote opens none)."""
     return _INLINE_CODE.sub(lambda m: " " * len(m.group(0)) if m.group(1) else m.group(0), text)
 
-
-def _escaped(text: str, at: int) -> bool:
-    """Whether the character at ``at`` follows an odd number of backslashes."""
-    start = at
-    while start > 0 and text[start - 1] == "\\":
-        start -= 1
-    return (at - start) % 2 == 1
 
 
 def _mask_fences(text: str) -> str:
@@ -231,7 +225,7 @@ def parse_note(path: str, text: str, front: Frontmatter | None = None) -> Parsed
                 target, anchor, block_ref = _split_target(match.group(1))
                 start = match.start()
                 number, section = place(start)
-                embed = start > 0 and body[start - 1] == "!" and not _escaped(body, start - 1)
+                embed = start > 0 and body[start - 1] == "!" and not escaped(body, start - 1)
                 links.append(Link(path, number, target, anchor, block_ref,
                                   "embed" if embed else "wiki", section,
                                   f"!{match.group(0)}" if embed else match.group(0)))

@@ -26,11 +26,11 @@ from typing import NamedTuple
 from ..model import Diagnostic, Entry, ParseResult, SourceRef, names_once
 from ..wording import plural
 from .arxiv_ids import find_ids
+from .tags import is_valid_tag
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _BARE_URL = re.compile(r"<?https?://\S+>?")
 _RULE = re.compile(r"(?:-{3,}|\*{3,}|_{3,}|={3,})")
-_TAG = re.compile(r"[\w/-]+")
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -371,7 +371,7 @@ def parse_tag_line(line: str) -> tuple[list[str], list[str]] | None:
     rejected: list[str] = []
     for token in tokens:
         tag = token.lstrip("#")
-        if _TAG.fullmatch(tag) and not tag.isdigit() and not token.startswith("##"):
+        if is_valid_tag(tag) and not token.startswith("##"):
             if tag not in tags:
                 tags.append(tag)
         else:

@@ -29,9 +29,10 @@ from typing import NamedTuple
 import yaml
 
 from ..model import Diagnostic, Entry, SourceRef
+from ..wording import plural
 
 ALIASES_NAME = "tag-aliases.yaml"
-_TAG = re.compile(r"[\w/-]+")  # what the parser takes for a tag (``parse.parse_tag_line``)
+_TAG = re.compile(r"[\w/-]+")
 _SEPARATORS = re.compile(r"[,\s]+")
 TAG_RULE = "letters, digits, _ - / only, not only digits"
 _EXAMPLE = "pretraining: [pre-training]"
@@ -287,8 +288,7 @@ class TagUses:
 
 def variants_message(group: Sequence[TagUse]) -> str:
     """What a check says of one group of ``TagUses.variant_groups``."""
-    uses = ", ".join(f"#{u.tag} ({u.notes} note{'s' if u.notes != 1 else ''}, e.g. {u.example})"
-                     for u in group)
+    uses = ", ".join(f"#{u.tag} ({plural(u.notes, 'note')}, e.g. {u.example})" for u in group)
     return f"tags that differ only in case, '-' or '_': {uses}"
 
 

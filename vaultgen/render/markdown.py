@@ -281,7 +281,7 @@ def _url_end(line: str, start: int, end: int) -> int:
     return stop
 
 
-def _odd_backslashes(line: str, at: int) -> bool:
+def escaped(line: str, at: int) -> bool:
     """Whether the character at ``at`` follows an odd number of backslashes (is escaped)."""
     count = 0
     while at - count > 0 and line[at - count - 1] == "\\":
@@ -294,7 +294,7 @@ def _math_end(line: str, start: int, end: int, mark: str | None) -> int | None:
     delimiter, no digit just after the closing one, ``$$`` for display, the first unescaped
     ``$`` (``$$``) closes; and holding no ``[[``, ``]]`` or ``%%`` that Obsidian or a link
     checker would read out of it."""
-    if start + 1 >= end or line[start + 1].isspace() or _odd_backslashes(line, start):
+    if start + 1 >= end or line[start + 1].isspace() or escaped(line, start):
         return None
     double = line[start + 1] == "$"
     search = start + 2 if double else start + 1
@@ -303,7 +303,7 @@ def _math_end(line: str, start: int, end: int, mark: str | None) -> int | None:
         if close < 0:
             return None
         search = close + 1
-        if _odd_backslashes(line, close):
+        if escaped(line, close):
             continue
         if double:
             if close + 1 >= end:

@@ -199,7 +199,7 @@ def render_tag(path: str, tag: str, hub: str, items: Sequence[tuple[dt.date, str
     posted, its note's name), newest first, and ``common`` (hub, tag, papers) of the tags
     seen most often with it."""
     properties = {"type": "tag", "tag": tag, "count": len(items)}
-    count = f"{len(items)} paper{'s' if len(items) != 1 else ''}."
+    count = f"{plural(len(items), 'paper')}."
     lines = [f"# {escape_markdown(hub)}", "", count, "", "## Papers", ""]
     lines += [f"- {day.isoformat()} · {wikilink(name)}" for day, name in items]
     lines.append("")

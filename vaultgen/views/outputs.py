@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UnsafePathError, VaultgenError
+from ..parse.inputs import is_vault as holds_vault_folders
 from ..state import Store
 from ..write import BACKUP_DIR, atomic_write, safe_target, sha256
 
 OLD_VIEWS = ".vaultgen/views.json"  # where an older vaultgen recorded them
-OWN_FOLDERS = (".obsidian", ".vaultgen")  # Obsidian's settings, vaultgen's records
 
 
 class OutputError(VaultgenError):
@@ -49,7 +49,7 @@ def is_vault(folder: Path) -> bool:
     vaultgen's records (``.vaultgen/``), or a markdown note (in it or any folder under it,
     Obsidian's and vaultgen's own and ``.trash``/``.git`` aside). Looks no further than
     the first note."""
-    if any((folder / name).is_dir() for name in OWN_FOLDERS):
+    if holds_vault_folders(os.fspath(folder)):
         return True
     from ..check.links import SKIPPED_DIRS
 
