@@ -341,3 +341,18 @@ def test_stats_and_check_name_the_most_cited_papers_by_title(server: MirrorServe
     _, out, _ = run("check", str(vault))
     assert "most cited: The Hyperfitting Phenomenon: Sharpening and Stabilizing LLMs for " \
            "Open-Ended Text Generation (arXiv:2412.04318), cited by 1 paper" in out
+
+
+def test_a_post_named_without_suffix_keeps_its_cache_and_aliases_beside_it(
+        server: MirrorServer, tmp_path: Path) -> None:
+    posts = posts_of(tmp_path, post(1, ["Alpha: A Paper"], tags="#LLM"))
+    today = posts / "today"
+    (posts / "2025-05-01.txt").rename(today)
+    (posts / "tag-aliases.yaml").write_text("llm: [LLM]\n", encoding="utf-8")
+    code, _, err = run("build", str(today), "-o", str(tmp_path / "vault"), "--arxiv-url",
+                       server.base_url, "--arxiv-delay", "0")
+    assert code == 0, err
+    assert "warning:" not in err, err
+    assert "2505.00001" in (posts / "arxiv-cache.json").read_text(encoding="utf-8")
+    paper = (tmp_path / "vault" / "papers" / "Alpha.md").read_text(encoding="utf-8")
+    assert "\n- llm\n" in paper and "LLM" not in paper  # the aliases beside the post apply

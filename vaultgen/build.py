@@ -31,8 +31,8 @@ from .check.notes import Frontmatter
 from .errors import BrokenVaultError, FileSystemError, InputError, file_error
 from .gcpause import paused_gc
 from .model import ArxivRecord, Diagnostic, Entry, Note, Paper, SourceRef, text_digest
-from .parse.inputs import RACY_NS, find_input_files, read_posts_with
-from .parse.tags import aliases_path, load_tag_aliases, with_canonical_tags
+from .parse.inputs import RACY_NS, find_input_files, posts_folder, read_posts_with
+from .parse.tags import ALIASES_NAME, load_tag_aliases, with_canonical_tags
 from .plan import NoteSpec, PlannedPaper, VaultPlan, plan_vault
 from .progress import PARSING, WRITING, Progress, Ticks
 from .render.notes import render_spec, settings_notes
@@ -192,7 +192,8 @@ class _Build:
         writer = VaultWriter(vault, store, force=self.force, dry_run=self.dry_run)
         writer.settle()
         files, problems = find_input_files(self.inputs, skip=vault)
-        aliases, alias_problems = load_tag_aliases(aliases_path(self.inputs))
+        folder = posts_folder(self.inputs)
+        aliases, alias_problems = load_tag_aliases(folder / ALIASES_NAME if folder else None)
         problems = [*problems, *alias_problems]
         changed, gone = self._changed_posts(files)
         listing = list_vault_files(vault, clean=not self.dry_run)

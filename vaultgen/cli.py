@@ -160,12 +160,13 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
 
         vaultgen build input/ -o vault/
     """
-    from .arxiv.client import ArxivCache, ArxivSource, default_cache_path
+    from .arxiv.client import CACHE_NAME, ArxivCache, ArxivSource
     from .build import build_vault
+    from .parse.inputs import posts_folder
 
     paths = list(inputs) or [Path("input")]
     there = [path for path in paths if os.path.exists(path)] or paths  # (no folder made for a typo)
-    cache = ArxivCache.load(cache_path or default_cache_path(there))
+    cache = ArxivCache.load(cache_path or (posts_folder(there) or Path()) / CACHE_NAME)
     with ProgressBars() as progress:
         source = ArxivSource(cache, base_url=arxiv_url, delay=arxiv_delay, offline=offline,
                              refresh=refresh, progress=progress)

@@ -287,13 +287,6 @@ def record_from_result(result: arxiv.Result) -> ArxivRecord:
         version=version, doi=result.doi or "", journal=" ".join((result.journal_ref or "").split()))
 
 
-def default_cache_path(inputs: Sequence[Path]) -> Path:
-    """``arxiv-cache.json`` in the first input folder (beside a file named directly)."""
-    first = inputs[0]
-    folder = first if first.is_dir() or not first.suffix else first.parent
-    return folder / CACHE_NAME
-
-
 # --- HTTP -----------------------------------------------------------------------------------
 
 def _timeout_session(timeout: float) -> Any:

@@ -11,7 +11,7 @@ import errno
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
@@ -75,6 +75,15 @@ def read_posts_with(paths: list[str], pool: Executor | None) -> Iterator[PostRea
 INPUT_SUFFIXES = (".txt", ".md")
 # What ``find_input_files`` found: the post files (as POSIX paths), and what was wrong.
 FoundInputs = tuple[list[str], list[Diagnostic]]
+
+
+def posts_folder(inputs: Sequence[Path]) -> Path | None:
+    """The folder of a build's posts, where its arXiv cache and tag aliases are kept: the first
+    input, or the folder of the post it names; None: no input."""
+    if not inputs:
+        return None
+    first = inputs[0]
+    return first.parent if first.is_file() else first
 
 
 def find_input_files(paths: Iterable[Path], skip: Path | None = None) -> FoundInputs:

@@ -56,15 +56,6 @@ def variant_key(tag: str) -> str:
     return tag_key(tag).replace("-", "").replace("_", "")
 
 
-def aliases_path(inputs: Sequence[Path]) -> Path | None:
-    """Where a build's tag aliases are: in the first input folder, or beside the post it
-    names (where ``arxiv.client.default_cache_path`` puts the arXiv cache); None: no input."""
-    if not inputs:
-        return None
-    first = inputs[0]
-    return (first.parent if first.is_file() else first) / ALIASES_NAME
-
-
 # --- Merging tags at build time -------------------------------------------------------------
 
 @dataclass(frozen=True)
