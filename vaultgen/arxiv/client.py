@@ -338,9 +338,6 @@ def _search(**options: Any) -> arxiv.Search:
 @dataclass
 class LookupStats:
     requests: int = 0
-    from_cache: int = 0
-    matched: int = 0
-    unmatched: int = 0
     offline: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -400,7 +397,6 @@ class ArxivSource:
         keys = {title_key(e.title) for e in entries}
         answers = self.cache.titles.many(keys)
         to_ask = sorted(k for k in keys if self._needs_asking(answers.get(k)))
-        self.stats.from_cache += len(keys) - len(to_ask)
         ticks = Ticks(None if self.offline else self.progress, ARXIV_TITLES, len(to_ask))
         for batch in _title_batches(to_ask):
             if self.offline:
@@ -425,8 +421,6 @@ class ArxivSource:
                 if record and accept_match(entry, record):
                     matched[index] = record
                     break
-        self.stats.matched = len(matched)
-        self.stats.unmatched = len(entries) - len(matched)
         return matched
 
     def fetch_ids(self, ids: Sequence[str]) -> dict[str, ArxivRecord]:
