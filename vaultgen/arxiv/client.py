@@ -425,7 +425,8 @@ class ArxivSource:
 
     def fetch_ids(self, ids: Sequence[str]) -> dict[str, ArxivRecord]:
         known = self.cache.records.many(ids)
-        to_ask = [i for i in ids if i not in known and self._missing_stale(i)]
+        missing = self.cache.missing.many(i for i in ids if i not in known)
+        to_ask = [i for i in ids if i not in known and self._missing_stale(missing.get(i))]
         ticks = Ticks(None if self.offline else self.progress, ARXIV_IDS, len(to_ask))
         for start in range(0, len(to_ask), _ID_CHUNK):
             if self.offline:
@@ -463,8 +464,8 @@ class ArxivSource:
         return self.refresh or _older_than(answer.get("asked", ""), self.today,
                                            NOT_FOUND_TTL_DAYS)
 
-    def _missing_stale(self, arxiv_id: str) -> bool:
-        asked = self.cache.missing.get(arxiv_id)
+    def _missing_stale(self, asked: str | None) -> bool:
+        """Whether an id arXiv did not know when ``asked`` (None: never asked) is asked."""
         return asked is None or self.refresh or _older_than(asked, self.today,
                                                             NOT_FOUND_TTL_DAYS)
 
