@@ -314,9 +314,10 @@ class Store:
                   columns: str) -> Iterator[tuple[Any, ...]]:
         """(post, line, ``columns``…) of ``entry_texts`` at ``keys``."""
         for chunk in _chunks(keys):
-            yield from self.db.execute(
-                f"SELECT post, line, {columns} FROM entry_texts "
-                f"WHERE (post, line) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
+            yield from self.db.execute(  # (a join, so that each key is found by the index)
+                f"WITH wanted(post, line) AS (VALUES {', '.join(['(?, ?)'] * len(chunk))}) "
+                f"SELECT t.post, t.line, {columns} FROM wanted JOIN entry_texts AS t "
+                "ON t.post = wanted.post AND t.line = wanted.line",
                 [value for key in chunk for value in key])
 
     # --- arXiv records -------------------------------------------------------------------
