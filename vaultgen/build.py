@@ -43,6 +43,7 @@ from .workers import NOTES_WORTH_WORKERS, POSTS_WORTH_WORKERS, jobs_for, worker_
 from .write import VaultWriter, WriteReport
 
 RENDER_BATCH = 2000  # notes rendered, checked and written together
+MATCH_BATCH = 5000  # entries matched to arXiv records together
 
 
 @dataclass(frozen=True)
@@ -292,23 +293,10 @@ class _Build:
         if source is not None:
             wanted = [i for i, row in enumerate(rows)
                       if row[9] is None or row[8] is None or recheck]
-            authors = store.entry_authors((rows[i][0], rows[i][1]) for i in wanted)
-            found = source.match_titles([  # (whose authors must fit the record's)
-                dataclasses.replace(entries[i], authors=authors[(rows[i][0], rows[i][1])])
-                for i in wanted]) if wanted else {}
-            matches = []
-            new_records: dict[str, ArxivRecord] = {}
-            for position, index in enumerate(wanted):
-                record = found.get(position)
-                row = rows[index]
-                if record is not None:
-                    new_records[record.id] = record
-                if (record.id if record else None) != row[8] or row[9] is None:
-                    matches.append((record.id if record else None, self.today, row[0],
-                                    row[1]))
-            store.set_matches(matches)
-            self._keep_records(new_records)
-            rows = store.entry_rows().fetchall() if matches else rows
+            changed = False
+            for start in range(0, len(wanted), MATCH_BATCH):  # (a batch's records held)
+                changed |= self._match(rows, entries, wanted[start:start + MATCH_BATCH])
+            rows = store.entry_rows().fetchall() if changed else rows
         matched = {i: row[8] for i, row in enumerate(rows) if row[8]}
         own = set(matched.values())
         cited = {i for e in entries for i in e.cites} - own
@@ -325,6 +313,28 @@ class _Build:
         self._cited = cited
         self._record_digests = {i: d for i, d in held.items() if i in own or i in cited}
         return entries, matched
+
+    def _match(self, rows: list[tuple], entries: list[Entry], wanted: list[int]) -> bool:
+        """Match the entries at ``wanted`` to arXiv records and keep the records; whether
+        any entry's match changed."""
+        store, source = self.store, self.source
+        assert source is not None
+        authors = store.entry_authors((rows[i][0], rows[i][1]) for i in wanted)
+        found = source.match_titles([  # (whose authors must fit the record's)
+            dataclasses.replace(entries[i], authors=authors[(rows[i][0], rows[i][1])])
+            for i in wanted])
+        matches = []
+        new_records: dict[str, ArxivRecord] = {}
+        for position, index in enumerate(wanted):
+            record = found.get(position)
+            row = rows[index]
+            if record is not None:
+                new_records[record.id] = record
+            if (record.id if record else None) != row[8] or row[9] is None:
+                matches.append((record.id if record else None, self.today, row[0], row[1]))
+        store.set_matches(matches)
+        self._keep_records(new_records)
+        return bool(matches)
 
     def _keep_records(self, records: dict[str, ArxivRecord]) -> None:
         """Records to keep in the store."""
