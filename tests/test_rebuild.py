@@ -339,3 +339,17 @@ def test_posts_are_sorted_as_their_paths_parts_compare(names: list[str]) -> None
     from vaultgen.parse.inputs import _parts_order
 
     assert sorted(names, key=_parts_order) == sorted(names, key=lambda n: n.split("/"))
+
+
+def test_entries_matched_in_batches_give_the_vault_one_batch_gives(
+        posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    beta = dataclasses.replace(ALPHA, id="2505.00002", title="Beta: Second Paper")
+    records = {ALPHA.title: ALPHA, beta.title: beta}
+    whole = tmp_path / "whole"
+    build_vault([posts], whole, source=CountingSource(records))
+    monkeypatch.setattr("vaultgen.build.MATCH_BATCH", 1)
+    batched = tmp_path / "batched"
+    source = CountingSource(records)
+    result = build_vault([posts], batched, source=source)
+    assert source.asked == result.counts.entries > 1  # (one entry a batch)
+    assert tree(batched) == tree(whole)
