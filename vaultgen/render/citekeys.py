@@ -1,0 +1,169 @@
+"""Citation keys in the shape of Google Scholar's BibTeX, and the parts of an author's name.
+
+A key is the first author's family name (a team's first word), the year and the first
+significant word of the title, lower case ASCII: ``su2025galore``, ``xiaomi2025mimo``. Keys
+are unique in a vault: a key already given gets a letter (``su2025galorea``). A key once given
+is kept for good (``assign_citekeys``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from anyascii import anyascii
+from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
+
+from .names import tex_to_text
+
+# Words a key's title word is never taken from (Google Scholar's keys skip them too).
+_STOP_WORDS = frozenset({
+    "a", "an", "the", "on", "in", "of", "for", "to", "and", "or", "at", "by", "with", "from",
+    "as", "into", "via", "is", "are",
+})
+# What makes an author a team or an organisation rather than a person.
+_TEAM_WORDS = re.compile(
+    r"\b(?:[Tt]eam|[Ll]abs?|[Ll]aboratory|[Gg]roup|AI|Inc\.?|Ltd\.?|Corp\.?|[Cc]orporation|"
+    r"[Cc]onsortium|[Cc]ollaboration|[Pp]roject|[Ii]nstitute|[Uu]niversity|[Ff]oundation|"
+    r"[Cc]ommittee|[Cc]ommunity|[Cc]ontributors)\b")
+# Scripts whose names are written family name first: Han, Kana, Hangul.
+_FAMILY_FIRST = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf"
+                           r"\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_KOREAN_TWO_SYLLABLE_FAMILIES = frozenset({"남궁", "제갈", "선우", "독고", "황보", "사공", "서문",
+                                           "동방"})
+_SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
+_NON_KEY = re.compile(r"[^a-z0-9]+")
+_WORD_BREAK = re.compile(r"[\s\-‐‑–—/]+")
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A person's name in its parts, as BibTeX splits it (``particle``: "van", "de la")."""
+
+    given: str
+    particle: str
+    family: str
+    suffix: str = ""
+
+    @property
+    def surname(self) -> str:
+        """The family name with its particle: "van den Oord"."""
+        return f"{self.particle} {self.family}".strip()
+
+
+def is_team(author: str) -> bool:
+    """Whether an author is a team or an organisation ("Xiaomi LLM-Core Team", "DeepSeek-AI",
+    "OpenAI"): a name naming one, or a single word."""
+    if _TEAM_WORDS.search(author):
+        return True
+    return len(author.split()) == 1 and not is_family_first(author)
+
+
+def is_family_first(author: str) -> bool:
+    """Whether a name is written family name first: in Han, Kana or Hangul, without Latin."""
+    return bool(_FAMILY_FIRST.search(author)) and not _LATIN.search(author)
+
+
+def family_first_parts(author: str) -> tuple[str, str]:
+    """(family, given) of a name written family name first: "김철수" → ("김", "철수"),
+    "이 영희" → ("이", "영희"), "남궁민" → ("남궁", "민")."""
+    words = author.split()
+    if len(words) > 1:
+        return words[0], " ".join(words[1:])
+    name = words[0] if words else ""
+    size = 2 if name[:2] in _KOREAN_TWO_SYLLABLE_FAMILIES and len(name) > 2 else 1
+    return name[:size], name[size:]
+
+
+def person_name(author: str) -> PersonName | None:
+    """A person's name split into its parts ("First von Last", or BibTeX's "von Last, First");
+    None for a team, a name written family name first, or one BibTeX cannot split."""
+    author = " ".join(author.split())
+    if not author or is_team(author) or is_family_first(author):
+        return None
+    words = author.split()
+    suffix = ""
+    if "," not in author and len(words) > 2 and words[-1] in _SUFFIXES:
+        suffix, author = words[-1], " ".join(words[:-1])
+    try:
+        parts = parse_single_name_into_parts(author)
+    except InvalidNameError:
+        return None
+    if not parts.last:
+        return None
+    return PersonName(" ".join(parts.first), " ".join(parts.von), " ".join(parts.last),
+                      suffix or " ".join(parts.jr))
+
+
+def key_surname(author: str) -> str:
+    """The word of an author's name a key starts with: a person's family name (its first
+    word, particle included: "van den Oord" → "van"), a team's first word."""
+    person = person_name(author)
+    if person is not None:
+        name = person.surname
+    elif is_family_first(author):
+        name = family_first_parts(author)[0]
+    else:
+        name = author
+    return _first_key_word(name)
+
+
+def title_word(title: str) -> str:
+    """The first significant word of a title, as a key holds it (TeX read, ASCII, lower
+    case): "On the GaLore 2: …" → "galore"."""
+    words = _key_words(tex_to_text(title))
+    for word in words:
+        if word not in _STOP_WORDS:
+            return word
+    return words[0] if words else ""
+
+
+def citekey_base(first_author: str | None, year: int | None, title: str) -> str:
+    """The key of a paper before any letter that sets it apart: ``su2025galore``."""
+    surname = key_surname(first_author) if first_author else ""
+    return f"{surname or 'anon'}{year if year else ''}{title_word(title)}"
+
+
+def _first_key_word(text: str) -> str:
+    for word in _WORD_BREAK.split(text):
+        found = _key_words(word)
+        if found:
+            return "".join(found)
+    return ""
+
+
+def _key_words(text: str) -> list[str]:
+    """The words of ``text`` in ASCII lower case, an apostrophe dropped within a word."""
+    ascii_text = anyascii(unicodedata.normalize("NFC", text)).lower().replace("'", "")
+    return [word for word in _NON_KEY.split(ascii_text) if word]
+
+
+def letters(number: int) -> str:
+    """The letters that set the ``number``-th key of one base apart: 1 → "a", 26 → "z",
+    27 → "aa"; 0 → ""."""
+    text = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        text = chr(ord("a") + rest) + text
+    return text
+
+
+def assign_citekeys(wanted: Iterable[tuple[str, str]], taken: Iterable[str]) -> dict[str, str]:
+    """A key for each note of ``wanted`` (note, key base), in order: its base, else the base
+    with the first letters no key of ``taken`` (the keys given before, compared ignoring
+    case) nor an earlier note holds."""
+    held = {key.casefold() for key in taken}
+    given: dict[str, str] = {}
+    for note, base in wanted:
+        number = 0
+        key = base
+        while key.casefold() in held:
+            number += 1
+            key = base + letters(number)
+        held.add(key.casefold())
+        given[note] = key
+    return given
+
