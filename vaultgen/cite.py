@@ -1,0 +1,144 @@
+"""What a build keeps for citing from the vault: citation keys, and ``papers.bib``.
+
+``citekeys_for`` gives every paper's note (and every cited paper's, once arXiv knows its
+authors and title) a citation key, kept for good in the state store: a key never changes once
+given, whatever later posts bring. ``BibKeeper`` keeps ``papers.bib`` at the vault root (with
+``vaultgen build --bib``): the BibTeX entry of each note is made when the note is rendered and
+held in the store, and the file is written again only when an entry changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from .arxiv.client import record_from_dict
+from .model import Note
+from .plan import NoteSpec, PlannedPaper
+from .render.citekeys import assign_citekeys, citekey_base
+from .render.notes import paper_authors
+from .render.references import PAPER_TYPES, bibtex_entries, bibtex_file, reference_of
+from .state import Store
+from .write import VaultWriter
+
+BIB_PATH = "papers.bib"
+BIB_SETTING = "setting:bib"  # (meta) "on" while the vault keeps papers.bib
+_BIB_STALE = "papers.bib:stale"  # (meta) set while papers.bib lags behind the entries held
+
+
+def citekeys_for(store: Store, papers: Sequence[PlannedPaper],
+                 cited: Sequence[str]) -> dict[str, str]:
+    """The citation key of each paper's note, by identity (``plan.plan_vault`` asks for them):
+    those given before, and new ones for the notes without, given in order (papers in order
+    of first posting, then papers only cited) and kept in the store."""
+    given = store.citekeys()
+    keys: dict[str, str] = {}
+    carried: dict[str, str] = {}
+    forget: list[str] = []
+    new_papers: list[PlannedPaper] = []
+    for paper in papers:
+        note = f"paper:{paper.key}"
+        key = given.get(note)
+        if key is None and paper.arxiv:  # the same paper known before by its title, or cited
+            for before in (f"paper:title:{paper.first.title}", f"cited:{paper.arxiv}"):
+                if before in given:
+                    key = carried[note] = given[before]
+                    forget.append(before)
+                    break
+        if key is None:
+            new_papers.append(paper)
+        else:
+            keys[note] = key
+    new_cited = []
+    for arxiv_id in cited:
+        note = f"cited:{arxiv_id}"
+        key = given.get(note)
+        if key is None and f"paper:{arxiv_id}" in given:  # a paper no longer posted, cited
+            key = carried[note] = given[f"paper:{arxiv_id}"]
+            forget.append(f"paper:{arxiv_id}")
+        if key is None:
+            new_cited.append(arxiv_id)
+        else:
+            keys[note] = key
+    if not (new_papers or new_cited or carried):
+        return keys
+    wanted = _key_bases(store, new_papers, new_cited)
+    new = assign_citekeys(wanted, given.values())
+    store.give_citekeys({**carried, **new}, forget)
+    keys.update(new)
+    return keys
+
+
+def _key_bases(store: Store, papers: Sequence[PlannedPaper],
+               cited: Sequence[str]) -> list[tuple[str, str]]:
+    """(note, key base) of new notes, in order; papers only cited whose authors or title
+    arXiv does not give have none."""
+    authors = store.entry_authors((p.first.source.path, p.first.source.line) for p in papers)
+    ids = [p.arxiv for p in papers if p.arxiv] + list(cited)
+    records = {i: record_from_dict(json.loads(text)) for i, text in store.records(ids).items()}
+    wanted = []
+    for paper in papers:
+        first = paper.first
+        record = records.get(paper.arxiv) if paper.arxiv else None
+        names = paper_authors(authors.get((first.source.path, first.source.line), ()), record)
+        year: int | None = int(record.published[:4]) \
+            if record and record.published[:4].isdigit() else first.date.year
+        wanted.append((f"paper:{paper.key}",
+                       citekey_base(names[0] if names else None, year, first.title)))
+    for arxiv_id in cited:
+        record = records.get(arxiv_id)
+        if record is None or not record.authors or not record.title:
+            continue
+        year = int(record.published[:4]) if record.published[:4].isdigit() else None
+        wanted.append((f"cited:{arxiv_id}", citekey_base(record.authors[0], year, record.title)))
+    return wanted
+
+
+class BibKeeper:
+    """``papers.bib`` at the vault root, while the vault keeps one (``on``): the BibTeX entry
+    of every paper's note with a citation key, in the order of the keys."""
+
+    def __init__(self, store: Store, on: bool) -> None:
+        self.store = store
+        self.on = on
+        self.held = store.bib_notes() if on else set()  # notes whose entry the store holds
+        if not on:  # (a vault that kept one no longer does: entries made anew if it will)
+            store.forget_bib_entries()
+            store.set_meta(_BIB_STALE, None)
+
+    def wanted(self, spec: NoteSpec) -> bool:
+        """Whether a note is to be rendered for its entry alone (the store holds none)."""
+        return self.on and spec.kind in PAPER_TYPES and spec.note not in self.held
+
+    def add(self, specs: Sequence[NoteSpec], notes: Sequence[Note]) -> None:
+        """The entries of notes just rendered."""
+        if not self.on:
+            return
+        found = [(spec, reference_of(note.properties or {}))
+                 for spec, note in zip(specs, notes, strict=True) if spec.kind in PAPER_TYPES]
+        texts = iter(bibtex_entries([ref for _, ref in found if ref is not None]))
+        rows = [(spec.note, ref.key if ref else "", next(texts) if ref else "")
+                for spec, ref in found]
+        if not rows:
+            return
+        with self.store.transaction():
+            if self.store.put_bib_entries(rows):
+                self.store.set_meta(_BIB_STALE, "1")
+
+    def finish(self, planned: Iterable[str], writer: VaultWriter) -> None:
+        """Forget the entries of notes the vault no longer has, and write ``papers.bib`` when
+        an entry changed since it was written, or it is missing."""
+        if not self.on:
+            return
+        store = self.store
+        gone = self.held.difference(planned)
+        if gone:
+            with store.transaction():
+                if store.forget_bib_entries(gone):
+                    store.set_meta(_BIB_STALE, "1")
+        if store.meta(_BIB_STALE) is None and (writer.vault / BIB_PATH).exists():
+            return
+        if writer.write_owned(BIB_PATH, bibtex_file(store.bib_entries())) \
+                and not writer.dry_run:
+            with store.transaction():
+                store.set_meta(_BIB_STALE, None)
