@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -13,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vaultgen.arxiv.client import ArxivCache, ArxivSource
-from vaultgen.build import build_vault
+from vaultgen.build import BuildResult, build_vault
 from vaultgen.cli import cli
+from vaultgen.model import Entry, SourceRef
+from vaultgen.plan import plan_vault
 from vaultgen.render.citekeys import (
     assign_citekeys,
     citekey_base,
@@ -95,9 +98,12 @@ def test_keys_given_are_kept_and_unique_over_any_sequence_of_builds(
 
 # --- Keys in the vault -----------------------------------------------------------------------
 
-def build(inputs: Path, vault: Path) -> None:
+def build(inputs: Path, vault: Path) -> BuildResult:
+    """A build that leaves no note as it was: every note is vaultgen's, as rendered now."""
     source = ArxivSource(ArxivCache(inputs / "arxiv-cache.json"), offline=True)
-    build_vault([inputs], vault, source=source, jobs=1)
+    result = build_vault([inputs], vault, source=source, jobs=1)
+    assert not result.write.kept, result.write.kept
+    return result
 
 
 def citekeys(vault: Path) -> dict[str, str]:
@@ -143,18 +149,19 @@ def test_a_key_never_changes_when_a_post_brings_a_paper_that_would_take_it(
 
 
 def test_keys_are_read_back_from_the_notes_when_the_state_is_lost(tmp_path: Path) -> None:
+    """Keys a fresh build would give otherwise are read back from the notes: every note is
+    as the build renders it (none left as it was), and later builds keep the keys."""
     inputs, vault = citing_posts(tmp_path / "input"), tmp_path / "vault"
-    write_post(inputs / "2025-04-20.txt", EARLIER)
     build(inputs, vault)
-    (inputs / "2025-04-20.txt").unlink()
-    build(inputs, vault)  # GaLore gone: the later papers keep the keys a fresh build changes
+    write_post(inputs / "2025-04-20.txt", EARLIER)
+    build(inputs, vault)  # GaLore: su2025galoreb, where a fresh build gives su2025galore
     before = citekeys(vault)
     shutil.rmtree(vault / ".vaultgen")
-    write_post(inputs / "2025-04-20.txt", EARLIER)
+    assert build(inputs, vault).write.changed == 0
+    assert citekeys(vault) == before
+    write_post(inputs / "2025-05-01.txt", POST.replace("We scale GaLore.", "We scale it."))
     build(inputs, vault)
-    after = citekeys(vault)
-    assert {path: after[path] for path in before} == before
-    assert len(set(after.values())) == len(after)
+    assert citekeys(vault) == before
 
 
 def test_a_paper_only_cited_keeps_its_key_once_a_post_covers_it(tmp_path: Path) -> None:
@@ -220,3 +227,21 @@ def test_check_reports_two_notes_with_one_citekey(tmp_path: Path) -> None:
            "papers/GaLore 2.md" in result.output
     assert "papers/GaLore 2.md: error: citekey su2025galore is also that of " \
            "papers/MiMo.md" in result.output
+
+
+def test_a_notes_inputs_digest_holds_its_citekey() -> None:
+    """A note is rendered again when its key is given (or another is), as when anything
+    else it is made of changes."""
+    entry = Entry(dt.date(2025, 5, 1), "Alpha: A Paper", (), "", None, None, ("llm",),
+                  ("2501.00001",), SourceRef("p.txt", 2), "digest")
+
+    def plan(keys: dict[str, str]) -> dict[str, str]:
+        made = plan_vault([entry], {}, {}, {}, {}, lambda _: None,
+                          citekeys=lambda papers, cited: keys)
+        return {spec.note: spec.inputs for spec in made.notes}
+
+    bare = plan({})
+    keyed = plan({"paper:title:Alpha: A Paper": "a2025alpha", "cited:2501.00001": "b2025x"})
+    assert bare["paper:title:Alpha: A Paper"] != keyed["paper:title:Alpha: A Paper"]
+    assert bare["cited:2501.00001"] != keyed["cited:2501.00001"]
+    assert bare["tag:llm"] == keyed["tag:llm"]

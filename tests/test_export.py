@@ -27,6 +27,7 @@ from pybtex.richtext import Text
 from vaultgen.check.notes import read_frontmatter
 from vaultgen.cli import cli
 from vaultgen.render.names import tex_to_text
+from vaultgen.state import Store
 
 from .citing import KEYS, citing_posts
 from .conftest import DATA
@@ -92,6 +93,8 @@ def test_bibtex_reads_back_with_pybtex(vault: Path, tmp_path: Path) -> None:
     assert journal.fields["doi"] == "10.5555/jmlr_2023.001"
     mimo = data.entries["xiaomi2025mimo"]  # no arXiv id: what the post gives
     assert mimo.type == "misc" and set(mimo.fields) == {"title", "year", "month"}
+    [team] = mimo.persons["author"]  # a team: one name, never "Team, Xiaomi LLM-Core"
+    assert not team.first_names and len(team.last_names) == 1
 
 
 def test_bibtex_reads_back_with_bibtexparser(vault: Path, tmp_path: Path) -> None:
@@ -108,7 +111,7 @@ def test_bibtex_reads_back_with_bibtexparser(vault: Path, tmp_path: Path) -> Non
         assert len(authors) == len(note["authors"])  # type: ignore[arg-type]
         for written, name in zip(authors, note["authors"], strict=True):  # type: ignore[call-overload]
             assert sorted(written.replace(",", " ").split()) == sorted(name.split())
-    assert "{Xiaomi LLM-Core Team}" in text  # a team braced whole
+    assert "author = {{Xiaomi LLM-Core Team}}" in text  # a team braced whole
     assert "van den Oord, Aäron" in text and "Kaiser, Łukasz" in text  # Unicode as it is
     assert r"$\mu$P \& Friends: 50\% Fewer {\#Tuning\_Runs}" in text  # TeX kept, escaped
 
@@ -186,20 +189,26 @@ def build(inputs: Path, vault: Path, *extra: str) -> str:
     return err
 
 
-def test_build_bib_keeps_papers_bib_as_export_writes_it(tmp_path: Path) -> None:
+def test_build_bib_keeps_papers_bib_as_export_writes_it(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    held = Store.bib_entries
     inputs, vault = citing_posts(tmp_path / "input"), tmp_path / "vault"
     build(inputs, vault, "--bib")
     bib = vault / "papers.bib"
     assert bib.read_text(encoding="utf-8") == export(vault, "bibtex", tmp_path)
     stamp = bib.stat().st_mtime_ns
-    build(inputs, vault)  # remembered: kept, and not written when no paper changed
-    assert bib.stat().st_mtime_ns == stamp
+    assembled = []
+    monkeypatch.setattr(Store, "bib_entries",
+                        lambda store: assembled.append(1) or held(store))
+    build(inputs, vault)  # remembered: kept, and not even put together when no paper changed
+    assert bib.stat().st_mtime_ns == stamp and not assembled
     (inputs / "2025-05-01.txt").write_text(  # a commentary changes: no entry does
         (inputs / "2025-05-01.txt").read_text(encoding="utf-8").replace(
             "We scale GaLore.", "We scale GaLore further."), encoding="utf-8")
     os.utime(inputs / "2025-05-01.txt", ns=(stamp - 10**9, stamp - 10**9))
     assert "1 written" in build(inputs, vault)
-    assert bib.stat().st_mtime_ns == stamp
+    assert bib.stat().st_mtime_ns == stamp and not assembled
     (inputs / "2025-05-02.txt").write_text(
         "2025-05-02\nAnother Paper\n(Ann Author)\nAbstract.\n#llm\n", encoding="utf-8")
     os.utime(inputs / "2025-05-02.txt", ns=(stamp - 10**9, stamp - 10**9))
@@ -243,3 +252,26 @@ def test_a_papers_bib_the_user_changed_is_kept_then_replaced_with_force(tmp_path
     assert "author2025another" in bib.read_text(encoding="utf-8")
     [backup] = (vault / ".vaultgen" / "backup").glob("*/papers.bib")
     assert backup.read_text(encoding="utf-8") == mine
+
+
+def test_a_build_stopped_before_papers_bib_is_written_is_finished_by_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaultgen.write import VaultWriter
+
+    inputs, vault = citing_posts(tmp_path / "input"), tmp_path / "vault"
+    build(inputs, vault, "--bib")
+    (inputs / "2025-05-02.txt").write_text(
+        "2025-05-02\nAnother Paper\n(Ann Author)\nAbstract.\n#llm\n", encoding="utf-8")
+    write_owned = VaultWriter.write_owned
+
+    def stopped(writer: VaultWriter, path: str, text: str, **kwargs: bool) -> bool:
+        if path == "papers.bib":
+            raise KeyboardInterrupt
+        return write_owned(writer, path, text, **kwargs)
+
+    monkeypatch.setattr(VaultWriter, "write_owned", stopped)
+    run("build", str(inputs), "-o", str(vault), "--offline")
+    assert "author2025another" not in (vault / "papers.bib").read_text(encoding="utf-8")
+    monkeypatch.setattr(VaultWriter, "write_owned", write_owned)
+    build(inputs, vault)
+    assert "author2025another" in (vault / "papers.bib").read_text(encoding="utf-8")
