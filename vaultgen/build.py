@@ -382,6 +382,7 @@ class _Build:
         ticks = Ticks(self.progress, WRITING, len(todo))
         jobs = jobs_for(self.jobs, len(todo), NOTES_WORTH_WORKERS)
         with worker_pool(jobs) as pool:
+            bib.start(pool)
             for start in range(0, len(todo), RENDER_BATCH):
                 batch = todo[start:start + RENDER_BATCH]
                 notes = self._render(batch)
@@ -397,6 +398,7 @@ class _Build:
                 writer.write(written, pool)  # (its files written while the next renders)
                 ticks.tick(len(batch))
             writer.finish()
+            bib.settle()
         return kept
 
     def _render(self, specs: list[NoteSpec]) -> list[Note]:

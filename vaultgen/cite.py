@@ -9,16 +9,15 @@ held in the store, and the file is written again only when an entry changed.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 
-from .arxiv.client import record_from_dict
 from .model import Note
 from .plan import NoteSpec, PlannedPaper
 from .render.citekeys import assign_citekeys, citekey_base
-from .render.notes import paper_authors
-from .render.references import PAPER_TYPES, bibtex_entries, bibtex_file, reference_of
+from .render.references import PAPER_TYPES, bibtex_file, bibtex_rows
 from .state import Store
+from .workers import Batches
 from .write import VaultWriter
 
 BIB_PATH = "papers.bib"
@@ -72,31 +71,37 @@ def citekeys_for(store: Store, papers: Sequence[PlannedPaper],
 def _key_bases(store: Store, papers: Sequence[PlannedPaper],
                cited: Sequence[str]) -> list[tuple[str, str]]:
     """(note, key base) of new notes, in order; papers only cited whose authors or title
-    arXiv does not give have none."""
-    authors = store.entry_authors((p.first.source.path, p.first.source.line) for p in papers)
-    ids = [p.arxiv for p in papers if p.arxiv] + list(cited)
-    records = {i: record_from_dict(json.loads(text)) for i, text in store.records(ids).items()}
+    arXiv does not give have none. A paper's first author is its note's (``paper_authors``:
+    arXiv's when the post named fewer authors)."""
+    posted = store.first_authors((p.first.source.path, p.first.source.line) for p in papers)
+    records = store.record_citations([p.arxiv for p in papers if p.arxiv] + list(cited))
     wanted = []
     for paper in papers:
         first = paper.first
+        author, count = posted.get((first.source.path, first.source.line), (None, 0))
         record = records.get(paper.arxiv) if paper.arxiv else None
-        names = paper_authors(authors.get((first.source.path, first.source.line), ()), record)
-        year: int | None = int(record.published[:4]) \
-            if record and record.published[:4].isdigit() else first.date.year
-        wanted.append((f"paper:{paper.key}",
-                       citekey_base(names[0] if names else None, year, first.title)))
+        year = first.date.year
+        if record is not None:
+            if record[1] > count and record[0]:
+                author = record[0]
+            year = _year(record[3]) or year
+        wanted.append((f"paper:{paper.key}", citekey_base(author, year, first.title)))
     for arxiv_id in cited:
-        record = records.get(arxiv_id)
-        if record is None or not record.authors or not record.title:
+        found = records.get(arxiv_id)
+        if found is None or not found[0] or not found[2]:
             continue
-        year = int(record.published[:4]) if record.published[:4].isdigit() else None
-        wanted.append((f"cited:{arxiv_id}", citekey_base(record.authors[0], year, record.title)))
+        wanted.append((f"cited:{arxiv_id}", citekey_base(found[0], _year(found[3]), found[2])))
     return wanted
+
+
+def _year(published: str) -> int | None:
+    return int(published[:4]) if published[:4].isdigit() else None
 
 
 class BibKeeper:
     """``papers.bib`` at the vault root, while the vault keeps one (``on``): the BibTeX entry
-    of every paper's note with a citation key, in the order of the keys."""
+    of every paper's note with a citation key, in the order of the keys. The entries of the
+    notes a build renders are made as they come (by the pool's workers, when there is one)."""
 
     def __init__(self, store: Store, on: bool) -> None:
         self.store = store
@@ -105,20 +110,38 @@ class BibKeeper:
         if not on:  # (a vault that kept one no longer does: entries made anew if it will)
             store.forget_bib_entries()
             store.set_meta(_BIB_STALE, None)
+        self._batches: Batches[tuple[str, Mapping[str, object]], tuple[str, str, str]] | None \
+            = None
 
     def wanted(self, spec: NoteSpec) -> bool:
         """Whether a note is to be rendered for its entry alone (the store holds none)."""
         return self.on and spec.kind in PAPER_TYPES and spec.note not in self.held
 
+    def start(self, pool: Executor | None) -> None:
+        """Make the entries of the notes to come in ``pool``'s workers (None: at once)."""
+        if self.on and pool is not None:
+            self._batches = Batches(pool, bibtex_rows, self._keep, batch_size=500,
+                                    in_flight=8)
+
     def add(self, specs: Sequence[NoteSpec], notes: Sequence[Note]) -> None:
         """The entries of notes just rendered."""
         if not self.on:
             return
-        found = [(spec, reference_of(note.properties or {}))
-                 for spec, note in zip(specs, notes, strict=True) if spec.kind in PAPER_TYPES]
-        texts = iter(bibtex_entries([ref for _, ref in found if ref is not None]))
-        rows = [(spec.note, ref.key if ref else "", next(texts) if ref else "")
-                for spec, ref in found]
+        found = [(spec.note, note.properties or {}) for spec, note in
+                 zip(specs, notes, strict=True) if spec.kind in PAPER_TYPES]
+        if self._batches is None:
+            self._keep(bibtex_rows(found))
+            return
+        for item in found:
+            self._batches.put(item)
+
+    def settle(self) -> None:
+        """Every entry under way made and held."""
+        if self._batches is not None:
+            self._batches.finish()
+            self._batches = None
+
+    def _keep(self, rows: list[tuple[str, str, str]]) -> None:
         if not rows:
             return
         with self.store.transaction():
@@ -130,6 +153,7 @@ class BibKeeper:
         an entry changed since it was written, or it is missing."""
         if not self.on:
             return
+        self.settle()
         store = self.store
         gone = self.held.difference(planned)
         if gone:

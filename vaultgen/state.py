@@ -315,6 +315,13 @@ class Store:
                 for post, line, authors, abstract, ko, en in self._texts_at(
                     keys, "authors, abstract, comment_ko, comment_en")}
 
+    def first_authors(self, keys: Iterable[tuple[str, int]]
+                      ) -> dict[tuple[str, int], tuple[str | None, int]]:
+        """The first author of the entries at ``keys`` (post, line), and how many they name
+        (read by SQLite: no list of authors made)."""
+        return {(post, line): (first, count) for post, line, first, count in self._texts_at(
+            keys, "json_extract(authors, '$[0]'), json_array_length(authors)")}
+
     def _texts_at(self, keys: Iterable[tuple[str, int]],
                   columns: str) -> Iterator[tuple[Any, ...]]:
         """(post, line, ``columns``…) of ``entry_texts`` at ``keys``."""
@@ -337,6 +344,20 @@ class Store:
             found.update(self.db.execute(
                 f"SELECT id, record FROM records WHERE id IN ({', '.join('?' * len(chunk))})",
                 chunk))
+        return found
+
+    def record_citations(self, ids: Iterable[str]
+                         ) -> dict[str, tuple[str | None, int, str, str]]:
+        """(first author, number of authors, title, published) of the records of ``ids`` the
+        store holds (read by SQLite: no record parsed)."""
+        found = {}
+        for chunk in _chunks(ids):
+            for row in self.db.execute(
+                    "SELECT id, json_extract(record, '$.authors[0]'), "
+                    "json_array_length(record, '$.authors'), json_extract(record, '$.title'), "
+                    "coalesce(json_extract(record, '$.published'), '') FROM records "
+                    f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
+                found[row[0]] = (row[1], row[2] or 0, row[3] or "", row[4])
         return found
 
     def put_records(self, rows: Iterable[tuple[str, str, str]]) -> None:

@@ -8,10 +8,11 @@ is kept for good (``assign_citekeys``).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from anyascii import anyascii
 from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
@@ -23,24 +24,29 @@ _STOP_WORDS = frozenset({
     "a", "an", "the", "on", "in", "of", "for", "to", "and", "or", "at", "by", "with", "from",
     "as", "into", "via", "is", "are",
 })
-# What makes an author a team or an organisation rather than a person.
-_TEAM_WORDS = re.compile(
-    r"\b(?:[Tt]eam|[Ll]abs?|[Ll]aboratory|[Gg]roup|AI|Inc\.?|Ltd\.?|Corp\.?|[Cc]orporation|"
-    r"[Cc]onsortium|[Cc]ollaboration|[Pp]roject|[Ii]nstitute|[Uu]niversity|[Ff]oundation|"
-    r"[Cc]ommittee|[Cc]ommunity|[Cc]ontributors)\b")
+# The words that make an author a team or an organisation rather than a person ("AI" in
+# capitals only: "Ai" is a given name).
+_TEAM_WORDS = frozenset(
+    [*(word for name in ("team", "lab", "labs", "laboratory", "group", "corporation",
+                         "consortium", "collaboration", "project", "institute", "university",
+                         "foundation", "committee", "community", "contributors")
+       for word in (name, name.capitalize())),
+     "AI", "Inc", "Inc.", "Ltd", "Ltd.", "Corp", "Corp."])
+_NAME_WORD_BREAK = re.compile(r"[\s\-‐‑–—/(),]+")
 # Scripts whose names are written family name first: Han, Kana, Hangul.
 _FAMILY_FIRST = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf"
                            r"\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _KOREAN_TWO_SYLLABLE_FAMILIES = frozenset({"남궁", "제갈", "선우", "독고", "황보", "사공", "서문",
                                            "동방"})
+_AFFILIATION = re.compile(r"\s*\([^()]*\)")
+_SPLIT_APART = re.compile(r"[,{}\\]")  # what BibTeX reads in a name besides its words
 _SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
 _NON_KEY = re.compile(r"[^a-z0-9]+")
 _WORD_BREAK = re.compile(r"[\s\-‐‑–—/]+")
 
 
-@dataclass(frozen=True)
-class PersonName:
+class PersonName(NamedTuple):
     """A person's name in its parts, as BibTeX splits it (``particle``: "van", "de la")."""
 
     given: str
@@ -54,10 +60,21 @@ class PersonName:
         return f"{self.particle} {self.family}".strip()
 
 
+def plain_author(author: str) -> str:
+    """An author without the affiliation a post may add in brackets ("Peisong Wang
+    (Tencent)" → "Peisong Wang"; a team's name, "Xiaomi (LLM-Core Team)", kept whole),
+    spaces made single."""
+    if "(" in author:
+        person = _AFFILIATION.sub(" ", author).split()
+        if len(person) > 1:
+            return " ".join(person)
+    return " ".join(author.split())
+
+
 def is_team(author: str) -> bool:
     """Whether an author is a team or an organisation ("Xiaomi LLM-Core Team", "DeepSeek-AI",
     "OpenAI"): a name naming one, or a single word."""
-    if _TEAM_WORDS.search(author):
+    if not _TEAM_WORDS.isdisjoint(_NAME_WORD_BREAK.split(author)):
         return True
     return len(author.split()) == 1 and not is_family_first(author)
 
@@ -78,13 +95,21 @@ def family_first_parts(author: str) -> tuple[str, str]:
     return name[:size], name[size:]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # (an author recurs in the papers of a vault)
 def person_name(author: str) -> PersonName | None:
     """A person's name split into its parts ("First von Last", or BibTeX's "von Last, First");
     None for a team, a name written family name first, or one BibTeX cannot split."""
-    author = " ".join(author.split())
+    author = plain_author(author)
+    words = author.split()
+    if len(words) > 1 and words[-1] not in _SUFFIXES and \
+            all(word[0].isupper() for word in words) and not _SPLIT_APART.search(author) \
+            and _TEAM_WORDS.isdisjoint(_NAME_WORD_BREAK.split(author)):
+        # Capitalised words alone, the usual name: no "von" part (its words start in lower
+        # case), the last word is the last name. BibTeX's rule, which
+        # ``parse_single_name_into_parts`` follows, without its parsing.
+        return PersonName(" ".join(words[:-1]), "", words[-1])
     if not author or is_team(author) or is_family_first(author):
         return None
-    words = author.split()
     suffix = ""
     if "," not in author and len(words) > 2 and words[-1] in _SUFFIXES:
         suffix, author = words[-1], " ".join(words[:-1])
@@ -101,6 +126,7 @@ def person_name(author: str) -> PersonName | None:
 def key_surname(author: str) -> str:
     """The word of an author's name a key starts with: a person's family name (its first
     word, particle included: "van den Oord" → "van"), a team's first word."""
+    author = plain_author(author)
     person = person_name(author)
     if person is not None:
         name = person.surname

@@ -11,6 +11,7 @@ characters escaped and Unicode kept as it is; TeX math in a title (``$\\mu$P``) 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import bibtexparser
 from bibtexparser.middlewares import AddEnclosingMiddleware, MonthAbbreviationMiddleware
 from bibtexparser.model import Entry, Field
 
-from .citekeys import family_first_parts, is_family_first, person_name
+from .citekeys import family_first_parts, is_family_first, person_name, plain_author
 from .names import tex_to_text
 
 PAPER_TYPES = ("paper", "cited")
@@ -123,9 +124,11 @@ def bibtex_title(title: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # (an author recurs in the papers of a vault)
 def bibtex_name(author: str) -> str:
     """An author for BibTeX: a person as ``von Last, Jr, First``; a team, or a name written
     family name first, braced whole."""
+    author = plain_author(author)
     person = person_name(author)
     if person is None:
         return f"{{{bibtex_escape(author)}}}"
@@ -176,6 +179,16 @@ def bibtex_entries(references: Sequence[Reference]) -> list[str]:
     return text.split("\0")
 
 
+def bibtex_rows(notes: Sequence[tuple[str, Mapping[str, object]]]
+                ) -> list[tuple[str, str, str]]:
+    """(note, key, BibTeX entry) of each note of ``notes`` (note, properties); key and entry
+    empty for a note without a reference. Run in a build's worker processes too."""
+    found = [(note, reference_of(properties)) for note, properties in notes]
+    texts = iter(bibtex_entries([ref for _, ref in found if ref is not None]))
+    return [(note, ref.key, next(texts)) if ref is not None else (note, "", "")
+            for note, ref in found]
+
+
 def bibtex_file(entries: Sequence[str]) -> str:
     """A BibTeX file of entries (each as ``bibtex_entries`` writes it), a blank line between
     them."""
@@ -186,6 +199,7 @@ def bibtex_file(entries: Sequence[str]) -> str:
 
 def csl_name(author: str) -> dict[str, str]:
     """An author as a CSL name: family, given, particle and suffix; a team as a literal."""
+    author = plain_author(author)
     person = person_name(author)
     if person is not None:
         name = {"family": person.family, "given": person.given}
