@@ -35,6 +35,10 @@ GaLore for Everyone
 (Mei Su, Jean de la Fontaine)
 A tutorial on GaLore.
 #efficiency
+Skip $\\textbackslash n$: Fewer Hallucinations
+(Ann Lee)
+We skip line breaks.
+#vision
 Transformer Anatomy
 (김철수, 이 영희)
 We study transformers.
@@ -70,6 +74,7 @@ KEYS = {
     "papers/MiMo.md": "xiaomi2025mimo",
     "papers/GaLore for Everyone.md": "su2025galorea",
     "papers/Transformer Anatomy.md": "gim2025transformer",
+    "papers/Skip ⧵n.md": "lee2025skip",
     "cited/The Hyperfitting Phenomenon.md": "carlsson2024hyperfitting",
 }
 

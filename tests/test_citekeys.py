@@ -38,6 +38,7 @@ KEY_SHAPE = re.compile(r"[a-z0-9]+")
     ("DiJia Su", 2025, "GaLore 2: Large-Scale LLM Pre-Training", "su2025galore"),
     ("Xiaomi LLM-Core Team", 2025, "MiMo: Unlocking the Reasoning Potential", "xiaomi2025mimo"),
     ("DeepSeek-AI", 2025, "DeepSeek-R1: Incentivizing Reasoning", "deepseek2025deepseek"),
+    ("Team OLMo", 2024, "2 OLMo 2 Furious", "olmo2024olmo"),
     ("Ashish Vaswani", 2017, "Attention Is All You Need", "vaswani2017attention"),
     ("Aäron van den Oord", 2016, "WaveNet: A Generative Model", "van2016wavenet"),
     ("Łukasz Kaiser", 2017, "One Model To Learn Them All", "kaiser2017one"),

@@ -57,8 +57,9 @@ def papers(vault: Path) -> dict[str, dict[str, object]]:
 
 
 def plain(text: str) -> str:
-    """Text as a reader shows it: TeX read (``$\\mu$P`` → μP), compatibility forms folded."""
-    return unicodedata.normalize("NFKC", tex_to_text(text))
+    """Text as a reader shows it: TeX math read (``$\\mu$P`` → μP), compatibility forms
+    folded."""
+    return unicodedata.normalize("NFKC", tex_to_text(text) if "$" in text else text)
 
 
 def export(vault: Path, fmt: str, tmp_path: Path) -> str:

@@ -125,24 +125,24 @@ def person_name(author: str) -> PersonName | None:
 
 def key_surname(author: str) -> str:
     """The word of an author's name a key starts with: a person's family name (its first
-    word, particle included: "van den Oord" → "van"), a team's first word."""
+    word, particle included: "van den Oord" → "van"), a team's first word that is not
+    "Team", "Lab"… ("Team OLMo" → "olmo")."""
     author = plain_author(author)
     person = person_name(author)
     if person is not None:
-        name = person.surname
-    elif is_family_first(author):
-        name = family_first_parts(author)[0]
-    else:
-        name = author
-    return _first_key_word(name)
+        return _first_key_word(person.surname)
+    if is_family_first(author):
+        return _first_key_word(family_first_parts(author)[0])
+    words = _NAME_WORD_BREAK.split(author)
+    return _first_key_word(" ".join(w for w in words if w not in _TEAM_WORDS) or author)
 
 
 def title_word(title: str) -> str:
-    """The first significant word of a title, as a key holds it (TeX read, ASCII, lower
-    case): "On the GaLore 2: …" → "galore"."""
+    """The first significant word of a title (no stop word, no number), as a key holds it
+    (TeX read, ASCII, lower case): "On the GaLore 2: …" → "galore", "2 OLMo 2" → "olmo"."""
     words = _key_words(tex_to_text(title))
     for word in words:
-        if word not in _STOP_WORDS:
+        if word not in _STOP_WORDS and not word.isdigit():
             return word
     return words[0] if words else ""
 

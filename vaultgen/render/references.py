@@ -88,6 +88,8 @@ def _date(value: object) -> dt.date | None:
 _SPECIAL = str.maketrans({"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&",
                           "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$",
                           "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"})
+# A text-mode command, which TeX refuses in math (``\textbf`` and the like are allowed).
+_TEXT_MODE = re.compile(r"\\text(?!(?:bf|it|rm|sf|tt|up|md|sc|normal)?\b)[a-z]+")
 _INNER_CAPITAL = re.compile(r"^\S+?[A-Z]")  # a word with a capital after its first letter
 
 
@@ -108,16 +110,17 @@ def _balanced(text: str) -> bool:
 def bibtex_title(title: str) -> str:
     """A title for BibTeX: TeX math between a pair of ``$`` kept as it is, the rest escaped,
     and each word with a capital inside it (``GaLore``, ``LLM``) braced, so that styles
-    that change a title's case leave it be."""
+    that change a title's case leave it be. Math that is no TeX math (braces out of pair, a
+    text-mode symbol such as ``\textbackslash``) is written as the text it reads as."""
     parts = title.split("$")
     out = []
     for index, part in enumerate(parts):
-        if index % 2 == 1:  # after a "$": TeX math when a "$" closes it and its braces pair
+        if index % 2 == 1:  # after a "$": TeX math when a "$" closes it
             closed = index < len(parts) - 1
-            if closed and _balanced(part):
+            if closed and _balanced(part) and not _TEXT_MODE.search(part):
                 out.append(f"${part}$")
                 continue
-            part = f"${part}$" if closed else f"${part}"
+            part = tex_to_text(f"${part}$") if closed else f"${part}"
         words = re.split(r"(\s+)", bibtex_escape(part))
         out.append("".join(f"{{{word}}}" if _INNER_CAPITAL.match(word) else word
                            for word in words))
