@@ -26,7 +26,7 @@ _STOP_WORDS = frozenset({
 })
 # The words that make an author a team or an organisation rather than a person ("AI" in
 # capitals only: "Ai" is a given name).
-_TEAM_WORDS = frozenset(
+TEAM_WORDS = frozenset(
     [*(word for name in ("team", "lab", "labs", "laboratory", "group", "corporation",
                          "consortium", "collaboration", "project", "institute", "university",
                          "foundation", "committee", "community", "contributors")
@@ -41,7 +41,7 @@ _KOREAN_TWO_SYLLABLE_FAMILIES = frozenset({"남궁", "제갈", "선우", "독고
                                            "동방"})
 _AFFILIATION = re.compile(r"\s*\([^()]*\)")
 _SPLIT_APART = re.compile(r"[,{}\\]")  # what BibTeX reads in a name besides its words
-_SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
+SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
 _NON_KEY = re.compile(r"[^a-z0-9]+")
 _WORD_BREAK = re.compile(r"[\s\-‐‑–—/]+")
 
@@ -74,7 +74,7 @@ def plain_author(author: str) -> str:
 def is_team(author: str) -> bool:
     """Whether an author is a team or an organisation ("Xiaomi LLM-Core Team", "DeepSeek-AI",
     "OpenAI"): a name naming one, or a single word."""
-    if not _TEAM_WORDS.isdisjoint(_NAME_WORD_BREAK.split(author)):
+    if not TEAM_WORDS.isdisjoint(_NAME_WORD_BREAK.split(author)):
         return True
     return len(author.split()) == 1 and not is_family_first(author)
 
@@ -101,9 +101,9 @@ def person_name(author: str) -> PersonName | None:
     None for a team, a name written family name first, or one BibTeX cannot split."""
     author = plain_author(author)
     words = author.split()
-    if len(words) > 1 and words[-1] not in _SUFFIXES and \
+    if len(words) > 1 and words[-1] not in SUFFIXES and \
             all(word[0].isupper() for word in words) and not _SPLIT_APART.search(author) \
-            and _TEAM_WORDS.isdisjoint(_NAME_WORD_BREAK.split(author)):
+            and TEAM_WORDS.isdisjoint(_NAME_WORD_BREAK.split(author)):
         # Capitalised words alone, the usual name: no "von" part (its words start in lower
         # case), the last word is the last name. BibTeX's rule, which
         # ``parse_single_name_into_parts`` follows, without its parsing.
@@ -111,7 +111,7 @@ def person_name(author: str) -> PersonName | None:
     if not author or is_team(author) or is_family_first(author):
         return None
     suffix = ""
-    if "," not in author and len(words) > 2 and words[-1] in _SUFFIXES:
+    if "," not in author and len(words) > 2 and words[-1] in SUFFIXES:
         suffix, author = words[-1], " ".join(words[:-1])
     try:
         parts = parse_single_name_into_parts(author)
@@ -134,7 +134,7 @@ def key_surname(author: str) -> str:
     if is_family_first(author):
         return _first_key_word(family_first_parts(author)[0])
     words = _NAME_WORD_BREAK.split(author)
-    return _first_key_word(" ".join(w for w in words if w not in _TEAM_WORDS) or author)
+    return _first_key_word(" ".join(w for w in words if w not in TEAM_WORDS) or author)
 
 
 def title_word(title: str) -> str:

@@ -20,7 +20,14 @@ import bibtexparser
 from bibtexparser.middlewares import AddEnclosingMiddleware, MonthAbbreviationMiddleware
 from bibtexparser.model import Entry, Field
 
-from .citekeys import family_first_parts, is_family_first, person_name, plain_author
+from .citekeys import (
+    SUFFIXES,
+    TEAM_WORDS,
+    family_first_parts,
+    is_family_first,
+    person_name,
+    plain_author,
+)
 from .names import tex_to_text
 
 PAPER_TYPES = ("paper", "cited")
@@ -127,10 +134,18 @@ def bibtex_title(title: str) -> str:
     return "".join(out)
 
 
+# Capitalised words (ASCII capitals) of nothing BibTeX reads apart, one space between.
+_PLAIN_PERSON = re.compile(r"[A-Z][^\s,{}\\()&%#_$^~-]*(?: [A-Z][^\s,{}\\()&%#_$^~-]*)+")
+
+
 @functools.lru_cache(maxsize=1 << 16)  # (an author recurs in the papers of a vault)
 def bibtex_name(author: str) -> str:
     """An author for BibTeX: a person as ``von Last, Jr, First``; a team, or a name written
     family name first, braced whole."""
+    if _PLAIN_PERSON.fullmatch(author):  # the usual name: "Jane Xu" is "Xu, Jane"
+        given, _, last = author.rpartition(" ")
+        if last not in SUFFIXES and TEAM_WORDS.isdisjoint(author.split()):
+            return f"{last}, {given}"
     author = plain_author(author)
     person = person_name(author)
     if person is None:
