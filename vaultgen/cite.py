@@ -5,6 +5,9 @@ authors and title) a citation key, kept for good in the state store: a key never
 given, whatever later posts bring. ``BibKeeper`` keeps ``papers.bib`` at the vault root (with
 ``vaultgen build --bib``): the BibTeX entry of each note is made when the note is rendered and
 held in the store, and the file is written again only when an entry changed.
+
+What makes keys and entries (anyascii, bibtexparser) is imported when a build first needs it:
+a build that changes nothing needs neither.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ from concurrent.futures import Executor
 
 from .model import Note
 from .plan import NoteSpec, PlannedPaper
-from .render.citekeys import assign_citekeys, citekey_base
-from .render.references import PAPER_TYPES, bibtex_file, bibtex_rows
 from .state import Store
 from .workers import Batches
 from .write import VaultWriter
@@ -23,6 +24,7 @@ from .write import VaultWriter
 BIB_PATH = "papers.bib"
 BIB_SETTING = "setting:bib"  # (meta) "on" while the vault keeps papers.bib
 _BIB_STALE = "papers.bib:stale"  # (meta) set while papers.bib lags behind the entries held
+PAPER_KINDS = ("paper", "cited")  # the notes with a citation key, and an entry
 
 
 def citekeys_for(store: Store, papers: Sequence[PlannedPaper],
@@ -61,20 +63,29 @@ def citekeys_for(store: Store, papers: Sequence[PlannedPaper],
             keys[note] = key
     if not (new_papers or new_cited or carried):
         return keys
-    wanted = _key_bases(store, new_papers, new_cited)
+    records = store.record_citations([p.arxiv for p in new_papers if p.arxiv] + new_cited)
+    new_cited = [i for i in new_cited if i in records]  # (arXiv knows its authors, title)
+    if not (new_papers or new_cited or carried):
+        return keys
+    from .render.citekeys import assign_citekeys
+
+    wanted = _key_bases(store, new_papers, new_cited, records)
     new = assign_citekeys(wanted, given.values())
     store.give_citekeys({**carried, **new}, forget)
     keys.update(new)
     return keys
 
 
-def _key_bases(store: Store, papers: Sequence[PlannedPaper],
-               cited: Sequence[str]) -> list[tuple[str, str]]:
+def _key_bases(store: Store, papers: Sequence[PlannedPaper], cited: Sequence[str],
+               records: Mapping[str, tuple[str | None, int, str, str]]
+               ) -> list[tuple[str, str]]:
     """(note, key base) of new notes, in order; papers only cited whose authors or title
     arXiv does not give have none. A paper's first author is its note's (``paper_authors``:
-    arXiv's when the post named fewer authors)."""
+    arXiv's when the post named fewer authors); ``records``: (first author, authors, title,
+    published) of the records of their ids (``Store.record_citations``)."""
+    from .render.citekeys import citekey_base
+
     posted = store.first_authors((p.first.source.path, p.first.source.line) for p in papers)
-    records = store.record_citations([p.arxiv for p in papers if p.arxiv] + list(cited))
     wanted = []
     for paper in papers:
         first = paper.first
@@ -115,11 +126,13 @@ class BibKeeper:
 
     def wanted(self, spec: NoteSpec) -> bool:
         """Whether a note is to be rendered for its entry alone (the store holds none)."""
-        return self.on and spec.kind in PAPER_TYPES and spec.note not in self.held
+        return self.on and spec.kind in PAPER_KINDS and spec.note not in self.held
 
     def start(self, pool: Executor | None) -> None:
         """Make the entries of the notes to come in ``pool``'s workers (None: at once)."""
         if self.on and pool is not None:
+            from .render.references import bibtex_rows
+
             self._batches = Batches(pool, bibtex_rows, self._keep, batch_size=500,
                                     in_flight=8)
 
@@ -128,8 +141,10 @@ class BibKeeper:
         if not self.on:
             return
         found = [(spec.note, note.properties or {}) for spec, note in
-                 zip(specs, notes, strict=True) if spec.kind in PAPER_TYPES]
+                 zip(specs, notes, strict=True) if spec.kind in PAPER_KINDS]
         if self._batches is None:
+            from .render.references import bibtex_rows
+
             self._keep(bibtex_rows(found))
             return
         for item in found:
@@ -162,6 +177,8 @@ class BibKeeper:
                     store.set_meta(_BIB_STALE, "1")
         if store.meta(_BIB_STALE) is None and (writer.vault / BIB_PATH).exists():
             return
+        from .render.references import bibtex_file
+
         if writer.write_owned(BIB_PATH, bibtex_file(store.bib_entries())) \
                 and not writer.dry_run:
             with store.transaction():

@@ -57,5 +57,6 @@ PAPERS_BASE: dict[str, object] = {
 
 def papers_base() -> str:
     """The text of ``Papers.base``."""
-    return yaml.safe_dump(PAPERS_BASE, sort_keys=False, allow_unicode=True, width=100,
-                          default_flow_style=False)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # (libyaml's: the same text)
+    return yaml.dump(PAPERS_BASE, Dumper=dumper, sort_keys=False, allow_unicode=True,
+                     width=100, default_flow_style=False)

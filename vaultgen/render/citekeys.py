@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from anyascii import anyascii
-from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
 
 from .names import tex_to_text
 
@@ -110,6 +109,8 @@ def person_name(author: str) -> PersonName | None:
         return PersonName(" ".join(words[:-1]), "", words[-1])
     if not author or is_team(author) or is_family_first(author):
         return None
+    from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
+
     suffix = ""
     if "," not in author and len(words) > 2 and words[-1] in SUFFIXES:
         suffix, author = words[-1], " ".join(words[:-1])
