@@ -59,7 +59,7 @@ def test_build_then_check(posts: Path, tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     code, _, err = run("build", str(posts), "-o", str(vault), "--offline")
     assert code == 0
-    assert "1 post, 1 entry" in err and "1 paper (" in err and "7 written" in err
+    assert "1 post, 1 entry" in err and "1 paper (" in err and "8 written" in err
     assert (vault / "papers" / "Alpha.md").exists()
     code, out, _ = run("check", str(vault))
     assert code == 0 and "0 errors" in out

@@ -28,6 +28,7 @@ from .arxiv.client import record_from_dict, record_to_dict
 from .arxiv.match import RecordSource
 from .check.links import LinkChecker
 from .check.notes import Frontmatter
+from .cite import BIB_SETTING, BibKeeper, citekeys_for
 from .errors import BrokenVaultError, FileSystemError, InputError, file_error
 from .gcpause import paused_gc
 from .model import ArxivRecord, Diagnostic, Entry, Note, Paper, SourceRef, text_digest
@@ -35,6 +36,7 @@ from .parse.inputs import RACY_NS, find_input_files, posts_folder, read_posts_wi
 from .parse.tags import ALIASES_NAME, load_tag_aliases, with_canonical_tags
 from .plan import NoteSpec, PlannedPaper, VaultPlan, plan_vault
 from .progress import PARSING, WRITING, Progress, Ticks
+from .render.bases import BASE_PATH, papers_base
 from .render.notes import render_spec, settings_notes
 from .state import STATE_DIR, STATE_FILE, BuildLock, Store
 from .takeover import adopt_old_state, locate_notes, remove_old_state
@@ -74,13 +76,15 @@ class BuildResult:
 
 def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | None = None,
                 force: bool = False, dry_run: bool = False, keep_notes: bool = False,
-                jobs: int | None = None, progress: Progress | None = None) -> BuildResult:
+                jobs: int | None = None, progress: Progress | None = None,
+                bib: bool | None = None) -> BuildResult:
     """Build (or update) ``vault`` from the digest posts under ``inputs``.
 
     ``jobs``: worker processes that parse posts and write notes (``workers.jobs_for``; None
     or 0: one per CPU when the work is large). ``dry_run``: the build's report, with nothing
     written (the store is read into memory and changed there). ``keep_notes``: the notes
     rendered, in the result. ``progress``: told of the posts read and the notes written.
+    ``bib``: whether the vault keeps ``papers.bib`` (None: as the vault remembers it).
 
     A vault it may not write in is built as a dry run: its result when nothing would change,
     else ``FileSystemError``. Any other trouble of the file system is a ``FileSystemError``
@@ -92,7 +96,7 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     made = not dry_run and not os.path.lexists(vault)
     try:
         result = _build(inputs, vault, source, force=force, dry_run=dry_run or bool(locked),
-                        keep_notes=keep_notes, jobs=jobs, progress=progress)
+                        keep_notes=keep_notes, jobs=jobs, progress=progress, bib=bib)
     except OSError as err:
         if made:
             _remove_unfinished(vault)
@@ -126,13 +130,13 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
 
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
            dry_run: bool, keep_notes: bool, jobs: int | None,
-           progress: Progress | None) -> BuildResult:
+           progress: Progress | None, bib: bool | None) -> BuildResult:
     lock = contextlib.nullcontext() if dry_run else BuildLock(vault)
     with lock, paused_gc():
         store = Store.in_memory(vault) if dry_run else Store.open(vault)
         try:
             return _Build(inputs, vault, store, source, force, dry_run, keep_notes, jobs,
-                          progress).run()
+                          progress, bib).run()
         finally:
             store.close()
 
@@ -172,7 +176,7 @@ def _remove_unfinished(vault: Path) -> None:
 class _Build:
     def __init__(self, inputs: Sequence[Path], vault: Path, store: Store,
                  source: RecordSource | None, force: bool, dry_run: bool, keep_notes: bool,
-                 jobs: int | None, progress: Progress | None) -> None:
+                 jobs: int | None, progress: Progress | None, bib: bool | None = None) -> None:
         self.inputs = inputs
         self.vault = vault
         self.store = store
@@ -182,6 +186,7 @@ class _Build:
         self.keep_notes = keep_notes
         self.jobs = jobs
         self.progress = progress
+        self.bib = bib
         self.today = dt.date.today().isoformat()
         self._title_keys: list[str] = []  # of the entries, as ``_resolve`` read them
         self._record_digests: dict[str, str] = {}  # of the records the vault uses
@@ -211,13 +216,18 @@ class _Build:
                                  hint="name digest post files (.txt/.md) or folders holding them")
             plan = self._plan(with_canonical_tags(entries, aliases), matched, listing, writer)
             store.set_names(plan.names, self._names)
+            if self.bib is not None:
+                store.set_meta(BIB_SETTING, "on" if self.bib else None)
+            bib = BibKeeper(store, store.meta(BIB_SETTING) == "on")
         todo = [spec for spec in plan.notes
                 if self.force or spec.path not in listing or
                 (record := writer.files.get(spec.path)) is None or
-                record.inputs != spec.inputs]
-        rendered = self._render_and_write(plan, todo, writer, len(entries))
+                record.inputs != spec.inputs or bib.wanted(spec)]
+        rendered = self._render_and_write(plan, todo, writer, len(entries), bib)
         writer.remove_stale({spec.path for spec in plan.notes})
         writer.write_settings(settings_notes())
+        writer.write_owned(BASE_PATH, papers_base(), quiet=True)
+        bib.finish((spec.note for spec in plan.notes), writer)
         if not self.dry_run:
             remove_old_state(vault)
         counts = BuildCounts(entries=len(entries), papers=plan.papers, posts=len(files),
@@ -360,20 +370,23 @@ class _Build:
         placed = {record.note: record.path for record in writer.files.values()
                   if record.kind in ("paper", "cited")}  # where they are (the user's moves)
         return plan_vault(entries, matched, self._record_digests, names, placed, titles.get,
-                          self._title_keys)
+                          self._title_keys,
+                          lambda papers, cited: citekeys_for(store, papers, cited))
 
     # --- rendering and writing -------------------------------------------------------------
 
     def _render_and_write(self, plan: VaultPlan, todo: list[NoteSpec], writer: VaultWriter,
-                          entries: int) -> list[Note]:
+                          entries: int, bib: BibKeeper) -> list[Note]:
         checker = LinkChecker([spec.path for spec in plan.notes])
         kept: list[Note] = []
         ticks = Ticks(self.progress, WRITING, len(todo))
         jobs = jobs_for(self.jobs, len(todo), NOTES_WORTH_WORKERS)
         with worker_pool(jobs) as pool:
+            bib.start(pool)
             for start in range(0, len(todo), RENDER_BATCH):
                 batch = todo[start:start + RENDER_BATCH]
                 notes = self._render(batch)
+                bib.add(batch, notes)
                 written = []
                 for spec, note in zip(batch, notes, strict=True):
                     links = checker.check(note.path, note.text, _front_of(note))
@@ -385,6 +398,7 @@ class _Build:
                 writer.write(written, pool)  # (its files written while the next renders)
                 ticks.tick(len(batch))
             writer.finish()
+            bib.settle()
         return kept
 
     def _render(self, specs: list[NoteSpec]) -> list[Note]:

@@ -146,9 +146,12 @@ def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
               help="Processes that parse posts, and check and write notes, side by side; 0: "
                    f"one per CPU when there are {POSTS_WORTH_WORKERS} posts to parse or "
                    f"{NOTES_WORTH_WORKERS} notes to write, else 1 [default: 0].")
+@click.option("--bib/--no-bib", default=None,
+              help="Keep papers.bib (BibTeX) at the vault's root, for citation plugins; the "
+                   "vault remembers it [default: as the last build that said].")
 def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, strict: bool,
           offline: bool, cache_path: Path | None, refresh: bool, arxiv_url: str,
-          arxiv_delay: float, jobs: int) -> None:
+          arxiv_delay: float, jobs: int, bib: bool | None) -> None:
     """Build or update an Obsidian vault from digest posts.
 
     INPUTS are post files or folders of them (default: input/). Each entry is looked up on
@@ -173,7 +176,7 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
         result = None
         try:
             result = build_vault(paths, vault, source=source, force=force, dry_run=dry_run,
-                                 jobs=jobs, progress=progress)
+                                 jobs=jobs, progress=progress, bib=bib)
         except VaultgenError as err:
             raise _fail(err) from err
         except KeyboardInterrupt:
@@ -431,6 +434,52 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
                f"{plural(papers.number_of_edges(), 'citation')}{grouped}; "
                f"wrote {len(report.written)}, unchanged "
                f"{len(report.unchanged)}, kept {len(report.kept)}: {target}", err=True)
+
+
+@cli.command()
+@click.argument("vault", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("-f", "--format", "fmt", type=click.Choice(("bibtex", "csl-json")),
+              default="bibtex", show_default=True,
+              help="bibtex: for LaTeX, biblatex and citation plugins; csl-json: for Pandoc, "
+                   "Zotero and other CSL processors.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              callback=_file_to_write, help="The file to write [default: standard output].")
+def export(vault: Path, fmt: str, output: Path | None) -> None:
+    """Write the papers of a vault as BibTeX or CSL-JSON, to cite them.
+
+    Every paper's note, and every cited paper's whose authors are known, read from the notes
+    as they are now: properties you edited (a citekey, a title, authors) count. Each is cited
+    by its note's citekey.
+
+    Example:
+
+        vaultgen export vault/ --format bibtex -o papers.bib
+    """
+    from .export import EXPORTERS, read_references
+    from .views.outputs import require_vault
+    from .write import atomic_write
+
+    try:
+        require_vault(vault)
+    except VaultgenError as err:
+        raise _fail(err) from err
+    found = read_references(vault)
+    for path in found.unreadable:
+        click.echo(f"warning: {path}: cannot be read; left out", err=True)
+    for path, key, given in found.clashes:
+        click.echo(f"warning: {path}: citekey {key} is another note's too; exported as "
+                   f"{given}", err=True)
+    text = EXPORTERS[fmt](found.references)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            atomic_write(output, text.encode("utf-8"))
+        except OSError as err:
+            raise click.ClickException(f"{output}: cannot write: {err.strerror or err}"
+                                       ) from err
+    where = f": {output}" if output is not None else ""
+    click.echo(f"exported {plural(len(found.references), 'paper')}{where}", err=True)
 
 
 @cli.command()

@@ -58,7 +58,8 @@ class PlannedPaper:
 class NoteSpec:
     """A note the vault should hold: ``note`` is its identity (``paper:KEY``, ``cited:ID``,
     ``tag:TAG``, ``day:DATE``, ``index``), ``inputs`` the digest of what it is rendered from,
-    ``payload`` what its renderer takes (see ``render.notes.render_spec``)."""
+    ``payload`` what its renderer takes (see ``render.notes.render_spec``), ``citekey`` the
+    citation key of a paper's note."""
 
     path: str
     kind: str
@@ -66,6 +67,7 @@ class NoteSpec:
     name: str
     inputs: str
     payload: tuple[object, ...] = field(repr=False, compare=False)
+    citekey: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,14 +144,17 @@ def cited_name_candidates(arxiv_id: str, title: str | None) -> tuple[str, ...]:
 def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
                record_digests: Mapping[str, str], names: Mapping[str, str],
                moved: Mapping[str, str], cited_title: Callable[[str], str | None],
-               title_keys: Sequence[str] | None = None) -> VaultPlan:
+               title_keys: Sequence[str] | None = None,
+               citekeys: Callable[[Sequence[PlannedPaper], Sequence[str]],
+                                  Mapping[str, str]] | None = None) -> VaultPlan:
     """Every note of the vault (see the module's docstring).
 
     ``matched``: the arXiv id each entry matched, by index; ``record_digests``: the digest
     of each arXiv record known (of papers and of papers only cited); ``names``: the names
     given before, by note identity; ``moved``: where the user moved or renamed notes, by
     note identity; ``cited_title``: arXiv's title of a paper only cited (for a new note's
-    name)."""
+    name); ``citekeys``: the citation key of each paper's note (by identity), given the papers
+    and the ids only cited."""
     papers = group_papers(entries, matched, title_keys)
     own_ids = {p.arxiv for p in papers if p.arxiv}
     cited = list(dict.fromkeys(i for p in papers for i in p.cites if i not in own_ids))
@@ -206,6 +211,7 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
             if target != name and name not in cited_by[target]:
                 cited_by[target].append(name)
     tag_names = {tag: given[f"tag:{tag}"] for tag in tags}
+    keys = citekeys(papers, cited) if citekeys is not None else {}
 
     specs: list[NoteSpec] = []
     for paper in papers:
@@ -216,17 +222,19 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
         links = tuple((i, targets.get(i)) for i in paper.cites)
         hubs = tuple((t, tag_names[t]) for t in paper.tags)
         record = record_digests.get(paper.arxiv) if paper.arxiv else None
+        key = keys.get(note)
         inputs = inputs_digest(path, name, [e.digest for e in paper.entries], paper.arxiv,
-                               record, citing, links, hubs)
+                               record, citing, links, hubs, key)
         specs.append(NoteSpec(path, "paper", note, name, inputs,
-                              (paper, citing, dict(links), dict(hubs))))
+                              (paper, citing, dict(links), dict(hubs)), key))
     for arxiv_id in cited:
         note = f"cited:{arxiv_id}"
         name = given[note]
         path = path_of(note, CITED)
         citing = tuple(cited_by.get(name, ()))
-        inputs = inputs_digest(path, name, arxiv_id, record_digests.get(arxiv_id), citing)
-        specs.append(NoteSpec(path, "cited", note, name, inputs, (arxiv_id, citing)))
+        key = keys.get(note)
+        inputs = inputs_digest(path, name, arxiv_id, record_digests.get(arxiv_id), citing, key)
+        specs.append(NoteSpec(path, "cited", note, name, inputs, (arxiv_id, citing), key))
     specs += _tag_specs(papers, given, tag_names)
     specs += _day_specs(papers, given, days)
     specs.append(_index_spec(papers, cited, tag_names, days))

@@ -1,7 +1,8 @@
 """What a build remembers between runs: ``VAULT/.vaultgen/state.sqlite``, the one state store.
 
 It holds the posts read (path, size, mtime, content hash, diagnostics) and their entries,
-the arXiv answers the vault uses, the names given out to notes, and every file vaultgen wrote
+the arXiv answers the vault uses, the names and citation keys given out to notes, the BibTeX
+entry of each paper (for ``papers.bib``), and every file vaultgen wrote
 (its hash as written, the hash of its generated part, the properties it owns, and the digest
 of what it was rendered from). Nothing else writes it; nothing else reads it but the build.
 
@@ -59,6 +60,10 @@ _MIGRATIONS: tuple[str, ...] = (
         pending_sha256 TEXT, pending_generated TEXT, pending_owned TEXT,
         pending_inputs TEXT, pending_links INTEGER);
     CREATE TABLE views (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
+    """,
+    """
+    CREATE TABLE citekeys (note TEXT PRIMARY KEY, key TEXT NOT NULL);
+    CREATE TABLE bib (note TEXT PRIMARY KEY, key TEXT NOT NULL, entry TEXT NOT NULL);
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -310,6 +315,13 @@ class Store:
                 for post, line, authors, abstract, ko, en in self._texts_at(
                     keys, "authors, abstract, comment_ko, comment_en")}
 
+    def first_authors(self, keys: Iterable[tuple[str, int]]
+                      ) -> dict[tuple[str, int], tuple[str | None, int]]:
+        """The first author of the entries at ``keys`` (post, line), and how many they name
+        (read by SQLite: no list of authors made)."""
+        return {(post, line): (first, count) for post, line, first, count in self._texts_at(
+            keys, "json_extract(authors, '$[0]'), json_array_length(authors)")}
+
     def _texts_at(self, keys: Iterable[tuple[str, int]],
                   columns: str) -> Iterator[tuple[Any, ...]]:
         """(post, line, ``columns``…) of ``entry_texts`` at ``keys``."""
@@ -334,6 +346,20 @@ class Store:
                 chunk))
         return found
 
+    def record_citations(self, ids: Iterable[str]
+                         ) -> dict[str, tuple[str | None, int, str, str]]:
+        """(first author, number of authors, title, published) of the records of ``ids`` the
+        store holds (read by SQLite: no record parsed)."""
+        found = {}
+        for chunk in _chunks(ids):
+            for row in self.db.execute(
+                    "SELECT id, json_extract(record, '$.authors[0]'), "
+                    "json_array_length(record, '$.authors'), json_extract(record, '$.title'), "
+                    "coalesce(json_extract(record, '$.published'), '') FROM records "
+                    f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
+                found[row[0]] = (row[1], row[2] or 0, row[3] or "", row[4])
+        return found
+
     def put_records(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """Records as (id, digest, JSON)."""
         self.db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)
@@ -356,6 +382,47 @@ class Store:
                             ((n,) for n in held if n not in names))
         self.db.executemany("INSERT OR REPLACE INTO names VALUES (?, ?)",
                             ((n, name) for n, name in names.items() if held.get(n) != name))
+
+    # --- citation keys and the BibTeX entries of ``papers.bib`` ---------------------------
+
+    def citekeys(self) -> dict[str, str]:
+        """The citation key given to each note (kept for good, the notes gone too)."""
+        return dict(self.db.execute("SELECT note, key FROM citekeys"))
+
+    def give_citekeys(self, keys: dict[str, str], forget: Iterable[str] = ()) -> None:
+        """Keys given now, by note; ``forget``: notes whose key passed to another identity
+        of the same paper."""
+        self.db.executemany("DELETE FROM citekeys WHERE note = ?", ((n,) for n in forget))
+        self.db.executemany("INSERT OR REPLACE INTO citekeys VALUES (?, ?)", keys.items())
+
+    def bib_notes(self) -> set[str]:
+        """The notes whose BibTeX entry is held (an empty one: a note without any)."""
+        return {note for (note,) in self.db.execute("SELECT note FROM bib")}
+
+    def put_bib_entries(self, rows: Iterable[tuple[str, str, str]]) -> bool:
+        """Entries as (note, key, BibTeX text); whether any differs from what was held."""
+        before = self.db.total_changes
+        self.db.executemany(
+            "INSERT INTO bib VALUES (?, ?, ?) ON CONFLICT (note) DO UPDATE SET "
+            "key = excluded.key, entry = excluded.entry "
+            "WHERE key != excluded.key OR entry != excluded.entry", rows)
+        return self.db.total_changes != before
+
+    def forget_bib_entries(self, notes: Iterable[str] | None = None) -> bool:
+        """Forget the entries of ``notes`` (None: all); whether there were any."""
+        if notes is None and self.db.execute("SELECT 1 FROM bib LIMIT 1").fetchone() is None:
+            return False  # (a DELETE of all rows writes the table anew, even an empty one)
+        before = self.db.total_changes
+        if notes is None:
+            self.db.execute("DELETE FROM bib")
+        else:
+            self.db.executemany("DELETE FROM bib WHERE note = ?", ((n,) for n in notes))
+        return self.db.total_changes != before
+
+    def bib_entries(self) -> list[str]:
+        """Every BibTeX entry held, in the order of their keys."""
+        return [entry for (entry,) in
+                self.db.execute("SELECT entry FROM bib WHERE entry != '' ORDER BY key")]
 
     # --- files ---------------------------------------------------------------------------
 

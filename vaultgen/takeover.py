@@ -2,8 +2,8 @@
 
 - A vault built by an older vaultgen (``.vaultgen/manifest.json``) is taken over: its record
   of the files vaultgen wrote read once into the store, then the old files removed.
-- A vault whose ``.vaultgen/`` was lost (a fresh clone of a synced vault) keeps its names:
-  they are read from the notes' properties.
+- A vault whose ``.vaultgen/`` was lost (a fresh clone of a synced vault) keeps its names
+  and citation keys: they are read from the notes' properties.
 - A note the user moved or renamed is found again by its properties (``arxiv``, ``title``).
 """
 
@@ -74,10 +74,15 @@ def adopt_old_state(vault: Path, store: Store, listing: set[str]) -> bool:
                 store.set_view_hash(path, sha)
         return True
     names: dict[str, str] = {}
+    citekeys: dict[str, str] = {}
     for path, properties in _unrecorded_notes(vault, sorted(listing), set()):
         for identity in identities_of(properties)[:1]:
             names.setdefault(identity, _stem(path))
+            key = properties.get("citekey")
+            if isinstance(key, str) and key.strip():
+                citekeys.setdefault(identity, key.strip())
     store.set_names(names)
+    store.give_citekeys(citekeys)
     return bool(names)
 
 

@@ -362,6 +362,41 @@ class VaultWriter:
             elif merged != existing:
                 self._put_plain(note.path, target, merged)
 
+    def write_owned(self, path: str, text: str, *, quiet: bool = False) -> bool:
+        """A file vaultgen keeps whole at the vault's root (``Papers.base``, ``papers.bib``):
+        made when absent, written again while it holds what vaultgen last wrote there (its
+        hash is in the store). One the user changed, or made, is theirs: left as it is
+        (reported unless ``quiet``), or with ``force`` replaced after a backup. Whether the
+        file holds ``text`` now (or, in a dry run, would)."""
+        data = text.encode("utf-8")
+        digest = sha256(data)
+        try:
+            target = safe_target(self.vault, path)
+            existing = target.read_bytes() if target.exists() else None
+        except UnsafePathError as err:
+            self.report.kept.append((path, str(err).split(": ", 1)[-1]))
+            return False
+        recorded = self.store.view_hash(path)
+        if existing == data:
+            if recorded != digest and not self.dry_run:
+                with self.store.transaction():
+                    self.store.set_view_hash(path, digest)
+            return True
+        if existing is not None and sha256(existing) != recorded:
+            if not self.force:
+                if not quiet:
+                    self.report.kept.append((path, "changed since vaultgen wrote it "
+                                             "(--force replaces it, saving yours in "
+                                             ".vaultgen/backup)"))
+                return False
+            self._backup(path, existing.decode("utf-8", "surrogateescape"))
+        if not self.dry_run:
+            atomic_write(target, data)
+            with self.store.transaction():
+                self.store.set_view_hash(path, digest)
+        self.report.written.append(path)
+        return True
+
     def _put_plain(self, path: str, target: Path, text: str) -> None:
         if not self.dry_run:
             atomic_write(target, text.encode("utf-8"))

@@ -540,6 +540,7 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
     anchors: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # headings, block ids
     anchored: list[tuple[Link, str]] = []  # links to a heading or block, with their note
     cited_by: dict[str, set[str | None]] = {}  # paper → what its "Cited by" list names
+    citekeys: dict[str, list[tuple[str, str]]] = defaultdict(list)  # key folded → (path, key)
     tag_uses = TagUses()
     for note in parsed:
         path = note.path
@@ -556,6 +557,9 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
         if note.properties.get("type") in _PAPER_TYPES:
             cited_by[path] = {checker.resolver.resolve(link.target, path)[0]
                               for link in note.links if link.section == "Cited by"}
+            key = note.properties.get("citekey")
+            if isinstance(key, str) and key.strip():
+                citekeys[key.strip().casefold()].append((path, key.strip()))
         edges: dict[str, tuple[set[str], str]] = {}  # target → (sections, form)
         for link in note.links:
             resolved = checker.resolve(link)
@@ -579,6 +583,7 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
     findings += checker.findings
     findings += _structure_findings(note_paths, graph, strict)
     findings += _backlink_findings(cited_by, graph)
+    findings += _citekey_findings(citekeys)
     tag_variants = tag_uses.variant_groups()
     findings += _tag_variant_findings(tag_variants)
     findings.sort(key=lambda f: (f.severity != "error", f.path, f.line, f.kind))
@@ -728,6 +733,20 @@ def _structure_findings(note_paths: Iterable[str], graph: nx.DiGraph,
                 findings.append(Finding("duplicate", "error", path, 0,
                                         f"duplicate paper: arXiv {arxiv} also in "
                                         f"{', '.join(p for p in paths if p != path)}"))
+    return findings
+
+
+def _citekey_findings(citekeys: Mapping[str, list[tuple[str, str]]]) -> list[Finding]:
+    """An error at each paper's note whose citation key (ignoring case) another paper's note
+    has too: a citation could not tell them apart."""
+    findings = []
+    for _, held in sorted(citekeys.items()):
+        if len(held) > 1:
+            for path, key in held:
+                others = ", ".join(p for p, _ in held if p != path)
+                findings.append(Finding("duplicate-citekey", "error", path, 0,
+                                        f"citekey {key} is also that of {others}",
+                                        "give one of them another citekey"))
     return findings
 
 

@@ -73,7 +73,16 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(line for line in text.split("\n"))
 
 
-def paper_properties(paper: Paper) -> dict[str, object]:
+def paper_authors(authors: Sequence[str], record: ArxivRecord | None) -> list[str]:
+    """A paper's authors: the post's, or arXiv's when the post named fewer (only a team, or
+    a list cut short)."""
+    if record and record.authors and len(record.authors) > len(authors):
+        return list(record.authors)
+    return list(authors)
+
+
+def paper_properties(paper: Paper, citekey: str | None = None,
+                     cited_by_count: int = 0) -> dict[str, object]:
     """The properties of a paper note, in their fixed order."""
     first = paper.first
     record = paper.record
@@ -83,9 +92,7 @@ def paper_properties(paper: Paper) -> dict[str, object]:
         aliases.append(title)
     if record and record.title not in aliases and tex_to_text(record.title) not in aliases:
         aliases.append(record.title)
-    authors = list(first.authors)
-    if record and record.authors and len(record.authors) > len(authors):
-        authors = list(record.authors)  # the post named only a team, or cut the list
+    authors = paper_authors(first.authors, record)
     tags = properties_tags(paper)
     properties: dict[str, object] = {
         "type": "paper",
@@ -97,6 +104,9 @@ def paper_properties(paper: Paper) -> dict[str, object]:
     if len(paper.entries) > 1:
         properties["dates"] = sorted({e.date.isoformat() for e in paper.entries})
     properties["tags"] = tags
+    if citekey:
+        properties["citekey"] = citekey
+    properties["cited_by_count"] = cited_by_count
     if record:
         properties.update(_record_properties(record))
     code = project_links(paper.entries)
@@ -124,10 +134,11 @@ def _record_properties(record: ArxivRecord) -> dict[str, object]:
 
 
 def render_paper(paper: Paper, path: str, cited_by: Sequence[str],
-                 targets: Mapping[str, str | None], tag_names: Mapping[str, str]) -> Note:
+                 targets: Mapping[str, str | None], tag_names: Mapping[str, str],
+                 citekey: str | None = None) -> Note:
     """The note of one paper of the digests: ``cited_by``, the names of the papers citing it;
     ``targets``, the name of the note each arXiv id it cites links to; ``tag_names``, the hub
-    of each of its tags."""
+    of each of its tags; ``citekey``, its citation key."""
     first = paper.first
     lines = [f"# {escape_markdown(tex_to_text(first.title))}", ""]
     abstract = first.abstract or (paper.record.summary if paper.record else "")
@@ -152,7 +163,8 @@ def render_paper(paper: Paper, path: str, cited_by: Sequence[str],
         lines[-1] += " · " + " ".join(wikilink(tag_names[t], f"#{t}") for t in tags)
     lines.append("")
     key = paper.arxiv_id or f"title:{first.title}"
-    return generated_note(path, "paper", key, paper_properties(paper), lines)
+    return generated_note(path, "paper", key,
+                          paper_properties(paper, citekey, len(cited_by)), lines)
 
 
 def properties_tags(paper: Paper) -> list[str]:
@@ -169,17 +181,22 @@ def _cited_by_lines(citing: Sequence[str]) -> list[str]:
 
 
 def render_cited(arxiv_id: str, record: ArxivRecord | None, path: str, name: str,
-                 cited_by: Sequence[str]) -> Note:
-    """The note of a paper the commentary cites but the digests do not cover."""
+                 cited_by: Sequence[str], citekey: str | None = None) -> Note:
+    """The note of a paper the commentary cites but the digests do not cover (``citekey``:
+    its citation key, once its authors and title are known)."""
     properties: dict[str, object] = {"type": "cited"}
     if record:
         properties["title"] = record.title
         properties["aliases"] = [tex_to_text(record.title)]
         properties["authors"] = list(record.authors)
+        if citekey:
+            properties["citekey"] = citekey
+        properties["cited_by_count"] = len(cited_by)
         properties.update(_record_properties(record))
     else:  # known by its id alone, which names the note: the name heads it, as its title
         properties["title"] = name
         properties["aliases"] = [f"arXiv:{arxiv_id}"]
+        properties["cited_by_count"] = len(cited_by)
         properties["arxiv"] = arxiv_id
         properties["url"] = f"https://arxiv.org/abs/{arxiv_id}"
     heading = tex_to_text(record.title) if record else name
@@ -269,11 +286,11 @@ def render_spec(spec: NoteSpec, paper_of: Callable[[PlannedPaper], Paper],
     if spec.kind == "paper":
         planned, cited_by, targets, tag_names = payload
         return render_paper(paper_of(planned), spec.path, cited_by,  # type: ignore[arg-type]
-                            targets, tag_names)  # type: ignore[arg-type]
+                            targets, tag_names, spec.citekey)  # type: ignore[arg-type]
     if spec.kind == "cited":
         arxiv_id, cited_by = payload
         return render_cited(arxiv_id, record_of(arxiv_id), spec.path,  # type: ignore[arg-type]
-                            spec.name, cited_by)  # type: ignore[arg-type]
+                            spec.name, cited_by, spec.citekey)  # type: ignore[arg-type]
     if spec.kind == "tag":
         tag, items, common = payload
         return render_tag(spec.path, tag, spec.name, items, common)  # type: ignore[arg-type]
@@ -295,7 +312,7 @@ _PROPERTY_TYPES = {
     "date": "date", "dates": "multitext", "tags": "tags", "arxiv": "text", "url": "text",
     "pdf": "text", "published": "date", "updated": "date", "categories": "multitext",
     "primary_category": "text", "doi": "text", "journal": "text", "code": "multitext",
-    "source": "multitext", "tag": "text",
+    "source": "multitext", "tag": "text", "citekey": "text", "cited_by_count": "number",
     "count": "number", "papers": "number", "cited": "number", "tag_count": "number",
     "days": "number",
 }
