@@ -1,7 +1,7 @@
 """The cost of related papers at scale: a full refresh of the entries of a folder of posts, and
 the update that its last posts bring.
 
-    python bench/related_cost.py --posts DIR [--k 5] [--max-df N] [--new 10]
+    python bench/related_cost.py --posts DIR [--k 5] [--max-pairs N] [--new 10]
 
 The posts are parsed first (not timed); the last posts, up to ``--new`` entries, are held
 back. Then, timed: the full refresh of the other entries (fit, vectors, every list), with the
@@ -53,7 +53,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=Path, required=True)
     parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--max-df", type=int, default=RelatedSettings().max_df)
+    parser.add_argument("--max-pairs", type=float, default=RelatedSettings().max_pairs)
     parser.add_argument("--new", type=int, default=10,
                         help="hold back the last posts up to this many entries for the update")
     args = parser.parse_args()
@@ -66,7 +66,7 @@ def main() -> int:
     print(f"{len(before)} papers, then {len(last)} in the last {held} posts; "
           f"peak before: {peak_mb():.0f} MB")
     start = clock()
-    full = refresh(before, args.k, RelatedSettings(max_df=args.max_df))
+    full = refresh(before, args.k, RelatedSettings(max_pairs=args.max_pairs))
     print(f"full refresh: {since(start)}; peak after: {peak_mb():.0f} MB; "
           f"{len(full.model.grams)} grams, {len(full.model.tags)} tags, "
           f"{len(full.model.authors)} authors; {full.vectors.matrix.nnz} nonzeros")

@@ -100,12 +100,12 @@ def test_scores_are_rounded_to_the_settings_digits() -> None:
             assert n.score == round(n.score, 2)
 
 
-def test_korean_words_count_whole() -> None:
-    papers = [paper("a", "Alpha beta.", korean="희소 어텐션을 씁니다"),
-              paper("b", "Gamma delta.", korean="희소 어텐션을 봅니다"),
-              paper("c", "Epsilon zeta.", korean="보상 모델을 씁니다")]
-    lists = keys_of(refresh(papers, 1, RelatedSettings(centering=0)).lists)
-    assert lists["a"] == ["b"]
+def test_korean_is_left_out_and_the_latin_terms_among_it_count() -> None:
+    papers = [paper("a", "Alpha", korean="Transformer의 구조를 봅니다"),
+              paper("b", "Gamma", korean="transformer를 씁니다"),
+              paper("c", "Omega", korean="구조를 봅니다")]
+    lists = keys_of(refresh(papers, 2, RelatedSettings(centering=0)).lists)
+    assert lists == {"a": ["b"], "b": ["a"], "c": []}
 
 
 def test_the_same_key_twice_is_refused() -> None:
@@ -228,3 +228,16 @@ def test_updates_give_the_lists_of_a_full_refresh_under_the_same_model(
     assert set(result.lists) == {key for key in expected if old_lists.get(key) != expected[key]
                                  or key in {p.key for p in [*added, *edited]}}
     assert result.vectors.keys == tuple(p.key for p in [*added, *edited])
+
+
+def test_the_commonest_features_give_way_to_the_pairs_budget() -> None:
+    papers = [RelatedText(f"p{i}", f"common{i % 2} shared{i % 5} rare{i % 11}")
+              for i in range(22)]
+    everything = fit(papers)
+    squeezed = fit(papers, RelatedSettings(max_pairs=300))
+    kept = set(squeezed.grams)
+    assert kept < set(everything.grams)
+    assert "are0 " in kept and "mon0 " not in kept  # of 2 papers, of 11
+    df = {g: sum(g in f" {p.text} " for p in papers) for g in everything.grams}
+    assert max(df[g] for g in kept) < min(df[g] for g in set(everything.grams) - kept)
+    assert sum(df[g] ** 2 for g in kept) <= 300

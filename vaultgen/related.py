@@ -1,25 +1,26 @@
 """Related papers: each paper's nearest neighbours by the text of its post, its tags and its
 authors.
 
-A paper is a vector of three blocks, each of unit length and scaled by the square root of its
-weight: the TF-IDF of the character 5-grams of its words (title, abstract and both
-commentaries; a word is what lies between spaces, padded with one space on each side, as
-scikit-learn's ``char_wb`` analyzer takes it; ``1 + ln(count)`` times a smoothed idf), and
-the idf of its tags and of its authors. Features of fewer than ``min_df`` or more than
-``max_df`` papers at fitting time are left out: the first match nothing, and the second are
-too common to tell neighbours apart (and would make the similarity of every pair cost
-something). Two papers are candidates when they share a feature; the score of a candidate
-pair is the dot product of their vectors less ``centering`` times the mean of their
-similarities to the corpus's mean vector, which keeps papers written in the common words of
-the corpus from being everyone's neighbour. A paper's list holds its best ``k`` candidates,
-by score rounded to ``digits`` decimals, then by key.
+A paper is a vector of three blocks, each of unit length times the square root of its weight:
+the TF-IDF of the terms of its text (title, abstract and both commentaries, lower-cased,
+Korean left out; a word is what lies between spaces, padded with a space on each side; its
+terms are its character 5-grams when it has a Latin letter or a digit, as scikit-learn's
+``char_wb`` analyzer takes them, else the padded word; ``1 + ln(count)`` times a smoothed
+idf), and the idf of its tags and of its authors. Features of fewer than ``min_df`` papers
+at fitting time match nothing and are left out; so are the commonest, down to the number of
+papers that keeps the pairs of papers sharing a feature within ``max_pairs`` (the cost of the
+similarity product, which grows with the square of the corpus when nothing is left out).
+Two papers are candidates when they share a feature; the score of a candidate pair is the
+dot product of their vectors less ``centering`` times the mean of their similarities to the
+corpus's mean vector, which keeps papers written in the corpus's common words from being
+everyone's neighbour. A paper's list holds its best ``k`` candidates, by score rounded to
+``digits`` decimals, then by key.
 
 The model (vocabulary, idf, mean vector) is fitted on a full refresh (``refresh``); between
-refreshes ``update`` adds, changes and removes papers with the model as it is, touching only
-the lists that change, with numpy and scipy alone (``python -X importtime`` puts importing
-``sklearn.feature_extraction.text`` at about a second, more than the whole update). Whatever
-order papers arrive in, a list equals the one ``related_lists`` gives for the same papers
-and model.
+refreshes, ``update`` adds, changes and removes papers under the model as it is, touching
+only the lists that change, with numpy and scipy alone (importing scikit-learn's text module
+takes about a second, more than the whole update; ``bench/related_cost.py``). Whatever order
+papers arrive in, a list equals the one ``related_lists`` gives for the same papers and model.
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ import numpy as np
 import scipy.sparse as sp
 
 GRAM = 5  # characters in a text feature
-# Words with a Latin letter or a digit are taken by their grams; others (Korean words among
-# them) whole: their grams match no better than they do.
+# Words with a Latin letter or a digit are taken by their grams; others whole.
 _HAS_LATIN = re.compile("[0-9a-z]").search
+# Korean is left out: its words (a stem and its particles) match papers less well than the
+# Latin terms the commentary names among them (bench/related.py).
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
 # Rows of the similarity product computed at once: bounds its memory (a row holds one score
 # for each paper that shares a feature with it).
 _CHUNK = 512
@@ -79,10 +82,11 @@ class RelatedSettings:
 
     text_weight: float = 1.0
     tag_weight: float = 0.05
-    author_weight: float = 0.05
-    centering: float = 3.0
+    author_weight: float = 0.1
+    centering: float = 4.0
     min_df: int = 2
-    max_df: int = 200
+    max_df: int | None = None
+    max_pairs: float = 1e8
     digits: int = 4
 
 
@@ -224,13 +228,27 @@ def _lists_of(first: int, product: sp.csr_matrix, vectors: Vectors, rank: np.nda
               digits: int) -> Iterable[tuple[str, tuple[Neighbour, ...]]]:
     """The lists of the papers from row ``first`` on, from their raw products with every
     paper (``product``, a row for each)."""
-    rows = first + np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))
-    scores = _scores(rows, product.indices, product.data, vectors.offsets, digits)
-    scores[product.indices == rows] = -np.inf  # never the paper itself
+    lengths = np.diff(product.indptr)
+    local = np.repeat(np.arange(product.shape[0]), lengths)
+    columns = product.indices
+    scores = _scores(first + local, columns, product.data, vectors.offsets, digits)
+    scores[columns == first + local] = -np.inf  # never the paper itself
+    # Each row's k-th best score: only the candidates at least as good can make its list.
+    kth = np.full(product.shape[0], -np.inf)
+    for i in np.flatnonzero(lengths > k).tolist():
+        row = scores[product.indptr[i]:product.indptr[i + 1]]
+        kth[i] = np.partition(row, len(row) - k)[len(row) - k]
+    chosen = np.flatnonzero((scores >= kth[local]) & (scores > -np.inf))
+    chosen = chosen[np.lexsort((rank[columns[chosen]], -scores[chosen], local[chosen]))]
+    rows = local[chosen]
+    place = np.arange(len(chosen)) - np.searchsorted(rows, rows)  # within its row's list
+    chosen = chosen[place < k]
+    bounds = np.searchsorted(local[chosen], np.arange(product.shape[0] + 1))
+    names, values = columns[chosen].tolist(), scores[chosen].tolist()
+    keys = vectors.keys
     for i in range(product.shape[0]):
-        begin, end = product.indptr[i], product.indptr[i + 1]
-        yield vectors.keys[first + i], _best(product.indices[begin:end], scores[begin:end],
-                                             vectors.keys, rank, k)
+        yield keys[first + i], tuple(Neighbour(keys[c], v) for c, v in zip(
+            names[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]], strict=True))
 
 
 def update(model: RelatedModel, vectors: Vectors, lists: Mapping[str, Sequence[Neighbour]],
@@ -285,20 +303,6 @@ def update(model: RelatedModel, vectors: Vectors, lists: Mapping[str, Sequence[N
     return Update(new, changed)
 
 
-def _best(columns: np.ndarray, scores: np.ndarray, keys: Sequence[str], rank: np.ndarray,
-          k: int) -> tuple[Neighbour, ...]:
-    """The best ``k`` of the papers ``columns`` by ``scores`` (-inf: not a candidate), then
-    by key (``rank``: each row's place in key order)."""
-    if len(scores) > k:
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = np.flatnonzero(scores >= kth)
-        columns, scores = columns[keep], scores[keep]
-    order = np.lexsort((rank[columns], -scores))[:k]
-    return tuple(Neighbour(keys[c], s)
-                 for c, s in zip(columns[order].tolist(), scores[order].tolist(), strict=True)
-                 if s != -np.inf)
-
-
 def _scores(rows: np.ndarray | int, columns: np.ndarray, raw: np.ndarray, offsets: np.ndarray,
             digits: int) -> np.ndarray:
     """Rounded scores of the pairs (``rows``, ``columns``) from their raw products: the same
@@ -333,85 +337,101 @@ class _Counts:
             twice = sorted(key for key, n in Counter(keys).items() if n > 1)
             raise ValueError(f"papers given twice: {', '.join(twice[:5])}")
         word_ids: defaultdict[str, int] = defaultdict(count().__next__)
-        # Machine integers, not lists of Python ones: a corpus has millions of (paper, word).
-        indices = array("i")
-        values = array("f")
-        indptr = array("q", [0])
+        indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
         for paper in papers:
-            words = Counter(paper.text.lower().split())
+            words = Counter(_HANGUL.sub(" ", paper.text.lower()).split())
             indices.extend(map(word_ids.__getitem__, words))
             values.extend(words.values())
             indptr.append(len(indices))
         word_counts = sp.csr_matrix(
-            (np.frombuffer(values, np.float32), np.frombuffer(indices, np.int32),
-             np.frombuffer(indptr, np.int64)), shape=(len(papers), len(word_ids)))
+            (np.array(values, np.float32), np.array(indices, np.int32),
+             np.array(indptr, np.int64)), shape=(len(papers), len(word_ids)))
         return cls(keys, word_counts, list(word_ids), [tuple(p.tags) for p in papers],
                    [tuple(p.authors) for p in papers])
 
-    def grams_of_words(self, columns: Mapping[str, int] | None) -> tuple[sp.csr_matrix,
-                                                                          list[str]]:
-        """Words × grams: how often each gram is in each word. With ``columns``, only those
-        grams, in those columns; without, every gram, and the grams in column order."""
-        gram_ids: Mapping[str, int] = (columns if columns is not None
-                                       else defaultdict(count().__next__))
+    def terms_of_words(self, columns: Mapping[str, int]) -> sp.csr_matrix:
+        """Words × the model's text terms: how often each term is in each word."""
         indices = array("i")
         indptr = array("q", [0])
         for word in self.words:
-            padded = f" {word} "
-            grams = ([padded[i:i + GRAM] for i in range(len(padded) - GRAM + 1)]
-                     if len(padded) > GRAM and _HAS_LATIN(word) else [padded])
-            if columns is None:
-                indices.extend(map(gram_ids.__getitem__, grams))
-            else:
-                indices.extend(c for gram in grams if (c := gram_ids.get(gram)) is not None)
+            indices.extend(c for term in _terms(word) if (c := columns.get(term)) is not None)
             indptr.append(len(indices))
-        width = len(gram_ids) if columns is None else max(columns.values(), default=-1) + 1
-        matrix = sp.csr_matrix((np.ones(len(indices), np.float32),
-                                np.frombuffer(indices, np.int32), np.frombuffer(indptr, np.int64)),
-                               shape=(len(self.words), width))
-        return matrix, (list(gram_ids) if columns is None else [])
-
-    def gram_counts(self, grams_of_words: sp.csr_matrix) -> sp.csr_matrix:
-        """Papers × grams: how often each gram is in each paper's text."""
-        counts = (self.word_counts @ grams_of_words).tocsr()
-        counts.sum_duplicates()
-        return counts
+        return sp.csr_matrix((np.ones(len(indices), np.float32),
+                              np.frombuffer(indices, np.int32), np.frombuffer(indptr, np.int64)),
+                             shape=(len(self.words), len(columns)))
 
     def fit(self, settings: RelatedSettings) -> tuple[RelatedModel, Vectors]:
         """The model of these papers, and their vectors under it."""
-        grams_of_words, grams = self.grams_of_words(None)
-        papers = len(self.keys)
+        papers, words = len(self.keys), self.words
+        # A word taken whole is its own term: its papers are those of the word. Only the
+        # grams of the others are gathered (most words of a corpus are rare and Korean).
+        whole = np.fromiter((len(w) + 2 <= GRAM or not _HAS_LATIN(w) for w in words), bool,
+                            len(words))
+        gram_ids: defaultdict[str, int] = defaultdict(count().__next__)
+        indices = array("i")
+        split = np.flatnonzero(~whole)
+        for i in split.tolist():
+            indices.extend(map(gram_ids.__getitem__, _terms(words[i])))
+        lengths = np.zeros(len(words), np.int64)
+        lengths[split] = [len(words[i]) - GRAM + 3 for i in split.tolist()]
+        indptr = np.zeros(len(words) + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        grams_of_words = sp.csr_matrix((np.ones(len(indices), np.float32),
+                                        np.frombuffer(indices, np.int32), indptr),
+                                       shape=(len(words), len(gram_ids)))
+        grams = list(gram_ids)
+        del gram_ids
         # The papers of each gram, a slice of papers at a time: the counts of every gram of
         # every paper would take several times the memory of those kept.
         gram_df = np.zeros(len(grams), np.int64)
-        present = sp.csr_matrix(grams_of_words, copy=True)
-        present.data[:] = 1
         for start in range(0, papers, 4096):
-            part = (self.word_counts[start:start + 4096] @ present).tocsr()
+            part = (self.word_counts[start:start + 4096] @ grams_of_words).tocsr()
             gram_df += np.bincount(part.indices, minlength=len(grams))
-        kept = (gram_df >= settings.min_df) & (gram_df <= settings.max_df)
-        kept_grams = sorted(g for g, keep in zip(grams, kept.tolist(), strict=True) if keep)
-        kept_tags = _kept(self.tags, settings)
-        kept_authors = _kept(self.authors, settings)
-        by_gram = dict(zip(grams, gram_df.tolist(), strict=True))
-        df = np.array([by_gram[g] for g in kept_grams]
-                      + [kept_tags[t] for t in sorted(kept_tags)]
-                      + [kept_authors[a] for a in sorted(kept_authors)], np.float64)
+        word_df = np.bincount(self.word_counts.indices, minlength=len(words))
+        tag_df = Counter(chain.from_iterable(set(n) for n in self.tags))
+        author_df = Counter(chain.from_iterable(set(n) for n in self.authors))
+        cap = _most_papers(np.concatenate([
+            gram_df, word_df[whole], np.fromiter(tag_df.values(), np.int64, len(tag_df)),
+            np.fromiter(author_df.values(), np.int64, len(author_df))]), settings)
+
+        def wanted(df: np.ndarray) -> np.ndarray:
+            return (df >= settings.min_df) & (df <= cap)
+
+        text_df = {grams[i]: int(gram_df[i]) for i in np.flatnonzero(wanted(gram_df)).tolist()}
+        whole_kept = np.flatnonzero(whole & wanted(word_df))
+        text_df.update((f" {words[i]} ", int(word_df[i])) for i in whole_kept.tolist())
+        tags = {n: df for n, df in tag_df.items() if settings.min_df <= df <= cap}
+        authors = {n: df for n, df in author_df.items() if settings.min_df <= df <= cap}
+        terms = tuple(sorted(text_df))
+        df = np.array([text_df[t] for t in terms] + [tags[t] for t in sorted(tags)]
+                      + [authors[a] for a in sorted(authors)], np.float64)
         idf = np.log((1 + papers) / (1 + df)) + 1  # scikit-learn's smoothed idf
-        model = RelatedModel(settings, tuple(kept_grams), tuple(sorted(kept_tags)),
-                             tuple(sorted(kept_authors)), idf, np.zeros(len(df)))
+        model = RelatedModel(settings, terms, tuple(sorted(tags)), tuple(sorted(authors)), idf,
+                             np.zeros(len(df)))
         columns = model.columns("grams")
-        target = np.array([columns.get(g, -1) for g in grams], np.int64)
-        matrix = self._weighted(model, self.gram_counts(_columns_to(grams_of_words, target,
-                                                                    len(kept_grams))))
+        terms_of_words = _columns_to(grams_of_words,
+                                     np.array([columns.get(g, -1) for g in grams], np.int64),
+                                     len(terms))
+        terms_of_words = terms_of_words + sp.csr_matrix(
+            (np.ones(len(whole_kept), np.float32),
+             (whole_kept, [columns[f" {words[i]} "] for i in whole_kept.tolist()])),
+            shape=terms_of_words.shape)
+        matrix = self._weighted(model, self.term_counts(terms_of_words))
         mean = np.asarray(matrix.mean(axis=0), np.float64).ravel() if papers else model.mean
         model = RelatedModel(settings, model.grams, model.tags, model.authors, idf, mean)
         return model, self._with_offsets(model, matrix)
 
+    def term_counts(self, terms_of_words: sp.csr_matrix) -> sp.csr_matrix:
+        """Papers × terms: how often each term is in each paper's text."""
+        counts = (self.word_counts @ terms_of_words).tocsr()
+        counts.sum_duplicates()
+        return counts
+
     def vectors(self, model: RelatedModel) -> Vectors:
-        grams_of_words, _ = self.grams_of_words(model.columns("grams"))
-        return self._with_offsets(model, self._weighted(model,
-                                                        self.gram_counts(grams_of_words)))
+        terms = self.term_counts(self.terms_of_words(model.columns("grams")))
+        return self._with_offsets(model, self._weighted(model, terms))
 
     def _with_offsets(self, model: RelatedModel, matrix: sp.csr_matrix) -> Vectors:
         offsets = model.settings.centering * (matrix @ model.mean)
@@ -444,6 +464,15 @@ class _Counts:
         return matrix
 
 
+def _terms(word: str) -> list[str]:
+    """The text terms of a word: its padded grams, or the padded word when it is short or
+    has neither Latin letter nor digit."""
+    padded = f" {word} "
+    if len(padded) <= GRAM or not _HAS_LATIN(word):
+        return [padded]
+    return [padded[i:i + GRAM] for i in range(len(padded) - GRAM + 1)]
+
+
 def _columns_to(matrix: sp.csr_matrix, target: np.ndarray, width: int) -> sp.csr_matrix:
     """``matrix`` with column ``c`` moved to ``target[c]``, or left out where that is -1."""
     moved = target[matrix.indices]
@@ -455,11 +484,15 @@ def _columns_to(matrix: sp.csr_matrix, target: np.ndarray, width: int) -> sp.csr
                          shape=(matrix.shape[0], width))
 
 
-def _kept(names: Iterable[tuple[str, ...]], settings: RelatedSettings) -> dict[str, int]:
-    """The names (tags or authors) of between ``min_df`` and ``max_df`` papers, with the
-    number of papers of each."""
-    df = Counter(chain.from_iterable(set(n) for n in names))
-    return {name: n for name, n in df.items() if settings.min_df <= n <= settings.max_df}
+def _most_papers(df: np.ndarray, settings: RelatedSettings) -> int:
+    """The most papers a feature may have: ``max_df``, or less, so that the products of the
+    pairs of papers sharing a feature (a feature of ``df`` papers makes ``df²`` of them) stay
+    within ``max_pairs``."""
+    counts = np.bincount(df[df >= settings.min_df])
+    sizes = np.flatnonzero(counts)
+    within = sizes[np.cumsum(sizes.astype(np.float64) ** 2 * counts[sizes]) <= settings.max_pairs]
+    most = int(within.max()) if len(within) else settings.min_df - 1
+    return most if settings.max_df is None else min(settings.max_df, most)
 
 
 def _unit_rows(matrix: sp.csr_matrix, weight: float) -> sp.csr_matrix:
