@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain, count
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -68,8 +68,7 @@ class RelatedText:
                                           self.commentary_en) if part)
 
 
-@dataclass(frozen=True, slots=True)
-class Neighbour:
+class Neighbour(NamedTuple):
     """A paper of another's list and the score (rounded) that put it there."""
 
     key: str
@@ -247,8 +246,9 @@ def _lists_of(first: int, product: sp.csr_matrix, vectors: Vectors, rank: np.nda
     names, values = columns[chosen].tolist(), scores[chosen].tolist()
     keys = vectors.keys
     for i in range(product.shape[0]):
-        yield keys[first + i], tuple(Neighbour(keys[c], v) for c, v in zip(
-            names[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]], strict=True))
+        yield keys[first + i], tuple(map(Neighbour, map(keys.__getitem__,
+                                                         names[bounds[i]:bounds[i + 1]]),
+                                         values[bounds[i]:bounds[i + 1]]))
 
 
 def update(model: RelatedModel, vectors: Vectors, lists: Mapping[str, Sequence[Neighbour]],
