@@ -108,6 +108,13 @@ def test_korean_is_left_out_and_the_latin_terms_among_it_count() -> None:
     assert lists == {"a": ["b"], "b": ["a"], "c": []}
 
 
+def test_arxiv_links_in_the_text_are_left_out() -> None:
+    link = "https://arxiv.org/abs/2404.12345v2 arXiv:2404.12345"
+    papers = [paper("a", f"Alpha. {link}"), paper("b", f"Omega. {link}"),
+              paper("c", "Sigma kappa.")]
+    assert keys_of(refresh(papers, 2, RelatedSettings(centering=0)).lists)["a"] == []
+
+
 def test_the_same_key_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="papers given twice: a"):
         refresh([*CORPUS, paper("a", "Again.")], 3)

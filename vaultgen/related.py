@@ -4,7 +4,8 @@ authors.
 A paper is a vector of three blocks, each of unit length times the square root of its weight:
 the TF-IDF of the terms of its text (title, abstract and both commentaries, lower-cased,
 Korean left out; a word is what lies between spaces, padded with a space on each side; its
-terms are its character 5-grams when it has a Latin letter or a digit, as scikit-learn's
+terms are its character 5-grams when it has a Latin letter or a digit (words that name an
+arXiv paper, its links and ``arXiv:ID``, are left out), as scikit-learn's
 ``char_wb`` analyzer takes them, else the padded word; ``1 + ln(count)`` times a smoothed
 idf), and the idf of its tags and of its authors. Features of fewer than ``min_df`` papers
 at fitting time match nothing and are left out; so are the commonest, down to the number of
@@ -45,6 +46,9 @@ _HAS_LATIN = re.compile("[0-9a-z]").search
 # Korean is left out: its words (a stem and its particles) match papers less well than the
 # Latin terms the commentary names among them (bench/related.py).
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
+# Words that name an arXiv paper (its links, ``arXiv:ID``) are left out: their grams make the
+# papers that cite a paper each other's neighbours, ahead of the paper they cite.
+_LINK_MARK = re.compile("arxiv|huggingface\\.co/papers").search
 # Rows of the similarity product computed at once: bounds its memory (a row holds one score
 # for each paper that shares a feature with it).
 _CHUNK = 512
@@ -64,6 +68,7 @@ class RelatedText:
 
     @property
     def text(self) -> str:
+        """Title, abstract and both commentaries."""
         return " ".join(part for part in (self.title, self.abstract, self.commentary_ko,
                                           self.commentary_en) if part)
 
@@ -81,11 +86,11 @@ class RelatedSettings:
 
     text_weight: float = 1.0
     tag_weight: float = 0.05
-    author_weight: float = 0.1
-    centering: float = 4.0
+    author_weight: float = 0.05
+    centering: float = 3.0
     min_df: int = 2
-    max_df: int | None = None
-    max_pairs: float = 1e8
+    max_df: int | None = 200
+    max_pairs: float = 5e7
     digits: int = 4
 
 
@@ -341,7 +346,11 @@ class _Counts:
         values: list[int] = []
         indptr = [0]
         for paper in papers:
-            words = Counter(_HANGUL.sub(" ", paper.text.lower()).split())
+            text = _HANGUL.sub(" ", paper.text.lower())
+            words = Counter(text.split())
+            if _LINK_MARK(text):
+                for link in [word for word in words if _LINK_MARK(word)]:
+                    del words[link]
             indices.extend(map(word_ids.__getitem__, words))
             values.extend(words.values())
             indptr.append(len(indices))
