@@ -68,7 +68,7 @@ def main() -> int:
     start = clock()
     full = refresh(before, args.k, RelatedSettings(max_pairs=args.max_pairs))
     print(f"full refresh: {since(start)}; peak after: {peak_mb():.0f} MB; "
-          f"{len(full.model.grams)} grams, {len(full.model.tags)} tags, "
+          f"{len(full.model.terms)} text terms, {len(full.model.tags)} tags, "
           f"{len(full.model.authors)} authors; {full.vectors.matrix.nnz} nonzeros")
     start = clock()
     model_bytes, vector_bytes = full.model.to_bytes(), full.vectors.to_bytes()

@@ -83,7 +83,7 @@ def test_the_same_papers_give_the_same_lists_in_any_order() -> None:
     first = refresh(CORPUS, 3)
     second = refresh(list(reversed(CORPUS)), 3)
     assert first.lists == second.lists
-    assert first.model.grams == second.model.grams
+    assert first.model.terms == second.model.terms
     assert np.array_equal(first.model.idf, second.model.idf)
 
 
@@ -140,7 +140,7 @@ def test_the_text_block_is_scikit_learns_char_wb_tfidf() -> None:
     ours = refresh(papers, 3, RelatedSettings(tag_weight=0, author_weight=0, max_df=8))
     theirs = TfidfVectorizer(analyzer="char_wb", ngram_range=(5, 5), sublinear_tf=True,
                              min_df=2, max_df=8).fit_transform([p.text for p in papers])
-    assert list(ours.model.grams) == sorted(
+    assert list(ours.model.terms) == sorted(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(5, 5), min_df=2, max_df=8)
         .fit([p.text for p in papers]).get_feature_names_out())
     np.testing.assert_allclose((ours.vectors.matrix @ ours.vectors.matrix.T).toarray(),
@@ -151,7 +151,7 @@ def test_model_and_vectors_survive_bytes() -> None:
     result = refresh(CORPUS, 3)
     model = RelatedModel.from_bytes(result.model.to_bytes())
     vectors = Vectors.from_bytes(result.vectors.to_bytes())
-    assert model.grams == result.model.grams and model.settings == result.model.settings
+    assert model.terms == result.model.terms and model.settings == result.model.settings
     assert np.array_equal(model.idf, result.model.idf)
     assert np.array_equal(model.mean, result.model.mean)
     assert vectors.keys == result.vectors.keys
@@ -242,9 +242,9 @@ def test_the_commonest_features_give_way_to_the_pairs_budget() -> None:
               for i in range(22)]
     everything = fit(papers)
     squeezed = fit(papers, RelatedSettings(max_pairs=300))
-    kept = set(squeezed.grams)
-    assert kept < set(everything.grams)
+    kept = set(squeezed.terms)
+    assert kept < set(everything.terms)
     assert "are0 " in kept and "mon0 " not in kept  # of 2 papers, of 11
-    df = {g: sum(g in f" {p.text} " for p in papers) for g in everything.grams}
-    assert max(df[g] for g in kept) < min(df[g] for g in set(everything.grams) - kept)
+    df = {g: sum(g in f" {p.text} " for p in papers) for g in everything.terms}
+    assert max(df[g] for g in kept) < min(df[g] for g in set(everything.terms) - kept)
     assert sum(df[g] ** 2 for g in kept) <= 300

@@ -96,11 +96,11 @@ class RelatedSettings:
 
 @dataclass(frozen=True, eq=False)
 class RelatedModel:
-    """What a full refresh fits: the features (text grams, tags, authors: the columns of the
+    """What a full refresh fits: the features (text terms, tags, authors: the columns of the
     vectors, in this order), their idf, and the corpus's mean vector."""
 
     settings: RelatedSettings
-    grams: tuple[str, ...]
+    terms: tuple[str, ...]
     tags: tuple[str, ...]
     authors: tuple[str, ...]
     idf: np.ndarray  # float64, one per column
@@ -108,20 +108,20 @@ class RelatedModel:
     _columns: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def columns(self, block: str) -> dict[str, int]:
-        """The column of each feature of ``block`` ("grams", "tags" or "authors")."""
+        """The column of each feature of ``block`` ("terms", "tags" or "authors")."""
         if block not in self._columns:
-            start = {"grams": 0, "tags": len(self.grams),
-                     "authors": len(self.grams) + len(self.tags)}[block]
+            start = {"terms": 0, "tags": len(self.terms),
+                     "authors": len(self.terms) + len(self.tags)}[block]
             names: tuple[str, ...] = getattr(self, block)
             self._columns[block] = {name: start + i for i, name in enumerate(names)}
         return self._columns[block]
 
     @property
     def width(self) -> int:
-        return len(self.grams) + len(self.tags) + len(self.authors)
+        return len(self.terms) + len(self.tags) + len(self.authors)
 
     def to_bytes(self) -> bytes:
-        names = json.dumps({"settings": asdict(self.settings), "grams": self.grams,
+        names = json.dumps({"settings": asdict(self.settings), "terms": self.terms,
                             "tags": self.tags, "authors": self.authors}, ensure_ascii=False)
         return _arrays_to_bytes(names=np.frombuffer(names.encode("utf-8"), np.uint8),
                                 idf=self.idf, mean=self.mean)
@@ -130,7 +130,7 @@ class RelatedModel:
     def from_bytes(cls, data: bytes) -> RelatedModel:
         arrays = _arrays_from_bytes(data)
         names = json.loads(arrays["names"].tobytes().decode("utf-8"))
-        return cls(RelatedSettings(**names["settings"]), tuple(names["grams"]),
+        return cls(RelatedSettings(**names["settings"]), tuple(names["terms"]),
                    tuple(names["tags"]), tuple(names["authors"]), arrays["idf"],
                    arrays["mean"])
 
@@ -375,7 +375,7 @@ class _Counts:
         """The model of these papers, and their vectors under it."""
         papers, words = len(self.keys), self.words
         # A word taken whole is its own term: its papers are those of the word. Only the
-        # grams of the others are gathered (most words of a corpus are rare and Korean).
+        # grams of the others are gathered (most distinct words of a corpus are rare).
         whole = np.fromiter((len(w) + 2 <= GRAM or not _HAS_LATIN(w) for w in words), bool,
                             len(words))
         gram_ids: defaultdict[str, int] = defaultdict(count().__next__)
@@ -419,7 +419,7 @@ class _Counts:
         idf = np.log((1 + papers) / (1 + df)) + 1  # scikit-learn's smoothed idf
         model = RelatedModel(settings, terms, tuple(sorted(tags)), tuple(sorted(authors)), idf,
                              np.zeros(len(df)))
-        columns = model.columns("grams")
+        columns = model.columns("terms")
         terms_of_words = _columns_to(grams_of_words,
                                      np.array([columns.get(g, -1) for g in grams], np.int64),
                                      len(terms))
@@ -429,7 +429,7 @@ class _Counts:
             shape=terms_of_words.shape)
         matrix = self._weighted(model, self.term_counts(terms_of_words))
         mean = np.asarray(matrix.mean(axis=0), np.float64).ravel() if papers else model.mean
-        model = RelatedModel(settings, model.grams, model.tags, model.authors, idf, mean)
+        model = RelatedModel(settings, model.terms, model.tags, model.authors, idf, mean)
         return model, self._with_offsets(model, matrix)
 
     def term_counts(self, terms_of_words: sp.csr_matrix) -> sp.csr_matrix:
@@ -439,7 +439,7 @@ class _Counts:
         return counts
 
     def vectors(self, model: RelatedModel) -> Vectors:
-        terms = self.term_counts(self.terms_of_words(model.columns("grams")))
+        terms = self.term_counts(self.terms_of_words(model.columns("terms")))
         return self._with_offsets(model, self._weighted(model, terms))
 
     def _with_offsets(self, model: RelatedModel, matrix: sp.csr_matrix) -> Vectors:
@@ -450,7 +450,7 @@ class _Counts:
         """Each paper's vector: its three blocks weighted, each of unit length times the
         square root of its weight."""
         settings = model.settings
-        gram_idf = model.idf[:len(model.grams)]
+        gram_idf = model.idf[:len(model.terms)]
         text = counts.astype(np.float64)
         text.data = (1 + np.log(text.data)) * gram_idf[text.indices]
         blocks = [_unit_rows(text, settings.text_weight)]
