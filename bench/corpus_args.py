@@ -20,8 +20,10 @@ def corpus_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def corpus_vault(corpus: Path, folder: Path) -> None:
-    """Build the vault of the whole corpus into ``folder``, from a local arXiv mirror."""
+def corpus_vault(corpus: Path, folder: Path, posts: Path | None = None,
+                 related: int | None = None) -> None:
+    """Build the vault of the whole corpus (or of ``posts`` made from it) into ``folder``,
+    from a local arXiv mirror."""
     from tests.arxiv_server import Catalogue, MirrorServer, load_records
     from vaultgen.arxiv.client import ArxivCache, ArxivSource
     from vaultgen.build import build_vault
@@ -29,7 +31,7 @@ def corpus_vault(corpus: Path, folder: Path) -> None:
     server = MirrorServer(Catalogue(load_records(corpus / "arxiv-metadata.jsonl"))).start()
     try:
         source = ArxivSource(ArxivCache(None), base_url=server.base_url, delay=0)
-        build_vault([corpus / "digests"], folder, source=source)
+        build_vault([posts or corpus / "digests"], folder, source=source, related=related)
     finally:
         server.stop()
 

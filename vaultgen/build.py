@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from . import code_digest
 from .arxiv.client import record_from_dict, record_to_dict
 from .arxiv.match import RecordSource
 from .check.links import LinkChecker
@@ -44,6 +46,12 @@ from .wording import plural
 from .workers import NOTES_WORTH_WORKERS, POSTS_WORTH_WORKERS, jobs_for, worker_pool
 from .write import VaultWriter, WriteReport
 
+if TYPE_CHECKING:
+    from .related import Neighbour, RelatedText
+
+RELATED_SETTING = "setting:related"  # (meta) how many related papers a paper note lists
+RELATED_FITTED = "related:fitted"  # (meta) the count and vaultgen the model was fitted for
+DEFAULT_RELATED = 5
 RENDER_BATCH = 2000  # notes rendered, checked and written together
 MATCH_BATCH = 5000  # entries matched to arXiv records together
 
@@ -77,7 +85,7 @@ class BuildResult:
 def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | None = None,
                 force: bool = False, dry_run: bool = False, keep_notes: bool = False,
                 jobs: int | None = None, progress: Progress | None = None,
-                bib: bool | None = None) -> BuildResult:
+                bib: bool | None = None, related: int | None = None) -> BuildResult:
     """Build (or update) ``vault`` from the digest posts under ``inputs``.
 
     ``jobs``: worker processes that parse posts and write notes (``workers.jobs_for``; None
@@ -85,6 +93,8 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     written (the store is read into memory and changed there). ``keep_notes``: the notes
     rendered, in the result. ``progress``: told of the posts read and the notes written.
     ``bib``: whether the vault keeps ``papers.bib`` (None: as the vault remembers it).
+    ``related``: how many related papers each paper note lists (None: as the vault remembers
+    it, at first ``DEFAULT_RELATED``).
 
     A vault it may not write in is built as a dry run: its result when nothing would change,
     else ``FileSystemError``. Any other trouble of the file system is a ``FileSystemError``
@@ -96,7 +106,8 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
     made = not dry_run and not os.path.lexists(vault)
     try:
         result = _build(inputs, vault, source, force=force, dry_run=dry_run or bool(locked),
-                        keep_notes=keep_notes, jobs=jobs, progress=progress, bib=bib)
+                        keep_notes=keep_notes, jobs=jobs, progress=progress, bib=bib,
+                        related=related)
     except OSError as err:
         if made:
             _remove_unfinished(vault)
@@ -130,13 +141,14 @@ def build_vault(inputs: Sequence[Path], vault: Path, *, source: RecordSource | N
 
 def _build(inputs: Sequence[Path], vault: Path, source: RecordSource | None, *, force: bool,
            dry_run: bool, keep_notes: bool, jobs: int | None,
-           progress: Progress | None, bib: bool | None) -> BuildResult:
+           progress: Progress | None, bib: bool | None,
+           related: int | None) -> BuildResult:
     lock = contextlib.nullcontext() if dry_run else BuildLock(vault)
     with lock, paused_gc():
         store = Store.in_memory(vault) if dry_run else Store.open(vault)
         try:
             return _Build(inputs, vault, store, source, force, dry_run, keep_notes, jobs,
-                          progress, bib).run()
+                          progress, bib, related).run()
         finally:
             store.close()
 
@@ -176,7 +188,8 @@ def _remove_unfinished(vault: Path) -> None:
 class _Build:
     def __init__(self, inputs: Sequence[Path], vault: Path, store: Store,
                  source: RecordSource | None, force: bool, dry_run: bool, keep_notes: bool,
-                 jobs: int | None, progress: Progress | None, bib: bool | None = None) -> None:
+                 jobs: int | None, progress: Progress | None, bib: bool | None = None,
+                 related: int | None = None) -> None:
         self.inputs = inputs
         self.vault = vault
         self.store = store
@@ -187,6 +200,7 @@ class _Build:
         self.jobs = jobs
         self.progress = progress
         self.bib = bib
+        self.related = related
         self.today = dt.date.today().isoformat()
         self._title_keys: list[str] = []  # of the entries, as ``_resolve`` read them
         self._record_digests: dict[str, str] = {}  # of the records the vault uses
@@ -371,7 +385,74 @@ class _Build:
                   if record.kind in ("paper", "cited")}  # where they are (the user's moves)
         return plan_vault(entries, matched, self._record_digests, names, placed, titles.get,
                           self._title_keys,
-                          lambda papers, cited: citekeys_for(store, papers, cited))
+                          lambda papers, cited: citekeys_for(store, papers, cited),
+                          self._related)
+
+    def _related(self, papers: Sequence[PlannedPaper]) -> dict[str, list[str]]:
+        """The papers most like each paper (by key, most similar first), kept in the store:
+        the model fitted anew on a cold or ``--force`` build (or with another number of
+        papers a list holds, or another vaultgen), else the lists the papers added, changed
+        or removed touch updated under the model as it is."""
+        store = self.store
+        if self.related is not None:
+            store.set_meta(RELATED_SETTING, str(self.related))
+        held_setting = store.meta(RELATED_SETTING)
+        count = int(held_setting) if held_setting is not None else DEFAULT_RELATED
+        if count == 0:
+            store.forget_related()
+            return {}
+        digests = {paper.key: _similarity_digest(paper) for paper in papers}
+        held = store.related()
+        model_bytes = store.related_model("model")
+        fitted = f"{count} {code_digest()}"
+        full = self.force or model_bytes is None or store.meta(RELATED_FITTED) != fitted
+        added = [paper for paper in papers if held.get(paper.key, ("",))[0] != digests[paper.key]]
+        gone = [key for key in held if key not in digests]
+        if not (full or added or gone):  # (numpy and scipy not even imported)
+            return {key: [near for near, _ in json.loads(text)]
+                    for key, (_, text) in held.items()}
+        from . import related as similarity
+
+        if full:
+            fresh = similarity.refresh(self._related_texts(papers), count)
+            store.set_related(
+                ((key, digests[key], _list_json(near)) for key, near in fresh.lists.items()),
+                (), {"model": fresh.model.to_bytes(), "vectors": fresh.vectors.to_bytes()},
+                replace=True)
+            store.set_meta(RELATED_FITTED, fitted)
+            return {key: [n.key for n in near] for key, near in fresh.lists.items()}
+        lists = {key: tuple(similarity.Neighbour(near, score)
+                            for near, score in json.loads(text))
+                 for key, (_, text) in held.items()}
+        model = similarity.RelatedModel.from_bytes(model_bytes or b"")
+        vectors = similarity.Vectors.from_bytes(store.related_model("vectors") or b"")
+        change = similarity.update(model, vectors, lists, self._related_texts(added), gone,
+                                   count)
+        for key in gone:
+            lists.pop(key, None)
+        lists.update(change.lists)
+        kept = vectors.without({*gone, *(paper.key for paper in added)})
+        store.set_related(
+            ((key, digests[key], _list_json(near)) for key, near in change.lists.items()),
+            gone, {"vectors": similarity.Vectors.concat([kept, change.vectors],
+                                                        model.width).to_bytes()})
+        return {key: [n.key for n in near] for key, near in lists.items()}
+
+    def _related_texts(self, papers: Sequence[PlannedPaper]) -> list[RelatedText]:
+        """What ``papers`` are compared by: their posts' titles, abstracts, commentary, tags
+        and authors."""
+        from .related import RelatedText
+
+        texts = self.store.entry_texts((e.source.path, e.source.line)
+                                       for paper in papers for e in paper.entries)
+        made = []
+        for paper in papers:
+            held = [texts[(e.source.path, e.source.line)] for e in paper.entries]
+            made.append(RelatedText(
+                paper.key, paper.first.title, next((t[1] for t in held if t[1]), ""),
+                "\n".join(t[2] for t in held if t[2]) or None,
+                "\n".join(t[3] for t in held if t[3]) or None, paper.tags, held[0][0]))
+        return made
 
     # --- rendering and writing -------------------------------------------------------------
 
@@ -425,6 +506,17 @@ class _Build:
             return Paper(tuple(full), record)
 
         return [render_spec(spec, paper_of, records.get) for spec in specs]
+
+
+def _similarity_digest(paper: PlannedPaper) -> str:
+    """What a paper is compared to others by, in short: its entries' digests and its tags."""
+    if len(paper.entries) == 1:
+        return f"{paper.entries[0].digest} {' '.join(paper.tags)}"
+    return f"{','.join(e.digest for e in paper.entries)} {' '.join(paper.tags)}"
+
+
+def _list_json(near: Sequence[Neighbour]) -> str:
+    return json.dumps([[n.key, n.score] for n in near], ensure_ascii=False)
 
 
 def _front_of(note: Note) -> Frontmatter | None:

@@ -146,12 +146,15 @@ def parse(inputs: tuple[Path, ...], as_json: bool, strict: bool) -> None:
               help="Processes that parse posts, and check and write notes, side by side; 0: "
                    f"one per CPU when there are {POSTS_WORTH_WORKERS} posts to parse or "
                    f"{NOTES_WORTH_WORKERS} notes to write, else 1 [default: 0].")
+@click.option("--related", type=click.IntRange(min=0), default=None, metavar="N",
+              help="List the N papers most like each paper in its note (0: none); remembered "
+                   "by the vault [default: 5].")
 @click.option("--bib/--no-bib", default=None,
               help="Keep papers.bib (BibTeX) at the vault's root, for citation plugins; the "
                    "vault remembers it [default: as the last build that said].")
 def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, strict: bool,
           offline: bool, cache_path: Path | None, refresh: bool, arxiv_url: str,
-          arxiv_delay: float, jobs: int, bib: bool | None) -> None:
+          arxiv_delay: float, jobs: int, related: int | None, bib: bool | None) -> None:
     """Build or update an Obsidian vault from digest posts.
 
     INPUTS are post files or folders of them (default: input/). Each entry is looked up on
@@ -176,7 +179,8 @@ def build(inputs: tuple[Path, ...], vault: Path, force: bool, dry_run: bool, str
         result = None
         try:
             result = build_vault(paths, vault, source=source, force=force, dry_run=dry_run,
-                                 jobs=jobs, progress=progress, bib=bib)
+                                 jobs=jobs, progress=progress, bib=bib,
+                                 related=related)
         except VaultgenError as err:
             raise _fail(err) from err
         except KeyboardInterrupt:

@@ -146,7 +146,9 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
                moved: Mapping[str, str], cited_title: Callable[[str], str | None],
                title_keys: Sequence[str] | None = None,
                citekeys: Callable[[Sequence[PlannedPaper], Sequence[str]],
-                                  Mapping[str, str]] | None = None) -> VaultPlan:
+                                  Mapping[str, str]] | None = None,
+               related: Callable[[Sequence[PlannedPaper]],
+                                 Mapping[str, Sequence[str]]] | None = None) -> VaultPlan:
     """Every note of the vault (see the module's docstring).
 
     ``matched``: the arXiv id each entry matched, by index; ``record_digests``: the digest
@@ -154,7 +156,8 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
     given before, by note identity; ``moved``: where the user moved or renamed notes, by
     note identity; ``cited_title``: arXiv's title of a paper only cited (for a new note's
     name); ``citekeys``: the citation key of each paper's note (by identity), given the papers
-    and the ids only cited."""
+    and the ids only cited; ``related``: the papers most like each paper (by key, most
+    similar first), given the papers."""
     papers = group_papers(entries, matched, title_keys)
     own_ids = {p.arxiv for p in papers if p.arxiv}
     cited = list(dict.fromkeys(i for p in papers for i in p.cites if i not in own_ids))
@@ -212,6 +215,8 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
                 cited_by[target].append(name)
     tag_names = {tag: given[f"tag:{tag}"] for tag in tags}
     keys = citekeys(papers, cited) if citekeys is not None else {}
+    nearest = related(papers) if related is not None else {}
+    paper_names = {paper.key: given[f"paper:{paper.key}"] for paper in papers} if nearest else {}
 
     specs: list[NoteSpec] = []
     for paper in papers:
@@ -223,10 +228,11 @@ def plan_vault(entries: Sequence[Entry], matched: Mapping[int, str],
         hubs = tuple((t, tag_names[t]) for t in paper.tags)
         record = record_digests.get(paper.arxiv) if paper.arxiv else None
         key = keys.get(note)
+        near = tuple(paper_names[k] for k in nearest.get(paper.key, ()) if k in paper_names)
         inputs = inputs_digest(path, name, [e.digest for e in paper.entries], paper.arxiv,
-                               record, citing, links, hubs, key)
+                               record, citing, links, hubs, key, near)
         specs.append(NoteSpec(path, "paper", note, name, inputs,
-                              (paper, citing, dict(links), dict(hubs)), key))
+                              (paper, citing, dict(links), dict(hubs), near), key))
     for arxiv_id in cited:
         note = f"cited:{arxiv_id}"
         name = given[note]

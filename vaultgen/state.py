@@ -2,7 +2,8 @@
 
 It holds the posts read (path, size, mtime, content hash, diagnostics) and their entries,
 the arXiv answers the vault uses, the names and citation keys given out to notes, the BibTeX
-entry of each paper (for ``papers.bib``), and every file vaultgen wrote
+entry of each paper (for ``papers.bib``), each paper's related papers with the model and
+vectors they were found by, and every file vaultgen wrote
 (its hash as written, the hash of its generated part, the properties it owns, and the digest
 of what it was rendered from). Nothing else writes it; nothing else reads it but the build.
 
@@ -64,6 +65,10 @@ _MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE citekeys (note TEXT PRIMARY KEY, key TEXT NOT NULL);
     CREATE TABLE bib (note TEXT PRIMARY KEY, key TEXT NOT NULL, entry TEXT NOT NULL);
+    """,
+    """
+    CREATE TABLE related (paper TEXT PRIMARY KEY, digest TEXT NOT NULL, list TEXT NOT NULL);
+    CREATE TABLE related_model (name TEXT PRIMARY KEY, value BLOB NOT NULL);
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -423,6 +428,35 @@ class Store:
         """Every BibTeX entry held, in the order of their keys."""
         return [entry for (entry,) in
                 self.db.execute("SELECT entry FROM bib WHERE entry != '' ORDER BY key")]
+
+    # --- related papers ------------------------------------------------------------------
+
+    def related(self) -> dict[str, tuple[str, str]]:
+        """Each paper's list of related papers: paper key → (digest of the text it was
+        compared by, the list as JSON ``[[key, score], …]``)."""
+        return {paper: (digest, text) for paper, digest, text in
+                self.db.execute("SELECT paper, digest, list FROM related")}
+
+    def related_model(self, name: str) -> bytes | None:
+        """A part of the related papers' model (``model``, ``vectors``), as bytes."""
+        row = self.db.execute("SELECT value FROM related_model WHERE name = ?",
+                              (name,)).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def set_related(self, lists: Iterable[tuple[str, str, str]], gone: Iterable[str],
+                    model: dict[str, bytes], *, replace: bool = False) -> None:
+        """Lists as (paper, digest, list JSON), the papers ``gone``, and parts of the model;
+        ``replace``: these are every list (the others are dropped)."""
+        if replace:
+            self.db.execute("DELETE FROM related")
+        self.db.executemany("DELETE FROM related WHERE paper = ?", ((p,) for p in gone))
+        self.db.executemany("INSERT OR REPLACE INTO related VALUES (?, ?, ?)", lists)
+        self.db.executemany("INSERT OR REPLACE INTO related_model VALUES (?, ?)",
+                            model.items())
+
+    def forget_related(self) -> None:
+        self.db.execute("DELETE FROM related")
+        self.db.execute("DELETE FROM related_model")
 
     # --- files ---------------------------------------------------------------------------
 

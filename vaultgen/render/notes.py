@@ -81,8 +81,8 @@ def paper_authors(authors: Sequence[str], record: ArxivRecord | None) -> list[st
     return list(authors)
 
 
-def paper_properties(paper: Paper, citekey: str | None = None,
-                     cited_by_count: int = 0) -> dict[str, object]:
+def paper_properties(paper: Paper, citekey: str | None = None, cited_by_count: int = 0,
+                     related: Sequence[str] = ()) -> dict[str, object]:
     """The properties of a paper note, in their fixed order."""
     first = paper.first
     record = paper.record
@@ -107,6 +107,8 @@ def paper_properties(paper: Paper, citekey: str | None = None,
     if citekey:
         properties["citekey"] = citekey
     properties["cited_by_count"] = cited_by_count
+    if related:
+        properties["related"] = [wikilink(name) for name in related]
     if record:
         properties.update(_record_properties(record))
     code = project_links(paper.entries)
@@ -135,10 +137,11 @@ def _record_properties(record: ArxivRecord) -> dict[str, object]:
 
 def render_paper(paper: Paper, path: str, cited_by: Sequence[str],
                  targets: Mapping[str, str | None], tag_names: Mapping[str, str],
-                 citekey: str | None = None) -> Note:
+                 citekey: str | None = None, related: Sequence[str] = ()) -> Note:
     """The note of one paper of the digests: ``cited_by``, the names of the papers citing it;
     ``targets``, the name of the note each arXiv id it cites links to; ``tag_names``, the hub
-    of each of its tags; ``citekey``, its citation key."""
+    of each of its tags; ``citekey``, its citation key; ``related``, the names of the papers
+    most like it, most similar first."""
     first = paper.first
     lines = [f"# {escape_markdown(tex_to_text(first.title))}", ""]
     abstract = first.abstract or (paper.record.summary if paper.record else "")
@@ -161,10 +164,12 @@ def render_paper(paper: Paper, path: str, cited_by: Sequence[str],
     lines.append("Posted " + ", ".join(wikilink(d.isoformat()) for d in days))
     if tags:
         lines[-1] += " · " + " ".join(wikilink(tag_names[t], f"#{t}") for t in tags)
+    if related:
+        lines += ["", "Related " + ", ".join(wikilink(name) for name in related)]
     lines.append("")
     key = paper.arxiv_id or f"title:{first.title}"
     return generated_note(path, "paper", key,
-                          paper_properties(paper, citekey, len(cited_by)), lines)
+                          paper_properties(paper, citekey, len(cited_by), related), lines)
 
 
 def properties_tags(paper: Paper) -> list[str]:
@@ -284,9 +289,9 @@ def render_spec(spec: NoteSpec, paper_of: Callable[[PlannedPaper], Paper],
     its texts and record, ``record_of`` the record of a paper only cited."""
     payload = spec.payload
     if spec.kind == "paper":
-        planned, cited_by, targets, tag_names = payload
+        planned, cited_by, targets, tag_names, related = payload
         return render_paper(paper_of(planned), spec.path, cited_by,  # type: ignore[arg-type]
-                            targets, tag_names, spec.citekey)  # type: ignore[arg-type]
+                            targets, tag_names, spec.citekey, related)  # type: ignore[arg-type]
     if spec.kind == "cited":
         arxiv_id, cited_by = payload
         return render_cited(arxiv_id, record_of(arxiv_id), spec.path,  # type: ignore[arg-type]
@@ -313,6 +318,7 @@ _PROPERTY_TYPES = {
     "pdf": "text", "published": "date", "updated": "date", "categories": "multitext",
     "primary_category": "text", "doi": "text", "journal": "text", "code": "multitext",
     "source": "multitext", "tag": "text", "citekey": "text", "cited_by_count": "number",
+    "related": "multitext",
     "count": "number", "papers": "number", "cited": "number", "tag_count": "number",
     "days": "number",
 }
