@@ -1,6 +1,7 @@
 """vaultgen at the scale of years of posts: the build's targets, measured in one run.
 
     python bench/scale.py [--sizes 5000 50000] [--baseline REF] [--repeat 3] [--corpus DIR]
+                          [--related N]
 
 For each size, a synthetic corpus (``synth_corpus.py``; made under ``bench/out/`` when
 missing) is built offline (``--offline``: its ``arxiv-cache.json``) by the ``vaultgen``
@@ -16,7 +17,8 @@ the same state (a copy made before its clock starts); each ratio is of two media
 - peak memory: the highest sum of the resident sets of the build and its worker processes
   (sampled from ``/proc`` every 50 ms, and at least the build's own ``VmHWM``);
 - after each incremental step, the vault is compared, note by note, with a fresh build of the
-  same posts: every file outside ``.vaultgen/`` byte for byte.
+  same posts: every file outside ``.vaultgen/`` byte for byte, but for the paper notes'
+  related papers (``--related N`` is given to every build of the tree under test).
 
 ``--baseline REF`` checks REF out in a git worktree (``bench/out/baseline``), builds the same
 corpus with it (its cold builds taking turns with the new ones) and checks its vault, for
@@ -31,6 +33,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -51,6 +54,7 @@ from vaultgen.workers import available_cpus
 ROOT = Path(__file__).resolve().parents[1]  # the tree under test
 OUT = ROOT / "bench" / "out"
 TRASH = OUT / "trash"  # trees the bench is done with, removed when it ends (``set_aside``)
+BUILD_OPTIONS: list[str] = []  # given to every build of the tree under test (``--related``)
 # The most each figure may be.
 TARGETS = {"new day ÷ cold": 0.05, "no change ÷ cold": 0.05, "edited post ÷ cold": 0.05,
            "removed post ÷ cold": 0.05, "cold ÷ baseline cold": 1.1, "peak MB": 500}
@@ -234,9 +238,16 @@ def edit_abstract(text: str, name: str) -> str:
 
 
 def files_of(vault: Path) -> dict[str, bytes]:
-    """Every file of the vault outside ``.vaultgen/``, by path, with its bytes."""
-    return {p.relative_to(vault).as_posix(): p.read_bytes() for p in vault.rglob("*")
+    """Every file of the vault outside ``.vaultgen/``, by path, with its bytes; a paper note
+    without its related papers, which depend on the order posts came in until the next
+    cold build refits them."""
+    return {p.relative_to(vault).as_posix(): related_aside(p.read_bytes())
+            for p in vault.rglob("*")
             if p.is_file() and p.relative_to(vault).parts[0] != ".vaultgen"}
+
+
+def related_aside(text: bytes) -> bytes:
+    return re.sub(rb"\n\nRelated [^\n]*", b"", re.sub(rb"(?m)^related:\n(?:- .*\n)+", b"", text))
 
 
 def differing(vault: Path, fresh: Path) -> list[str]:
@@ -260,7 +271,8 @@ def measure(size: int, corpus_dir: Path, baseline: Path | None, repeat: int) -> 
     every: list[Run] = []  # every build by the tree under test, for its peak memory
 
     def build(vault: Path, tree: Path = ROOT) -> Run:
-        done = run(tree, "build", str(inputs), "-o", str(vault), "--offline")
+        options = BUILD_OPTIONS if tree == ROOT else []
+        done = run(tree, "build", str(inputs), "-o", str(vault), "--offline", *options)
         if tree == ROOT:
             every.append(done)
         return done
@@ -382,7 +394,11 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
     parser.add_argument("--baseline", metavar="REF", help="a commit to compare with")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timing (median)")
+    parser.add_argument("--related", type=int, metavar="N",
+                        help="build the tree under test with --related N (default: its own)")
     args = parser.parse_args()
+    if args.related is not None:
+        BUILD_OPTIONS.extend(["--related", str(args.related)])
     baseline = baseline_tree(args.baseline) if args.baseline else None
     for tree in filter(None, (ROOT, baseline)):  # bytecode written before any clock
         subprocess.run([sys.executable, "-c", "import vaultgen.cli, vaultgen.build"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,19 @@ def tree(folder: Path, skip: tuple[str, ...] = (".vaultgen",)) -> dict[str, byte
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.relative_to(folder).parts[0] not in skip
     }
+
+
+def related_aside(text: bytes) -> bytes:
+    """A note without its related papers (the ``related`` property and the Links line), which
+    depend on the order posts came in until a cold or ``--force`` build refits them."""
+    return re.sub(rb"\n\nRelated [^\n]*", b"",
+                  re.sub(rb"(?m)^related:\n(?:- .*\n)+", b"", text))
+
+
+def rebuilt_tree(folder: Path) -> dict[str, bytes]:
+    """``tree`` of a vault, its notes' related papers aside: what a vault built step by step
+    shares with a fresh build of the same posts."""
+    return {path: related_aside(text) for path, text in tree(folder).items()}
 
 
 def assert_same_tree(actual: Path, expected: Path) -> None:

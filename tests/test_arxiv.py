@@ -257,7 +257,7 @@ def test_a_rebuild_asks_only_for_the_new_post_and_saves_the_cache_a_fresh_build_
 
     from vaultgen.build import build_vault
 
-    from .conftest import tree
+    from .conftest import rebuilt_tree
     from .posts import write_post
 
     posts = tmp_path / "input"
@@ -287,7 +287,7 @@ def test_a_rebuild_asks_only_for_the_new_post_and_saves_the_cache_a_fresh_build_
     assert build(tmp_path / "vault", tmp_path / "cache.json").write.changed == 0
     assert server.requests == []  # "not found" is asked again only when due
     build(tmp_path / "fresh", tmp_path / "fresh-cache.json")
-    assert tree(tmp_path / "vault") == tree(tmp_path / "fresh")
+    assert rebuilt_tree(tmp_path / "vault") == rebuilt_tree(tmp_path / "fresh")
     cache = (tmp_path / "cache.json").read_text("utf-8")
     assert cache == (tmp_path / "fresh-cache.json").read_text("utf-8")
     assert '"2409.00000": "2025-06-01"' in cache  # remembered as not found

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from vaultgen.build import build_vault
 from vaultgen.model import ArxivRecord
 
-from .conftest import tree
+from .conftest import rebuilt_tree, tree
 from .doubles import CountingSource
 from .posts import dated_post_folder, write_post
 from .test_write import DAY1, DAY2
@@ -52,8 +52,8 @@ def test_nothing_changed_renders_and_writes_nothing_and_reports_the_same(
 
 def test_a_new_post_is_read_and_only_the_notes_it_changes_are_rendered(
         posts: Path, tmp_path: Path) -> None:
-    vault = tmp_path / "vault"
-    first = build_vault([posts], vault, source=CountingSource())
+    vault = tmp_path / "vault"  # (related papers aside: each list would take the new one)
+    first = build_vault([posts], vault, source=CountingSource(), related=0)
     write_post(posts / "2025-05-02.txt", DAY2)
     result = build_vault([posts], vault, source=CountingSource())
     assert result.counts.papers == 3 and result.counts.posts == 2
@@ -61,8 +61,8 @@ def test_a_new_post_is_read_and_only_the_notes_it_changes_are_rendered(
     assert 0 < result.rendered < first.rendered + 3
     assert "papers/Alpha.md" not in result.write.written  # not cited, not tagged anew
     fresh = tmp_path / "fresh"
-    build_vault([posts], fresh, source=CountingSource())
-    assert tree(vault) == tree(fresh)
+    build_vault([posts], fresh, source=CountingSource(), related=0)
+    assert rebuilt_tree(vault) == rebuilt_tree(fresh)
 
 
 def test_an_edited_post_is_read_again(posts: Path, tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_a_removed_posts_notes_are_removed(posts: Path, tmp_path: Path) -> None:
     assert result.counts.papers == 1 and result.counts.posts == 1
     fresh = tmp_path / "fresh"
     build_vault([posts], fresh, source=CountingSource())
-    assert tree(vault) == tree(fresh)
+    assert rebuilt_tree(vault) == rebuilt_tree(fresh)
 
 
 def test_a_deleted_note_is_made_again_and_an_edited_one_keeps_the_edit(
@@ -127,7 +127,7 @@ def test_new_arxiv_answers_are_taken_in(posts: Path, tmp_path: Path) -> None:
     assert "updated: 2025-05-20" in note_text(vault, "papers/Alpha.md")
     fresh = tmp_path / "fresh"
     build_vault([posts], fresh, source=CountingSource({ALPHA.title: newer}))
-    assert tree(vault) == tree(fresh)
+    assert rebuilt_tree(vault) == rebuilt_tree(fresh)
 
 
 def test_entries_not_found_are_asked_for_again(posts: Path, tmp_path: Path) -> None:
@@ -258,7 +258,7 @@ def test_notes_rendered_again_from_posts_read_before_have_their_texts(
     assert "코멘트 델타." in rendered["papers/Delta Net.md"]
     fresh = tmp_path / "fresh"
     build_vault([posts], fresh, source=CountingSource(newer))
-    assert tree(vault) == tree(fresh)
+    assert rebuilt_tree(vault) == rebuilt_tree(fresh)
 
 
 # --- Property: a vault rebuilt step by step is the vault one build makes -------------------
@@ -307,7 +307,7 @@ def test_rebuilds_equal_a_build_from_scratch(
         build_vault([posts], vault, source=CountingSource(RECORDS))
         fresh = root / f"fresh-{number}"
         build_vault([posts], fresh, source=CountingSource(RECORDS))
-        assert tree(vault) == tree(fresh), number
+        assert rebuilt_tree(vault) == rebuilt_tree(fresh), number
 
 
 # --- Finding the posts ------------------------------------------------------------------------

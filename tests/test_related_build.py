@@ -117,3 +117,23 @@ def test_a_removed_post_leaves_no_list_naming_its_papers(tmp_path: Path) -> None
     assert len(gone_names) == 3
     assert not any(set(near) & gone_names for near in lists.values())
     assert sum(1 for near in lists.values() if len(near) == 5) == len(lists)
+
+
+def test_a_vault_whose_state_was_lost_takes_fresh_lists_and_keeps_every_note(
+        tmp_path: Path) -> None:
+    import shutil
+
+    inputs, vault = tmp_path / "input", tmp_path / "vault"
+    make_posts(inputs, days=6, per_day=3, seed=16)
+    build(inputs, vault)
+    for day in range(3):  # lists updated day by day, under the model of the first build
+        make_posts(inputs, days=1, per_day=3, seed=20 + day, first=100 + 10 * day,
+                   start=dt.date(2024, 2, 1) + dt.timedelta(days=day))
+        build(inputs, vault)
+    stepwise = related_lists(vault)
+    shutil.rmtree(vault / ".vaultgen")
+    result = build(inputs, vault)
+    assert result.write.kept == []
+    fresh = tmp_path / "fresh"
+    build(inputs, fresh)
+    assert related_lists(vault) == related_lists(fresh) != stepwise

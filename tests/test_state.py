@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from vaultgen.cli import cli
 from vaultgen.state import STATE_FILE, BuildLock
 
-from .conftest import DATA, tree
+from .conftest import DATA, rebuilt_tree
 from .posts import make_posts, write_post
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def build_killed(inputs: Path, vault: Path, after: float, sig: int, *extra: str
 
 
 def notes(vault: Path) -> dict[str, bytes]:
-    return tree(vault)
+    return rebuilt_tree(vault)
 
 
 @pytest.fixture(scope="module")

@@ -71,8 +71,8 @@ def test_rebuild_without_change_writes_nothing(posts: Path, tmp_path: Path) -> N
 
 
 def test_a_new_day_rewrites_only_what_changed(posts: Path, tmp_path: Path) -> None:
-    vault = tmp_path / "vault"
-    build(posts, vault)
+    vault = tmp_path / "vault"  # (related papers aside: each list would take the new one)
+    build(posts, vault, related=0)
     (posts / "2025-05-02.txt").write_text(DAY2, encoding="utf-8")
     report = build(posts, vault)
     assert sorted(report.written) == sorted([

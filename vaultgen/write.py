@@ -32,7 +32,7 @@ from stat import S_IMODE, S_ISLNK
 from .check.notes import read_frontmatter
 from .errors import UnsafePathError
 from .model import Note
-from .render.notes import USER_MARKER, dump_properties, graph_color_groups
+from .render.notes import USER_MARKER, dump_properties, graph_color_groups, related_aside
 from .state import FileRecord, PendingFile, Store
 from .workers import Batches
 
@@ -109,6 +109,19 @@ def note_generated_hash(note: Note) -> str:
         return generated_hash(note.text, _owned_keys(note.text))
     marker = body.find(USER_MARKER)
     return _generated_hash(properties, body if marker == -1 else body[:marker], properties)
+
+
+def _same_but_related(existing: str, note: Note) -> bool:
+    """Whether the generated part of ``existing`` is the rendered note's but for its related
+    papers (computed anew when the state was lost)."""
+    if note.kind != "paper" or note.properties is None or note.body is None:
+        return False
+    parts = split_note(existing)
+    mine = related_aside(parts.properties or {}, parts.body)
+    marker = note.body.find(USER_MARKER)
+    rendered = related_aside(note.properties, note.body if marker == -1 else note.body[:marker])
+    owned = set(rendered[0])
+    return _generated_hash(*mine, owned) == _generated_hash(*rendered, rendered[0])
 
 
 def merge_user_parts(new_text: str, existing_text: str, owned_before: Iterable[str] = ()) -> str:
@@ -429,7 +442,8 @@ class VaultWriter:
             # Not recorded: a vault whose state was lost. The note is vaultgen's if its
             # generated part is the one rendered now (the user's part is theirs, kept).
             owned = set(note.properties or ())
-            if generated_hash(existing, owned) != note_generated_hash(note):
+            if generated_hash(existing, owned) != note_generated_hash(note) and \
+                    not _same_but_related(existing, note):
                 self.report.kept.append((path, "not written by vaultgen; left as it is"))
                 return None
             ours = False

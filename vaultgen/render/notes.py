@@ -165,11 +165,22 @@ def render_paper(paper: Paper, path: str, cited_by: Sequence[str],
     if tags:
         lines[-1] += " · " + " ".join(wikilink(tag_names[t], f"#{t}") for t in tags)
     if related:
-        lines += ["", "Related " + ", ".join(wikilink(name) for name in related)]
+        lines += ["", RELATED_LINE + ", ".join(wikilink(name) for name in related)]
     lines.append("")
     key = paper.arxiv_id or f"title:{first.title}"
     return generated_note(path, "paper", key,
                           paper_properties(paper, citekey, len(cited_by), related), lines)
+
+
+RELATED_LINE = "Related "  # starts the Links line naming a paper's related papers
+_RELATED_LINE = re.compile(rf"\n\n{RELATED_LINE}[^\n]*")
+
+
+def related_aside(properties: dict[str, object], body: str) -> tuple[dict[str, object], str]:
+    """A paper note's properties and body without its related papers: what stays the same
+    when only the related lists were computed anew (a vault whose state was lost)."""
+    return ({k: v for k, v in properties.items() if k != "related"},
+            _RELATED_LINE.sub("", body, count=1))
 
 
 def properties_tags(paper: Paper) -> list[str]:
