@@ -137,3 +137,14 @@ def test_a_vault_whose_state_was_lost_takes_fresh_lists_and_keeps_every_note(
     fresh = tmp_path / "fresh"
     build(inputs, fresh)
     assert related_lists(vault) == related_lists(fresh) != stepwise
+
+
+def test_a_build_without_change_writes_nothing_with_related_papers_turned_off(
+        tmp_path: Path) -> None:
+    inputs, vault = tmp_path / "input", tmp_path / "vault"
+    make_posts(inputs, days=3, per_day=2, seed=17)
+    build(inputs, vault, related=0)
+    store = vault / ".vaultgen" / "state.sqlite"
+    before = store.stat().st_mtime_ns, store.read_bytes()
+    assert build(inputs, vault, related=0).write.changed == 0
+    assert (store.stat().st_mtime_ns, store.read_bytes()) == before

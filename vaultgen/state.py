@@ -455,8 +455,11 @@ class Store:
                             model.items())
 
     def forget_related(self) -> None:
-        self.db.execute("DELETE FROM related")
-        self.db.execute("DELETE FROM related_model")
+        """Drop every list and the model (none held: nothing written)."""
+        if self.db.execute("SELECT 1 FROM related_model LIMIT 1").fetchone() is not None or \
+                self.db.execute("SELECT 1 FROM related LIMIT 1").fetchone() is not None:
+            self.db.execute("DELETE FROM related")
+            self.db.execute("DELETE FROM related_model")
 
     # --- files ---------------------------------------------------------------------------
 
