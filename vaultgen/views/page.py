@@ -27,7 +27,7 @@ def _asset(name: str) -> str:
     return resources.files("vaultgen").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def page_data(graph: nx.DiGraph, groups: Sequence[Community], vault_name: str) -> dict:
+def page_data(graph: nx.MultiDiGraph, groups: Sequence[Community], vault_name: str) -> dict:
     """What the page shows: nodes with positions, citation edges, communities and tags."""
     papers = paper_graph(graph)
     owner = community_of(groups)
@@ -59,7 +59,7 @@ def page_data(graph: nx.DiGraph, groups: Sequence[Community], vault_name: str) -
     }
 
 
-def render_page(graph: nx.DiGraph, groups: Sequence[Community], vault_name: str) -> str:
+def render_page(graph: nx.MultiDiGraph, groups: Sequence[Community], vault_name: str) -> str:
     """The HTML page of the paper graph."""
     data = json.dumps(page_data(graph, groups, vault_name), ensure_ascii=False,
                       separators=(",", ":"))
