@@ -287,14 +287,50 @@ def test_page_carries_its_data_and_script_inline() -> None:
     graph = typed_graph(check_files(texts).graph)
     page = render_page(graph, communities(graph), "My <vault>")
     assert "<title>My &lt;vault>: paper graph</title>" in page
-    assert page.count("</script>") == 3  # data, library, page script
-    assert "https://" not in page.split("<script>")[0].replace("https://arxiv.org", "")
+    assert page.count("</script>") == 5  # data, three libraries, page script
+    assert "https://" not in page.split("<script")[0].replace("https://arxiv.org", "")
+    assert "<script src" not in page and "<link" not in page
     start = page.index('id="vault-data">') + len('id="vault-data">')
     data = json.loads(page[start:page.index("</script>", start)])
     assert [n["title"] for n in data["nodes"]].count("A </script> & co") == 1
     assert data == json.loads(json.dumps(page_data(graph, communities(graph), "My <vault>")))
     positions = [(n["x"], n["y"]) for n in data["nodes"]]
     assert len(set(positions)) == len(positions)
+
+
+def test_page_data_holds_related_links_and_thins_a_large_vault() -> None:
+    texts = related_vault()
+    graph = typed_graph(check_files(texts).graph)
+    data = page_data(graph, communities(graph, min_size=1), "v")
+    paths = [n["path"] for n in data["nodes"]]
+    related = {(paths[s], paths[t], rank) for s, t, rank in data["related"]}
+    assert related == {("papers/A.md", "papers/D.md", 1), ("papers/A.md", "papers/B.md", 2),
+                       ("papers/B.md", "papers/A.md", 1), ("papers/D.md", "cited/C.md", 1)}
+    assert (data["papers_in_vault"], data["citations_in_vault"]) == (4, 2)
+    # Thinned to the two most linked: A (cites 2, lists 2, listed by 1), then B.
+    thinned = page_data(graph, communities(graph, min_size=1), "v", max_shown=2)
+    assert sorted(n["path"] for n in thinned["nodes"]) == ["papers/A.md", "papers/B.md"]
+    assert [[thinned["nodes"][s]["path"], thinned["nodes"][t]["path"]]
+            for s, t in thinned["edges"]] == [["papers/A.md", "papers/B.md"]]
+    assert thinned["papers_in_vault"] == 4
+    assert sum(c["size"] for c in thinned["communities"]) == 2
+
+
+def test_the_page_of_a_small_vault_gives_each_community_its_own_colour(tmp_path: Path) -> None:
+    texts = {f"papers/P{i}.md": paper(f"P{i}", "2024-01-02", [f"t{i % 4}"]) for i in range(8)}
+    texts.update({f"tags/t{t} (tag).md": "---\ntype: tag\n---\n" + "".join(
+        f"- [[P{i}]]\n" for i in range(t, 8, 4)) for t in range(4)})
+    for path, text in texts.items():
+        (tmp_path / "vault" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "vault" / path).write_text(text, encoding="utf-8")
+    out = tmp_path / "page.html"
+    result = CliRunner().invoke(cli, ["graph", str(tmp_path / "vault"), "-f", "html", "-o",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    start = page.index('id="vault-data">') + len('id="vault-data">')
+    data = json.loads(page[start:page.index("</script>", start)])
+    assert [(c["size"], c["other"]) for c in data["communities"]] == [(2, False)] * 4
 
 
 @pytest.fixture

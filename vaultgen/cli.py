@@ -403,7 +403,9 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     except VaultgenError as err:
         raise _fail(err) from err
     typed = typed_graph(check_vault(vault).graph)
-    groups = communities(typed) if fmt in ("canvas", "html") else []
+    # The page colours the largest communities, however small: it keeps each one apart.
+    groups = communities(typed, min_size=1 if fmt == "html" else 3) \
+        if fmt in ("canvas", "html") else []
     target = output or default_graph_output(vault, fmt)
     if fmt == "canvas":
         try:
