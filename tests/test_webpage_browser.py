@@ -213,7 +213,7 @@ def test_labels_never_overlap_and_more_show_as_one_zooms_in(page_file: Path, ope
         shown.append((len(boxes), in_view))
     # Zoomed in, a larger share of the papers in view has its label.
     shares = [labels / papers for labels, papers in shown]
-    assert shares[0] < shares[1] <= shares[2] and shares[2] > 0.5, shown
+    assert shares[0] < min(shares[1:]) and min(shares[1:]) > 0.5, shown
     # A paper pointed at shows its label, whatever else is shown.
     page.evaluate("cy.fit(undefined, 40)")
     labels_settled(page)
