@@ -141,6 +141,22 @@ def test_related_edges_in_graphml_gexf_and_json(tmp_path: Path) -> None:
     assert edge_table(back) == edge_table(graph)
 
 
+def test_graph_command_counts_and_writes_related_links(tmp_path: Path) -> None:
+    for path, text in related_vault().items():
+        (tmp_path / "vault" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "vault" / path).write_text(text, encoding="utf-8")
+    out = tmp_path / "graph.json"
+    result = CliRunner().invoke(cli, ["graph", str(tmp_path / "vault"), "-f", "json", "-o",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 papers, 2 citations, 4 related links;" in result.output
+    links = json.loads(out.read_text(encoding="utf-8"))["links"]
+    assert sorted((e["source"], e["target"], e["rank"]) for e in links
+                  if e["type"] == "related") == [
+        ("papers/A.md", "papers/B.md", 2), ("papers/A.md", "papers/D.md", 1),
+        ("papers/B.md", "papers/A.md", 1), ("papers/D.md", "cited/C.md", 1)]
+
+
 def many_papers(count: int, topics: int = 4) -> dict[str, str]:
     """``count`` papers in ``topics`` topics; each cites the one before it in its topic."""
     texts: dict[str, str] = {}

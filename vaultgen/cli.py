@@ -427,7 +427,9 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     for path, why in report.kept:
         click.echo(f"kept {path}: {why}", err=True)
     papers = paper_graph(typed)
-    grouped = f", {plural(len(groups), 'community')}" if groups else ""
+    related = paper_graph(typed, "related").number_of_edges()
+    grouped = f", {plural(related, 'related link')}" if related else ""
+    grouped += f", {plural(len(groups), 'community')}" if groups else ""
     click.echo(f"{plural(len(papers), 'paper')}, "
                f"{plural(papers.number_of_edges(), 'citation')}{grouped}; "
                f"wrote {len(report.written)}, unchanged "
