@@ -4,8 +4,8 @@ The page carries its data (papers, citations, related papers, communities, tags,
 starting position for each paper) and its scripts, vendored in ``vaultgen/assets`` with their
 licences: Cytoscape.js draws the graph, graphology and its ForceAtlas2 layout place the papers
 (in a web worker, from the starting positions made here). It needs no network and no server.
-A vault with more than ``MAX_SHOWN`` papers is thinned to the papers most linked, and the page
-says so. Pure: the typed graph in, the page's text out.
+A vault with more than ``MAX_SHOWN`` papers is thinned to the papers most linked, grouped into
+communities of their own, and the page says so. Pure: the typed graph in, the page's text out.
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ from importlib import resources
 
 import networkx as nx
 
-from .graph import OTHER_LABEL, Community, citation_counts, community_of, paper_graph
+from .graph import (
+    OTHER_LABEL,
+    Community,
+    citation_counts,
+    communities,
+    community_of,
+    paper_graph,
+)
 
 MAX_SHOWN = 5000  # papers on one page; a larger vault shows its most linked ones
 SPACING = 30.0  # layout units between neighbouring papers at the start
@@ -81,10 +88,14 @@ def page_data(graph: nx.MultiDiGraph, groups: Sequence[Community], vault_name: s
               max_shown: int = MAX_SHOWN) -> dict:
     """What the page shows: papers (with starting positions), citation and related edges,
     communities (largest first, sized by the papers shown), tags, and how the vault was
-    thinned when it has more than ``max_shown`` papers."""
+    thinned when it has more than ``max_shown`` papers (its most linked papers are then
+    grouped anew, ``groups`` set aside)."""
     papers = paper_graph(graph)
     related = paper_graph(graph, "related")
     shown = most_linked(papers, related, max_shown)
+    if len(shown) < len(papers):  # communities of the papers shown, with their tags
+        tags = {n for n, kind in graph.nodes(data="type") if kind == "tag"}
+        groups = communities(graph.subgraph(shown | tags), min_size=1)
     owner = community_of(groups)
     counts = citation_counts(papers)
     kept = [[n for n in g.members if n in shown] for g in groups]
