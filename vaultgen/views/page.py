@@ -94,8 +94,8 @@ def page_data(graph: nx.MultiDiGraph, groups: Sequence[Community], vault_name: s
     related = paper_graph(graph, "related")
     shown = most_linked(papers, related, max_shown)
     if len(shown) < len(papers):  # communities of the papers shown, with their tags
-        tags = {n for n, kind in graph.nodes(data="type") if kind == "tag"}
-        groups = communities(graph.subgraph(shown | tags), min_size=1)
+        hubs = {n for n, kind in graph.nodes(data="type") if kind == "tag"}
+        groups = communities(graph.subgraph(shown | hubs), min_size=1)
     owner = community_of(groups)
     counts = citation_counts(papers)
     kept = [[n for n in g.members if n in shown] for g in groups]
