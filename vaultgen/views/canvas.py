@@ -40,15 +40,16 @@ def render_canvases(graph: nx.MultiDiGraph, groups: Sequence[Community], *,
     are more than ``max_nodes``, one canvas per community under ``{name}/``."""
     papers = paper_graph(graph)
     related = paper_graph(graph, "related")
+    close = nx.compose(papers, related)  # what lays out a group: citations and related papers
     if len(papers) <= max_nodes:
-        return {f"{name}.canvas": _dump(_paper_canvas(papers, related, groups))}
+        return {f"{name}.canvas": _dump(_paper_canvas(papers, related, close, groups))}
     parts = _split(groups, max_nodes)
     files: dict[str, str] = {}
     paths = []
     for number, group in enumerate(parts, start=1):
         path = f"{name}/{number:02d} {safe_name(group.label, 120)}.canvas"
         paths.append(path)
-        files[path] = _dump(_paper_canvas(papers, related, [group]))
+        files[path] = _dump(_paper_canvas(papers, related, close, [group]))
     files[f"{name}.canvas"] = _dump(_overview_canvas(papers, parts, paths))
     return files
 
@@ -65,15 +66,14 @@ def _split(groups: Sequence[Community], max_nodes: int) -> list[Community]:
     return parts
 
 
-def _paper_canvas(papers: nx.DiGraph, related: nx.DiGraph,
+def _paper_canvas(papers: nx.DiGraph, related: nx.DiGraph, close: nx.DiGraph,
                   groups: Sequence[Community]) -> dict[str, list]:
     """Papers in groups, citations as arrows, related papers of one group as grey lines;
-    inside a group, papers close in either graph are laid out close."""
-    both = nx.compose(papers, related)
+    inside a group, papers linked in ``close`` are laid out close."""
     grids = []
     for group in groups:
         columns = grid_columns(len(group.members), CARD_WIDTH + CARD_GAP, CARD_HEIGHT + CARD_GAP)
-        grids.append(group_grid(both, group.members, columns))
+        grids.append(group_grid(close, group.members, columns))
     sizes = [(g.columns * (CARD_WIDTH + CARD_GAP) - CARD_GAP + 2 * GROUP_PADDING,
               g.rows * (CARD_HEIGHT + CARD_GAP) - CARD_GAP + 2 * GROUP_PADDING) for g in grids]
     nodes: list[dict[str, object]] = []
@@ -95,15 +95,17 @@ def _paper_canvas(papers: nx.DiGraph, related: nx.DiGraph,
             owner[node] = index
             cards.append({"id": placed[node], "type": "file", "file": node, **_geometry(card),
                           "color": colour})
+    citations = sorted((source, target) for source in placed
+                       for target in papers.successors(source) if target in placed)
     edges: list[dict[str, object]] = [
         {"id": canvas_id("edge", source, target), "fromNode": placed[source],
-         "toNode": placed[target], "toEnd": "arrow"}
-        for source, target in sorted(papers.edges) if source in placed and target in placed]
-    drawn = {frozenset(pair) for pair in papers.edges}
-    for source, target in sorted(related.edges):
+         "toNode": placed[target], "toEnd": "arrow"} for source, target in citations]
+    drawn = {frozenset(pair) for pair in citations}
+    similar = sorted((paper, other) for paper in placed
+                     for other in related.successors(paper) if other in placed)
+    for source, target in similar:
         pair = frozenset((source, target))
-        if source in placed and target in placed and owner[source] == owner[target] \
-                and pair not in drawn:
+        if owner[source] == owner[target] and pair not in drawn:
             drawn.add(pair)
             edges.append({"id": canvas_id("related", *sorted(pair)),
                           "fromNode": placed[source], "toNode": placed[target],
