@@ -217,13 +217,15 @@ def test_labels_never_overlap_and_more_show_as_one_zooms_in(page_file: Path, ope
     # A paper pointed at shows its label, whatever else is shown.
     page.evaluate("cy.fit(undefined, 40)")
     labels_settled(page)
-    hidden = page.evaluate("cy.nodes().not('.labelled')[0].renderedPosition()")
+    hidden = page.evaluate("""() => { const w = cy.width(), h = cy.height();
+        const n = cy.nodes().not('.labelled').filter(n => { const p = n.renderedPosition();
+          return p.x > 200 && p.x < w - 200 && p.y > 100 && p.y < h - 100; })[0];
+        return {label: n.data('label'), ...n.renderedPosition()}; }""")
     box = page.locator("#cy").bounding_box()
     page.mouse.move(box["x"] + hidden["x"], box["y"] + hidden["y"])
-    page.wait_for_timeout(400)
-    boxes = labels_settled(page)
-    assert overlaps(boxes) == []
-    assert page.evaluate("cy.nodes('.labelled').length") == len(boxes)
+    page.wait_for_function("(label) => cy.nodes('.labelled').some(n => n.data('label') === "
+                           "label)", arg=hidden["label"])
+    assert overlaps(labels_settled(page)) == []
 
 
 def test_an_empty_vault_says_so(tmp_path: Path, open_page) -> None:  # type: ignore[no-untyped-def]
