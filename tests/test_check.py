@@ -199,6 +199,27 @@ def test_cited_by_lists_are_checked_against_who_cites() -> None:
                         "'Cited by' lists B.md, which does not cite it"]
 
 
+def test_a_related_list_is_no_citation() -> None:
+    files = {
+        "A.md": "---\ntype: paper\nrelated:\n- '[[B]]'\n- '[[C]]'\n---\n## Commentary\n\n"
+                "see [[C]]\n",
+        "B.md": "---\ntype: paper\nrelated: ['[[A]]']\n---\n## Commentary\n\nnothing\n",
+        "C.md": "---\ntype: cited\n---\n## Cited by\n\n- [[A]]\n",
+    }
+    report = check_files(files)
+    assert [f for f in report.findings if f.kind == "backlink"] == []
+    assert report.summary["most_cited"] == [{"note": "C.md", "cited_by": 1}]
+    assert report.graph.nodes["A.md"]["related"] == [("B.md", 1, None), ("C.md", 2, None)]
+
+
+def test_related_links_keep_their_rank_and_score() -> None:
+    text = ("---\ntype: paper\nrelated: ['[[B|bee]]', 'no link', '[[Gone]]', '[[A]]', "
+            "'[[C#Part]]']\nrelated_scores: [0.5, 0.4, 0.3, 0.2, 1]\n---\nx\n")
+    report = check_files({"A.md": text, "B.md": "x\n", "C.md": "# Part\n"})
+    assert report.graph.nodes["A.md"]["related"] == [("B.md", 1, 0.5), ("C.md", 5, 1.0)]
+    assert broken(report) == ["broken link [[Gone]]"]
+
+
 def test_canvas_file_nodes_are_links(tmp_path: Path) -> None:
     (tmp_path / "A.md").write_text("x\n")
     (tmp_path / "g.canvas").write_text('{"nodes": [{"id": "1", "type": "file", "file": "A.md",'

@@ -34,10 +34,16 @@ from .conftest import file_modes, umask
 
 
 def paper(title: str, date: str, tags: list[str], cites: list[str] = (),  # type: ignore[assignment]
-          cited_by: list[str] = (), kind: str = "paper") -> str:  # type: ignore[assignment]
-    """A note shaped as vaultgen writes one."""
+          cited_by: list[str] = (), kind: str = "paper",  # type: ignore[assignment]
+          related: list[str] = (), scores: list[float] = ()) -> str:  # type: ignore[assignment]
+    """A note shaped as vaultgen writes one; ``related``: the names its ``related`` property
+    links to, with ``scores`` as its ``related_scores``."""
     front = [f"type: {kind}", f"title: {title}", f"date: {date}", "authors:", "- A. Author",
              "tags:", *(f"- {t}" for t in tags), f"arxiv: '2401.{abs(hash(title)) % 10000:05d}'"]
+    if related:
+        front += ["related:", *(f"- '[[{name}]]'" for name in related)]
+    if scores:
+        front += ["related_scores:", *(f"- {score}" for score in scores)]
     body = [f"# {title}", "", "## Commentary", "",
             "Builds on " + ", ".join(f"[[{c}]]" for c in cites) + "." if cites else "None.", ""]
     if kind == "paper":
@@ -76,6 +82,79 @@ def test_edges_are_typed_once_per_relation() -> None:
     assert types[("My thoughts.md", "papers/A.md")] == "link"
     assert graph.nodes["papers/A.md"]["tags"] == ["llm", "rl"]
     assert graph.nodes["cited/C.md"]["date"] == "2023-06-01"
+
+
+def related_vault() -> dict[str, str]:
+    """The small vault, its papers with hand-written ``related`` lists (A cites B and C, and
+    lists B among its related papers too)."""
+    texts = small_vault()
+    texts["papers/A.md"] = paper("A", "2024-01-03", ["llm", "rl"], cites=["B", "C"],
+                                 related=["D", "B"], scores=[0.41, 0.38])
+    texts["papers/B.md"] = paper("B", "2024-01-03", ["llm"], cited_by=["A"],
+                                 related=["A", "B", "llm (tag)"])
+    texts["papers/D.md"] = paper("D", "2024-02-10", ["vision"], related=["C"], scores=[0.2])
+    return texts
+
+
+def edge_table(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], dict]:
+    return {(u, v, d["type"]): {k: x for k, x in d.items() if k != "type"}
+            for u, v, d in graph.edges(data=True)}
+
+
+def test_related_lists_are_edges_with_their_rank_and_similarity() -> None:
+    graph = typed_graph(check_files(related_vault()).graph)
+    edges = edge_table(graph)
+    related = {key: value for key, value in edges.items() if key[2] == "related"}
+    assert related == {
+        ("papers/A.md", "papers/D.md", "related"): {"rank": 1, "similarity": 0.41},
+        ("papers/A.md", "papers/B.md", "related"): {"rank": 2, "similarity": 0.38},
+        ("papers/B.md", "papers/A.md", "related"): {"rank": 1},
+        ("papers/D.md", "cited/C.md", "related"): {"rank": 1, "similarity": 0.2},
+    }
+    # A cites B as well: both edges. B's list names itself and a tag hub: neither is a paper
+    # it is related to.
+    assert ("papers/A.md", "papers/B.md", "cites") in edges
+    assert ("papers/B.md", "tags/llm (tag).md", "tagged") in edges
+    assert ("papers/D.md", "cited/C.md", "cites") not in edges
+    assert paper_graph(graph).number_of_edges() == 2
+    assert sorted(paper_graph(graph, "related").edges) == sorted((u, v) for u, v, _ in related)
+
+
+def test_related_edges_in_graphml_gexf_and_json(tmp_path: Path) -> None:
+    graph = typed_graph(check_files(related_vault()).graph)
+    for name, text, reader, key in (("g.graphml", to_graphml(graph), nx.read_graphml, "type"),
+                                    ("g.gexf", to_gexf(graph), nx.read_gexf, "relation")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        back = reader(tmp_path / name)
+        found = {(u, v, d[key]): (d.get("rank"), d.get("similarity"))
+                 for u, v, d in back.edges(data=True)}
+        assert found[("papers/A.md", "papers/D.md", "related")] == (1, 0.41), name
+        assert found[("papers/A.md", "papers/B.md", "related")] == (2, 0.38), name
+        assert found[("papers/A.md", "papers/B.md", "cites")] == (None, None), name
+        assert found[("papers/B.md", "papers/A.md", "related")] == (1, None), name
+        assert back.number_of_edges() == graph.number_of_edges()
+    data = json.loads(to_node_link_json(graph))
+    links = {(e["source"], e["target"], e["type"]): e for e in data["links"]}
+    assert links[("papers/A.md", "papers/D.md", "related")]["rank"] == 1
+    assert links[("papers/A.md", "papers/D.md", "related")]["similarity"] == 0.41
+    back = nx.node_link_graph(data, edges="links")
+    assert edge_table(back) == edge_table(graph)
+
+
+def test_graph_command_counts_and_writes_related_links(tmp_path: Path) -> None:
+    for path, text in related_vault().items():
+        (tmp_path / "vault" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "vault" / path).write_text(text, encoding="utf-8")
+    out = tmp_path / "graph.json"
+    result = CliRunner().invoke(cli, ["graph", str(tmp_path / "vault"), "-f", "json", "-o",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 papers, 2 citations, 4 related links;" in result.output
+    links = json.loads(out.read_text(encoding="utf-8"))["links"]
+    assert sorted((e["source"], e["target"], e["rank"]) for e in links
+                  if e["type"] == "related") == [
+        ("papers/A.md", "papers/B.md", 2), ("papers/A.md", "papers/D.md", 1),
+        ("papers/B.md", "papers/A.md", 1), ("papers/D.md", "cited/C.md", 1)]
 
 
 def many_papers(count: int, topics: int = 4) -> dict[str, str]:
@@ -144,6 +223,30 @@ def test_canvas_obeys_the_spec_and_is_deterministic() -> None:
     assert render_canvases(graph, communities(graph)) == files
 
 
+def test_canvas_draws_related_papers_of_one_community_as_lines() -> None:
+    texts = many_papers(40)
+    for i in range(40):  # the paper it cites, two of its topic, one of another topic
+        related = [f"P{j}" for j in (i - 4, i + 8, i - 8, i + 1) if 0 <= j < 40]
+        texts[f"papers/P{i}.md"] = texts[f"papers/P{i}.md"].replace(
+            "tags:", "related: [" + ", ".join(f"'[[{r}]]'" for r in related) + "]\ntags:")
+    graph = typed_graph(check_files(texts).graph)
+    groups = communities(graph)
+    assert len(groups) == 4
+    canvas = json.loads(render_canvases(graph, groups)["Paper graph.canvas"])
+    assert canvas_problems(canvas, set(texts)) == []
+    path_of = {n["id"]: n["file"] for n in canvas["nodes"] if n["type"] == "file"}
+    topic = {n: graph.nodes[n]["tags"][0] for n in path_of.values()}
+    arrows = [e for e in canvas["edges"] if e["toEnd"] == "arrow"]
+    lines = [e for e in canvas["edges"] if e["toEnd"] == "none"]
+    assert len(arrows) == 36  # the citations
+    pairs = {frozenset((path_of[e["fromNode"]], path_of[e["toNode"]])) for e in lines}
+    assert len(pairs) == len(lines)  # one line for a pair listing each other
+    assert all(topic[a] == topic[b] for a, b in pairs)  # none across communities
+    cited = {frozenset((path_of[e["fromNode"]], path_of[e["toNode"]])) for e in arrows}
+    assert not pairs & cited  # a paper both cited and related: the arrow alone
+    assert len(pairs) == 32 and all(e.get("color") for e in lines)
+
+
 def test_a_large_vault_gets_an_overview_and_one_canvas_per_part() -> None:
     texts = many_papers(120)
     graph = typed_graph(check_files(texts).graph)
@@ -200,14 +303,50 @@ def test_page_carries_its_data_and_script_inline() -> None:
     graph = typed_graph(check_files(texts).graph)
     page = render_page(graph, communities(graph), "My <vault>")
     assert "<title>My &lt;vault>: paper graph</title>" in page
-    assert page.count("</script>") == 3  # data, library, page script
-    assert "https://" not in page.split("<script>")[0].replace("https://arxiv.org", "")
+    assert page.count("</script>") == 5  # data, three libraries, page script
+    assert "https://" not in page.split("<script")[0].replace("https://arxiv.org", "")
+    assert "<script src" not in page and "<link" not in page
     start = page.index('id="vault-data">') + len('id="vault-data">')
     data = json.loads(page[start:page.index("</script>", start)])
     assert [n["title"] for n in data["nodes"]].count("A </script> & co") == 1
     assert data == json.loads(json.dumps(page_data(graph, communities(graph), "My <vault>")))
     positions = [(n["x"], n["y"]) for n in data["nodes"]]
     assert len(set(positions)) == len(positions)
+
+
+def test_page_data_holds_related_links_and_thins_a_large_vault() -> None:
+    texts = related_vault()
+    graph = typed_graph(check_files(texts).graph)
+    data = page_data(graph, communities(graph, min_size=1), "v")
+    paths = [n["path"] for n in data["nodes"]]
+    related = {(paths[s], paths[t], rank) for s, t, rank in data["related"]}
+    assert related == {("papers/A.md", "papers/D.md", 1), ("papers/A.md", "papers/B.md", 2),
+                       ("papers/B.md", "papers/A.md", 1), ("papers/D.md", "cited/C.md", 1)}
+    assert (data["papers_in_vault"], data["citations_in_vault"]) == (4, 2)
+    # Thinned to the two most linked: A (cites 2, lists 2, listed by 1), then B.
+    thinned = page_data(graph, communities(graph, min_size=1), "v", max_shown=2)
+    assert sorted(n["path"] for n in thinned["nodes"]) == ["papers/A.md", "papers/B.md"]
+    assert [[thinned["nodes"][s]["path"], thinned["nodes"][t]["path"]]
+            for s, t in thinned["edges"]] == [["papers/A.md", "papers/B.md"]]
+    assert thinned["papers_in_vault"] == 4
+    assert sum(c["size"] for c in thinned["communities"]) == 2
+
+
+def test_the_page_of_a_small_vault_gives_each_community_its_own_colour(tmp_path: Path) -> None:
+    texts = {f"papers/P{i}.md": paper(f"P{i}", "2024-01-02", [f"t{i % 4}"]) for i in range(8)}
+    texts.update({f"tags/t{t} (tag).md": "---\ntype: tag\n---\n" + "".join(
+        f"- [[P{i}]]\n" for i in range(t, 8, 4)) for t in range(4)})
+    for path, text in texts.items():
+        (tmp_path / "vault" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "vault" / path).write_text(text, encoding="utf-8")
+    out = tmp_path / "page.html"
+    result = CliRunner().invoke(cli, ["graph", str(tmp_path / "vault"), "-f", "html", "-o",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    start = page.index('id="vault-data">') + len('id="vault-data">')
+    data = json.loads(page[start:page.index("</script>", start)])
+    assert [(c["size"], c["other"]) for c in data["communities"]] == [(2, False)] * 4
 
 
 @pytest.fixture

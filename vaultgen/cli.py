@@ -411,7 +411,9 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     except VaultgenError as err:
         raise _fail(err) from err
     typed = typed_graph(check_vault(vault).graph)
-    groups = communities(typed) if fmt in ("canvas", "html") else []
+    # The page colours the largest communities, however small: it keeps each one apart.
+    groups = communities(typed, min_size=1 if fmt == "html" else 3) \
+        if fmt in ("canvas", "html") else []
     target = output or default_graph_output(vault, fmt)
     if fmt == "canvas":
         try:
@@ -433,7 +435,9 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     for path, why in report.kept:
         click.echo(f"kept {path}: {why}", err=True)
     papers = paper_graph(typed)
-    grouped = f", {plural(len(groups), 'community')}" if groups else ""
+    related = paper_graph(typed, "related").number_of_edges()
+    grouped = f", {plural(related, 'related link')}" if related else ""
+    grouped += f", {plural(len(groups), 'community')}" if groups else ""
     click.echo(f"{plural(len(papers), 'paper')}, "
                f"{plural(papers.number_of_edges(), 'citation')}{grouped}; "
                f"wrote {len(report.written)}, unchanged "

@@ -193,6 +193,25 @@ def _property_links(value: object, path: str, out: list[Link]) -> None:
             _property_links(item, path, out)
 
 
+def ranked_link_targets(links: object, scores: object) -> list[tuple[int, str, float | None]]:
+    """The target of the wiki link in each item of a list property (``related``), with the
+    item's 1-based position and the number at that position of a parallel list
+    (``related_scores``) when there is one. An item without a link is skipped; its position
+    still counts. A single text is a list of one."""
+    items = [links] if isinstance(links, str) else links if isinstance(links, list) else []
+    numbers = scores if isinstance(scores, list) else []
+    ranked = []
+    for position, item in enumerate(items, start=1):
+        match = _WIKI.search(item) if isinstance(item, str) else None
+        if match is None:
+            continue
+        score = numbers[position - 1] if position <= len(numbers) else None
+        ranked.append((position, _split_target(match.group(1))[0],
+                       float(score) if isinstance(score, int | float)
+                       and not isinstance(score, bool) else None))
+    return ranked
+
+
 def parse_note(path: str, text: str, front: Frontmatter | None = None) -> ParsedNote:
     """Links, headings and block ids of one markdown note; bad frontmatter is noted, not fatal.
 
@@ -551,6 +570,8 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
             findings.append(Finding("unreadable", "error", path, 0,
                                     f"cannot be read: {note.read_error}"))
         graph.nodes[path].update(_node_attributes(path, note))
+        if note.properties.get("related"):
+            graph.nodes[path]["related"] = _related(note, checker.resolver)
         tag_uses.add(path, note.properties.get("tags"))
         if note.headings or note.blocks:
             anchors[path] = (tuple(note.headings), tuple(note.blocks))
@@ -570,11 +591,13 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
             if resolved != path:
                 if resolved not in graph:
                     graph.add_node(resolved, type="file", title=resolved)
+                # A link in a property stands in no section of the note.
+                sections = set() if link.form == "property" else {link.section}
                 edge = edges.get(resolved)
                 if edge is None:
-                    edges[resolved] = ({link.section}, link.form)
+                    edges[resolved] = (sections, link.form)
                 else:
-                    edge[0].add(link.section)
+                    edge[0].update(sections)
         if edges:
             graph.add_edges_from(  # a few sets of sections recur on 350,000 edges: held once
                 (path, target, {"sections": one_copy(frozenset(sections)), "form": form})
@@ -590,6 +613,20 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
     summary = _summary(note_paths, graph, findings)
     summary["tag_variants"] = [[use._asdict() for use in group] for group in tag_variants]
     return CheckReport(findings, summary, graph)
+
+
+def _related(note: ParsedNote, resolver: Resolver) -> list[tuple[str, int, float | None]]:
+    """The notes a note's ``related`` property links to, as (path, rank, similarity): the
+    rank is the link's 1-based position in the list, the similarity the number at the same
+    position of ``related_scores``. Links that resolve to no single note, or to the note
+    itself, are left out."""
+    related = []
+    for rank, target, score in ranked_link_targets(note.properties.get("related"),
+                                                   note.properties.get("related_scores")):
+        resolved = resolver.resolve(target, note.path)[0]
+        if resolved and resolved != note.path:
+            related.append((resolved, rank, score))
+    return related
 
 
 def _tag_variant_findings(groups: Iterable[list[TagUse]]) -> list[Finding]:
@@ -750,6 +787,16 @@ def _citekey_findings(citekeys: Mapping[str, list[tuple[str, str]]]) -> list[Fin
     return findings
 
 
+NAVIGATION_SECTIONS = frozenset({"Cited by", "Links"})  # vaultgen's own back and hub links
+
+
+def cites(graph: nx.DiGraph, source: str, target: str) -> bool:
+    """Whether the link from ``source`` to ``target`` stands in the text of the note: in a
+    section other than the "Cited by" and "Links" lists vaultgen writes (a link in a
+    property, such as ``related``, is no citation)."""
+    return bool(graph.edges[source, target]["sections"] - NAVIGATION_SECTIONS)
+
+
 def _backlink_findings(cited_by: Mapping[str, set[str | None]],
                        graph: nx.DiGraph) -> list[Finding]:
     """For vaultgen's own notes: does each "Cited by" list (``cited_by``: what the list of
@@ -757,8 +804,7 @@ def _backlink_findings(cited_by: Mapping[str, set[str | None]],
     findings = []
     for path, listed in cited_by.items():
         citing = {source for source in graph.predecessors(path)
-                  if graph.nodes[source].get("type") == "paper"
-                  and graph.edges[source, path]["sections"] - {"Cited by", "Links"}}
+                  if graph.nodes[source].get("type") == "paper" and cites(graph, source, path)}
         for missing in sorted(citing - listed):
             findings.append(Finding("backlink", "warning", path, 0,
                                     f"'Cited by' does not list {missing}, which cites it"))
@@ -777,7 +823,7 @@ def _summary(note_paths: list[str], graph: nx.DiGraph,
     cited_counts: Counter[str] = Counter()
     for path in papers:
         cited_counts[path] = sum(1 for s in graph.predecessors(path)
-                                 if graph.nodes[s].get("type") == "paper")
+                                 if graph.nodes[s].get("type") == "paper" and cites(graph, s, path))
     top = [{"note": p, "cited_by": n} for p, n in
            sorted(cited_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10] if n > 0]
     by_kind = Counter(f.kind for f in findings)

@@ -1,4 +1,4 @@
-"""Where each paper goes on a canvas or a page: groups of papers as blocks, papers on a grid.
+"""Where each paper goes on a canvas: groups of papers as blocks, papers on a grid.
 
 Inside a group, the papers that cite each other are laid out by networkx's spring layout and
 then snapped to grid cells by an optimal assignment (scipy's ``linear_sum_assignment``), so

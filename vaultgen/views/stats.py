@@ -73,7 +73,7 @@ def _period(month: str, quarterly: bool) -> str:
     return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}" if quarterly else month[:4]
 
 
-def vault_stats(graph: nx.DiGraph, *, top: int = 10) -> VaultStats:
+def vault_stats(graph: nx.MultiDiGraph, *, top: int = 10) -> VaultStats:
     """Statistics of a typed vault graph (see ``graph.typed_graph``)."""
     kinds = Counter(kind for _, kind in graph.nodes(data="type"))
     papers = paper_graph(graph)
@@ -146,7 +146,7 @@ def format_stats(stats: VaultStats) -> str:
     return "\n".join(out) + "\n"
 
 
-def main_tags(graph: nx.DiGraph, top: int) -> dict[str, str]:
+def main_tags(graph: nx.MultiDiGraph, top: int) -> dict[str, str]:
     """Each paper's main tag: of its tags among the ``top`` most used in the vault, the most
     used; ``other`` when it has none of them."""
     papers = [n for n, kind in graph.nodes(data="type") if kind in PAPER_TYPES]
@@ -159,7 +159,7 @@ def main_tags(graph: nx.DiGraph, top: int) -> dict[str, str]:
     return main
 
 
-def plot_papers_per_month(graph: nx.DiGraph, path: Path, *, top: int = 10) -> None:
+def plot_papers_per_month(graph: nx.MultiDiGraph, path: Path, *, top: int = 10) -> None:
     """A stacked bar chart of papers posted per month, by main tag, saved as an image."""
     try:
         import matplotlib
