@@ -353,3 +353,25 @@ def test_entries_matched_in_batches_give_the_vault_one_batch_gives(
     result = build_vault([posts], batched, source=source)
     assert source.asked == result.counts.entries > 1  # (one entry a batch)
     assert tree(batched) == tree(whole)
+
+
+def test_a_note_the_user_wrote_in_is_kept_when_its_paper_leaves_after_a_rewrite(
+        tmp_path: Path) -> None:
+    """The user's section survives a rewrite of the note's generated part (the file then
+    holds what vaultgen wrote, the user's section in it) and then its paper leaving."""
+    from .posts import make_posts
+
+    inputs, vault = tmp_path / "input", tmp_path / "vault"
+    make_posts(inputs, days=3, per_day=2, seed=3)
+    build_vault([inputs], vault, jobs=1)
+    post = sorted(inputs.glob("*.txt"))[-1]
+    note = vault / "papers" / "Paper5.md"
+    assert "2024-01-03" in note.read_text(encoding="utf-8")  # (a paper of that post)
+    note.write_text(note.read_text(encoding="utf-8") + "A thought of mine.\n", encoding="utf-8")
+    write_post(post, post.read_text(encoding="utf-8").replace("A study of", "A new look at"))
+    assert "papers/Paper5.md" in build_vault([inputs], vault, jobs=1).write.merged
+    post.unlink()
+    result = build_vault([inputs], vault, jobs=1)
+    assert "papers/Paper5.md" not in result.write.removed
+    assert note.read_text(encoding="utf-8").endswith("A thought of mine.\n")
+    assert [path for path, _ in result.write.kept] == ["papers/Paper5.md"]

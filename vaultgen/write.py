@@ -32,7 +32,13 @@ from stat import S_IMODE, S_ISLNK
 from .check.notes import read_frontmatter
 from .errors import UnsafePathError
 from .model import Note
-from .render.notes import USER_MARKER, dump_properties, graph_color_groups, related_aside
+from .render.notes import (
+    USER_MARKER,
+    USER_SECTION,
+    dump_properties,
+    graph_color_groups,
+    related_aside,
+)
 from .state import FileRecord, PendingFile, Store
 from .workers import Batches
 
@@ -122,6 +128,16 @@ def _same_but_related(existing: str, note: Note) -> bool:
     rendered = related_aside(note.properties, note.body if marker == -1 else note.body[:marker])
     owned = set(rendered[0])
     return _generated_hash(*mine, owned) == _generated_hash(*rendered, rendered[0])
+
+
+def _holds_users_part(data: bytes, record: FileRecord) -> bool:
+    """Whether a note vaultgen wrote holds something of the user's: a section below the
+    marker other than the empty one it writes, or properties it does not own."""
+    parts = split_note(data.decode("utf-8", "surrogateescape"))
+    if parts.user is not None and parts.user != USER_SECTION:
+        return True
+    owned = set(record.owned) | set(record.pending_owned)
+    return any(key not in owned for key in parts.properties or {})
 
 
 def merge_user_parts(new_text: str, existing_text: str, owned_before: Iterable[str] = ()) -> str:
@@ -339,7 +355,7 @@ class VaultWriter:
             except (OSError, UnsafePathError):
                 forgotten.append(path)
                 continue
-            if record.is_ours(sha256(data)):
+            if record.is_ours(sha256(data)) and not _holds_users_part(data, record):
                 stale.append(record)
                 self.report.removed.append(path)
             else:
