@@ -6,7 +6,7 @@
 
 Takes a vault: the one ``--vault`` names; else, with ``--entries N``, a synthetic corpus of N
 entries (``synth_corpus.py``, kept under ``bench/out/synth-Nk/``) built offline with
-``vaultgen build --related 5`` when ``vaultgen build`` has that option (as built otherwise);
+``vaultgen build --related 5``;
 else the vault of the whole real corpus. Then times, in one run: reading and checking the
 vault (what every format starts with), grouping into communities, and rendering each format,
 as ratios to the check.
@@ -106,8 +106,7 @@ def browser_figures(page_path: Path) -> dict[str, object] | None:
 
 
 def synthetic_vault(corpus: Path, entries: int, folder: Path) -> Path:
-    """A synthetic corpus of ``entries`` entries built into ``folder`` (with related lists
-    when ``vaultgen build`` makes them)."""
+    """A synthetic corpus of ``entries`` entries built into ``folder``, with related lists."""
     from synth_corpus import generate, profile
 
     posts = ROOT / "bench" / "out" / f"synth-{entries // 1000}k"
@@ -115,14 +114,9 @@ def synthetic_vault(corpus: Path, entries: int, folder: Path) -> Path:
         known = {json.loads(line)["id"] for line in
                  (corpus / "arxiv-metadata.jsonl").read_text(encoding="utf-8").splitlines()}
         generate(profile(load_truth(corpus), known), entries, posts)
-    vaultgen = [sys.executable, "-m", "vaultgen"]
-    helps = subprocess.run([*vaultgen, "build", "--help"], capture_output=True, text=True,
-                           check=True).stdout
-    related = ["--related", "5"] if "--related" in helps else []
-    subprocess.run([*vaultgen, "build", str(posts / "input"), "-o", str(folder), "--offline",
-                    *related], check=True, capture_output=True)
-    print(f"synthetic vault of {entries} entries, built "
-          f"{'with --related 5' if related else 'without related lists (no --related option)'}")
+    subprocess.run([sys.executable, "-m", "vaultgen", "build", str(posts / "input"), "-o",
+                    str(folder), "--offline", "--related", "5"], check=True, capture_output=True)
+    print(f"synthetic vault of {entries} entries, built with --related 5")
     return folder
 
 
