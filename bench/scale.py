@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -49,6 +48,7 @@ from corpus_args import corpus_parser, load_truth
 from synth_corpus import generate, profile
 
 from vaultgen.parse.posts import parse_post
+from vaultgen.render.notes import without_related
 from vaultgen.workers import available_cpus
 
 ROOT = Path(__file__).resolve().parents[1]  # the tree under test
@@ -241,13 +241,11 @@ def files_of(vault: Path) -> dict[str, bytes]:
     """Every file of the vault outside ``.vaultgen/``, by path, with its bytes; a paper note
     without its related papers, which depend on the order posts came in until the next
     cold build refits them."""
-    return {p.relative_to(vault).as_posix(): related_aside(p.read_bytes())
+    return {p.relative_to(vault).as_posix():
+            without_related(p.read_bytes().decode("utf-8", "surrogateescape")).encode(
+                "utf-8", "surrogateescape")
             for p in vault.rglob("*")
             if p.is_file() and p.relative_to(vault).parts[0] != ".vaultgen"}
-
-
-def related_aside(text: bytes) -> bytes:
-    return re.sub(rb"\n\nRelated [^\n]*", b"", re.sub(rb"(?m)^related:\n(?:- .*\n)+", b"", text))
 
 
 def differing(vault: Path, fresh: Path) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,17 +24,14 @@ def tree(folder: Path, skip: tuple[str, ...] = (".vaultgen",)) -> dict[str, byte
     }
 
 
-def related_aside(text: bytes) -> bytes:
-    """A note without its related papers (the ``related`` property and the Links line), which
-    depend on the order posts came in until a cold or ``--force`` build refits them."""
-    return re.sub(rb"\n\nRelated [^\n]*", b"",
-                  re.sub(rb"(?m)^related:\n(?:- .*\n)+", b"", text))
-
-
 def rebuilt_tree(folder: Path) -> dict[str, bytes]:
-    """``tree`` of a vault, its notes' related papers aside: what a vault built step by step
+    """``tree`` of a vault, its notes' related papers aside (they depend on the order posts
+    came in until a cold or ``--force`` build refits them): what a vault built step by step
     shares with a fresh build of the same posts."""
-    return {path: related_aside(text) for path, text in tree(folder).items()}
+    from vaultgen.render.notes import without_related
+
+    return {path: without_related(text.decode("utf-8", "surrogateescape")).encode(
+        "utf-8", "surrogateescape") for path, text in tree(folder).items()}
 
 
 def assert_same_tree(actual: Path, expected: Path) -> None:

@@ -37,7 +37,7 @@ from .render.notes import (
     USER_SECTION,
     dump_properties,
     graph_color_groups,
-    related_aside,
+    without_related,
 )
 from .state import FileRecord, PendingFile, Store
 from .workers import Batches
@@ -120,14 +120,11 @@ def note_generated_hash(note: Note) -> str:
 def _same_but_related(existing: str, note: Note) -> bool:
     """Whether the generated part of ``existing`` is the rendered note's but for its related
     papers (computed anew when the state was lost)."""
-    if note.kind != "paper" or note.properties is None or note.body is None:
+    if note.kind != "paper":
         return False
-    parts = split_note(existing)
-    mine = related_aside(parts.properties or {}, parts.body)
-    marker = note.body.find(USER_MARKER)
-    rendered = related_aside(note.properties, note.body if marker == -1 else note.body[:marker])
-    owned = set(rendered[0])
-    return _generated_hash(*mine, owned) == _generated_hash(*rendered, rendered[0])
+    owned = set(note.properties or ()) - {"related"}
+    return generated_hash(without_related(existing), owned) == \
+        generated_hash(without_related(note.text), owned)
 
 
 def _holds_users_part(data: bytes, record: FileRecord) -> bool:

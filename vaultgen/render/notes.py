@@ -173,14 +173,14 @@ def render_paper(paper: Paper, path: str, cited_by: Sequence[str],
 
 
 RELATED_LINE = "Related "  # starts the Links line naming a paper's related papers
-_RELATED_LINE = re.compile(rf"\n\n{RELATED_LINE}[^\n]*")
+_RELATED = re.compile(rf"(?m)^related:\n(?:- .*\n)+|\n\n{RELATED_LINE}[^\n]*")
 
 
-def related_aside(properties: dict[str, object], body: str) -> tuple[dict[str, object], str]:
-    """A paper note's properties and body without its related papers: what stays the same
-    when only the related lists were computed anew (a vault whose state was lost)."""
-    return ({k: v for k, v in properties.items() if k != "related"},
-            _RELATED_LINE.sub("", body, count=1))
+def without_related(text: str) -> str:
+    """A paper note without its related papers (the ``related`` property and the Links line):
+    what stays the same when only the lists were computed anew (after a refit, or a vault
+    whose state was lost)."""
+    return _RELATED.sub("", text)
 
 
 def properties_tags(paper: Paper) -> list[str]:
