@@ -431,11 +431,9 @@ class _Build:
         for key in gone:
             lists.pop(key, None)
         lists.update(change.lists)
-        kept = vectors.without({*gone, *(paper.key for paper in added)})
         store.set_related(
             ((key, digests[key], _list_json(near)) for key, near in change.lists.items()),
-            gone, {"vectors": similarity.Vectors.concat([kept, change.vectors],
-                                                        model.width).to_bytes()})
+            gone, {"vectors": change.current.to_bytes()})
         return {key: [n.key for n in near] for key, near in lists.items()}
 
     def _related_texts(self, papers: Sequence[PlannedPaper]) -> list[RelatedText]:

@@ -190,11 +190,13 @@ class Refresh:
 
 @dataclass(frozen=True)
 class Update:
-    """What an update gives: the vectors of the papers added, and every list that changed
-    (those of the papers added among them); lists of removed papers are gone."""
+    """What an update gives: the vectors of the papers added, every list that changed
+    (those of the papers added among them; lists of removed papers are gone), and every
+    paper's vector after the update (``current``: what a store keeps)."""
 
     vectors: Vectors
     lists: dict[str, tuple[Neighbour, ...]]
+    current: Vectors
 
 
 def refresh(papers: Sequence[RelatedText], k: int,
@@ -269,7 +271,7 @@ def update(model: RelatedModel, vectors: Vectors, lists: Mapping[str, Sequence[N
     new = vectorise(model, added)
     current = Vectors.concat([vectors.without(gone), new], model.width)
     if k <= 0:
-        return Update(new, {key: () for key in new.keys if lists.get(key) != ()})
+        return Update(new, {key: () for key in new.keys if lists.get(key) != ()}, current)
     digits = model.settings.digits
     rank = _row_ranks(current.keys)
     row_of = {key: i for i, key in enumerate(current.keys)}
@@ -305,7 +307,7 @@ def update(model: RelatedModel, vectors: Vectors, lists: Mapping[str, Sequence[N
         after = tuple(Neighbour(name, -negated) for negated, name in merged)
         if after != before:
             changed[key] = after
-    return Update(new, changed)
+    return Update(new, changed, current)
 
 
 def _scores(rows: np.ndarray | int, columns: np.ndarray, raw: np.ndarray, offsets: np.ndarray,
