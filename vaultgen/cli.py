@@ -25,6 +25,16 @@ if TYPE_CHECKING:
     from .write import WriteReport
 
 
+def _require_vault(vault: Path) -> None:
+    """Exit with one line unless ``vault`` is a vault (``views.outputs.require_vault``)."""
+    from .views.outputs import require_vault
+
+    try:
+        require_vault(vault)
+    except VaultgenError as err:
+        raise _fail(err) from err
+
+
 def _fail(err: VaultgenError) -> click.ClickException:
     message = str(err)
     if err.hint:
@@ -403,13 +413,10 @@ def graph(vault: Path, fmt: str, output: Path | None, max_nodes: int, force: boo
     from .check.links import check_vault
     from .views.canvas import render_canvases
     from .views.graph import EXPORTS, communities, paper_graph, typed_graph
-    from .views.outputs import require_vault, write_outputs
+    from .views.outputs import write_outputs
     from .views.page import render_page
 
-    try:
-        require_vault(vault)
-    except VaultgenError as err:
-        raise _fail(err) from err
+    _require_vault(vault)
     typed = typed_graph(check_vault(vault).graph)
     # The page colours the largest communities, however small: it keeps each one apart.
     groups = communities(typed, min_size=1 if fmt == "html" else 3) \
@@ -464,13 +471,9 @@ def export(vault: Path, fmt: str, output: Path | None) -> None:
         vaultgen export vault/ --format bibtex -o papers.bib
     """
     from .export import EXPORTERS, read_references
-    from .views.outputs import require_vault
     from .write import atomic_write
 
-    try:
-        require_vault(vault)
-    except VaultgenError as err:
-        raise _fail(err) from err
+    _require_vault(vault)
     found = read_references(vault)
     for path in found.unreadable:
         click.echo(f"warning: {path}: cannot be read; left out", err=True)
@@ -508,13 +511,9 @@ def stats(vault: Path, plot: Path | None, top: int, as_json: bool) -> None:
 
     from .check.links import check_vault
     from .views.graph import typed_graph
-    from .views.outputs import require_vault
     from .views.stats import format_stats, plot_papers_per_month, vault_stats
 
-    try:
-        require_vault(vault)
-    except VaultgenError as err:
-        raise _fail(err) from err
+    _require_vault(vault)
     typed = typed_graph(check_vault(vault).graph)
     summary = vault_stats(typed, top=top)
     if as_json:
