@@ -120,12 +120,18 @@ def test_related_lists_are_edges_with_their_rank_and_similarity() -> None:
     assert sorted(paper_graph(graph, "related").edges) == sorted((u, v) for u, v, _ in related)
 
 
-def test_related_edges_in_graphml_gexf_and_json(tmp_path: Path) -> None:
-    graph = typed_graph(check_files(related_vault()).graph)
+def read_back(graph: nx.MultiDiGraph, folder: Path) -> Iterator[tuple[str, nx.Graph, str]]:
+    """The graph written as GraphML and as GEXF and read back by networkx: (file name, graph
+    read, the edge attribute naming the relation)."""
     for name, text, reader, key in (("g.graphml", to_graphml(graph), nx.read_graphml, "type"),
                                     ("g.gexf", to_gexf(graph), nx.read_gexf, "relation")):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-        back = reader(tmp_path / name)
+        (folder / name).write_text(text, encoding="utf-8")
+        yield name, reader(folder / name), key
+
+
+def test_related_edges_in_graphml_gexf_and_json(tmp_path: Path) -> None:
+    graph = typed_graph(check_files(related_vault()).graph)
+    for name, back, key in read_back(graph, tmp_path):
         found = {(u, v, d[key]): (d.get("rank"), d.get("similarity"))
                  for u, v, d in back.edges(data=True)}
         assert found[("papers/A.md", "papers/D.md", "related")] == (1, 0.41), name
@@ -267,10 +273,7 @@ def test_a_large_vault_gets_an_overview_and_one_canvas_per_part() -> None:
 
 def test_exports_read_back_with_networkx(tmp_path: Path) -> None:
     graph = typed_graph(check_files(small_vault()).graph)
-    for name, text, reader, key in (("g.graphml", to_graphml(graph), nx.read_graphml, "type"),
-                                    ("g.gexf", to_gexf(graph), nx.read_gexf, "relation")):
-        (tmp_path / name).write_text(text, encoding="utf-8")
-        back = reader(tmp_path / name)
+    for name, back, key in read_back(graph, tmp_path):
         assert sorted(back.nodes) == sorted(graph.nodes), name
         assert back.nodes["papers/A.md"]["tags"] == "llm;rl"
         assert back.nodes["papers/A.md"]["type"] == "paper"
