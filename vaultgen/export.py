@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .check.links import list_vault, read_note_text
-from .check.notes import read_frontmatter
+from .check.links import list_vault, note_frontmatter, read_note_text
 from .render.citekeys import assign_citekeys, citekey_base
 from .render.references import (
     PAPER_TYPES,
@@ -24,8 +23,6 @@ from .render.references import (
     csl_item,
     reference_of,
 )
-
-FORMATS = ("bibtex", "csl-json")
 
 
 @dataclass
@@ -50,7 +47,7 @@ def read_references(vault: Path) -> ExportedReferences:
         except OSError:
             unreadable.append(path)
             continue
-        properties = read_frontmatter(text).properties
+        properties = note_frontmatter(text).properties
         if properties and properties.get("type") in PAPER_TYPES:
             found.append((path, properties))
     return _keyed(found, unreadable)
@@ -62,7 +59,7 @@ def _keyed(found: Iterable[tuple[str, Mapping[str, object]]],
     then by path; a new one for a note without a key, or whose key an earlier note has."""
     taken: set[str] = set()
     kept: list[Reference] = []
-    later: list[tuple[str, Mapping[str, object], str]] = []  # (path, properties, key base)
+    later: list[tuple[str, Mapping[str, object], Reference, str]] = []  # (…, draft, key base)
     for path, properties in sorted(found, key=lambda f: (f[1].get("type") != "paper", f[0])):
         reference = reference_of(properties)
         if reference is not None and reference.key.casefold() not in taken:
@@ -75,13 +72,11 @@ def _keyed(found: Iterable[tuple[str, Mapping[str, object]]],
         base = reference.key if reference is not None else citekey_base(
             draft.authors[0] if draft.authors else None,
             draft.issued.year if draft.issued else None, draft.title)
-        later.append((path, properties, base))
+        later.append((path, properties, draft, base))
     clashes = []
-    given = assign_citekeys(((path, base) for path, _, base in later), taken)
-    for path, properties, base in later:
-        reference = reference_of(properties, key=given[path])
-        assert reference is not None
-        kept.append(reference)
+    given = assign_citekeys(((path, base) for path, _, _, base in later), taken)
+    for path, properties, draft, base in later:
+        kept.append(replace(draft, key=given[path]))
         if properties.get("citekey"):
             clashes.append((path, base, given[path]))
     kept.sort(key=lambda r: r.key)

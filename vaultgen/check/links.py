@@ -288,8 +288,11 @@ def link_targets(path: str, text: str, front: Frontmatter | None = None) -> list
 
 
 def _front_of(text: str, front: Frontmatter | None) -> Frontmatter:
-    if front is not None:
-        return front
+    return front if front is not None else note_frontmatter(text)
+
+
+def note_frontmatter(text: str) -> Frontmatter:
+    """A note's properties and body as Obsidian reads them (a leading BOM left out)."""
     return read_frontmatter(text.removeprefix("\ufeff").replace("\r\n", "\n"))
 
 
