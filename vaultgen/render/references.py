@@ -21,8 +21,6 @@ from bibtexparser.middlewares import AddEnclosingMiddleware, MonthAbbreviationMi
 from bibtexparser.model import Entry, Field
 
 from .citekeys import (
-    SUFFIXES,
-    TEAM_WORDS,
     family_first_parts,
     is_family_first,
     person_name,
@@ -134,18 +132,10 @@ def bibtex_title(title: str) -> str:
     return "".join(out)
 
 
-# Capitalised words (ASCII capitals) of nothing BibTeX reads apart, one space between.
-_PLAIN_PERSON = re.compile(r"[A-Z][^\s,{}\\()&%#_$^~-]*(?: [A-Z][^\s,{}\\()&%#_$^~-]*)+")
-
-
 @functools.lru_cache(maxsize=1 << 16)  # (an author recurs in the papers of a vault)
 def bibtex_name(author: str) -> str:
     """An author for BibTeX: a person as ``von Last, Jr, First``; a team, or a name written
     family name first, braced whole."""
-    if _PLAIN_PERSON.fullmatch(author):  # the usual name: "Jane Xu" is "Xu, Jane"
-        given, _, last = author.rpartition(" ")
-        if last not in SUFFIXES and TEAM_WORDS.isdisjoint(author.split()):
-            return f"{last}, {given}"
     author = plain_author(author)
     person = person_name(author)
     if person is None:
