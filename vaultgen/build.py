@@ -33,7 +33,7 @@ from .check.notes import Frontmatter
 from .cite import BIB_SETTING, BibKeeper, citekeys_for
 from .errors import BrokenVaultError, FileSystemError, InputError, file_error
 from .gcpause import paused_gc
-from .model import ArxivRecord, Diagnostic, Entry, Note, Paper, SourceRef, text_digest
+from .model import PAPER_TYPES, ArxivRecord, Diagnostic, Entry, Note, Paper, SourceRef, text_digest
 from .parse.inputs import RACY_NS, find_input_files, posts_folder, read_posts_with
 from .parse.tags import ALIASES_NAME, load_tag_aliases, with_canonical_tags
 from .plan import NoteSpec, PlannedPaper, VaultPlan, plan_vault
@@ -382,7 +382,7 @@ class _Build:
         unnamed = [i for i in self._cited if f"cited:{i}" not in names]
         titles = {i: json.loads(text)["title"] for i, text in store.records(unnamed).items()}
         placed = {record.note: record.path for record in writer.files.values()
-                  if record.kind in ("paper", "cited")}  # where they are (the user's moves)
+                  if record.kind in PAPER_TYPES}  # where they are (the user's moves)
         return plan_vault(entries, matched, self._record_digests, names, placed, titles.get,
                           self._title_keys,
                           lambda papers, cited: citekeys_for(store, papers, cited),

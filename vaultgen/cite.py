@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 
-from .model import Note
+from .model import PAPER_TYPES, Note
 from .plan import NoteSpec, PlannedPaper
 from .state import Store
 from .workers import Batches
@@ -24,7 +24,6 @@ from .write import VaultWriter
 BIB_PATH = "papers.bib"
 BIB_SETTING = "setting:bib"  # (meta) "on" while the vault keeps papers.bib
 _BIB_STALE = "papers.bib:stale"  # (meta) set while papers.bib lags behind the entries held
-PAPER_KINDS = ("paper", "cited")  # the notes with a citation key, and an entry
 
 
 def citekeys_for(store: Store, papers: Sequence[PlannedPaper],
@@ -126,7 +125,7 @@ class BibKeeper:
 
     def wanted(self, spec: NoteSpec) -> bool:
         """Whether a note is to be rendered for its entry alone (the store holds none)."""
-        return self.on and spec.kind in PAPER_KINDS and spec.note not in self.held
+        return self.on and spec.kind in PAPER_TYPES and spec.note not in self.held
 
     def start(self, pool: Executor | None) -> None:
         """Make the entries of the notes to come in ``pool``'s workers (None: at once)."""
@@ -141,7 +140,7 @@ class BibKeeper:
         if not self.on:
             return
         found = [(spec.note, note.properties or {}) for spec, note in
-                 zip(specs, notes, strict=True) if spec.kind in PAPER_KINDS]
+                 zip(specs, notes, strict=True) if spec.kind in PAPER_TYPES]
         if self._batches is None:
             from .render.references import bibtex_rows
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .check.links import list_vault, note_frontmatter, read_note_text
+from .model import PAPER_TYPES
 from .render.citekeys import assign_citekeys, citekey_base
 from .render.references import (
-    PAPER_TYPES,
     Reference,
     bibtex_entries,
     bibtex_file,

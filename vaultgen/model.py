@@ -138,6 +138,8 @@ class Note:
 
 _SHARED: dict[object, object] = {}
 
+PAPER_TYPES = frozenset({"paper", "cited"})  # notes of papers: of the digests, only cited
+
 H = TypeVar("H", bound=Hashable)
 
 

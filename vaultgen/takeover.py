@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path
 
+from .model import PAPER_TYPES
 from .state import FileRecord, PendingFile, Store
 from .write import split_note
 
@@ -102,7 +103,7 @@ def locate_notes(vault: Path, listing: set[str],
     """Paper and cited notes the user moved or renamed: identity → (the path recorded, the
     path now). Looked for only when a recorded note is missing."""
     lost = {record.note: record.path for record in files.values()
-            if record.kind in ("paper", "cited") and record.path not in listing}
+            if record.kind in PAPER_TYPES and record.path not in listing}
     if not lost:
         return {}
     found: dict[str, tuple[str, str]] = {}

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported where a graph is built: a build's link check needs
     import networkx as nx
 
 from ..gcpause import paused_gc
-from ..model import one_copy
+from ..model import PAPER_TYPES, one_copy
 from ..parse.tags import TagUse, TagUses, variants_hint, variants_message
 from ..render.markdown import escaped
 from .notes import Frontmatter, read_frontmatter
@@ -45,7 +45,6 @@ _HEADING_LINE = re.compile(r"\n(#{1,6})[^\S\n]+([^\n]+?)[^\S\n]*#*[^\S\n]*(?=\n|
 _BLOCK_LINE = re.compile(r"[^\S\n]\^([A-Za-z0-9-]+)[^\S\n]*$", re.MULTILINE)
 _FENCE_LINE = re.compile(r"^[^\S\n]*(?:```|~~~).*$", re.MULTILINE)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_PAPER_TYPES = ("paper", "cited")  # notes whose "Cited by" list is checked
 
 
 class Link(NamedTuple):
@@ -578,7 +577,7 @@ def check_parsed(parsed: Iterable[ParsedNote], note_paths: list[str], files: Ite
         tag_uses.add(path, note.properties.get("tags"))
         if note.headings or note.blocks:
             anchors[path] = (tuple(note.headings), tuple(note.blocks))
-        if note.properties.get("type") in _PAPER_TYPES:
+        if note.properties.get("type") in PAPER_TYPES:
             cited_by[path] = {checker.resolver.resolve(link.target, path)[0]
                               for link in note.links if link.section == "Cited by"}
             key = note.properties.get("citekey")
@@ -752,7 +751,7 @@ def _structure_findings(note_paths: Iterable[str], graph: nx.DiGraph,
     for path in note_paths:
         kind = nodes[path]["type"]
         arxiv = nodes[path]["arxiv"]
-        if arxiv and kind in _PAPER_TYPES:
+        if arxiv and kind in PAPER_TYPES:
             by_arxiv[arxiv].append(path)
         if path.endswith(".canvas"):
             continue
@@ -822,7 +821,7 @@ def _summary(note_paths: list[str], graph: nx.DiGraph,
     import networkx as nx
 
     types = Counter(str(graph.nodes[p].get("type")) for p in note_paths)
-    papers = [p for p in note_paths if graph.nodes[p].get("type") in _PAPER_TYPES]
+    papers = [p for p in note_paths if graph.nodes[p].get("type") in PAPER_TYPES]
     cited_counts: Counter[str] = Counter()
     for path in papers:
         cited_counts[path] = sum(1 for s in graph.predecessors(path)

@@ -20,6 +20,7 @@ import bibtexparser
 from bibtexparser.middlewares import AddEnclosingMiddleware, MonthAbbreviationMiddleware
 from bibtexparser.model import Entry, Field
 
+from ..model import PAPER_TYPES
 from .citekeys import (
     family_first_parts,
     is_family_first,
@@ -27,8 +28,6 @@ from .citekeys import (
     plain_author,
 )
 from .names import tex_to_text
-
-PAPER_TYPES = ("paper", "cited")
 
 
 @dataclass(frozen=True)

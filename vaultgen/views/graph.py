@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..check.links import NAVIGATION_SECTIONS
+from ..model import PAPER_TYPES
 
-PAPER_TYPES = frozenset({"paper", "cited"})
 EDGE_TYPES = ("cites", "related", "tagged", "day", "link")
 NODE_ATTRIBUTES = ("type", "title", "date", "tags", "arxiv", "authors")
 

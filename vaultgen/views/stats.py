@@ -14,8 +14,9 @@ from typing import NamedTuple
 import networkx as nx
 
 from ..errors import VaultgenError
+from ..model import PAPER_TYPES
 from ..wording import plural
-from .graph import PAPER_TYPES, citation_counts, paper_graph
+from .graph import citation_counts, paper_graph
 
 OTHER = "other"
 
