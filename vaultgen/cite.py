@@ -63,7 +63,8 @@ def citekeys_for(store: Store, papers: Sequence[PlannedPaper],
     if not (new_papers or new_cited or carried):
         return keys
     records = store.record_citations([p.arxiv for p in new_papers if p.arxiv] + new_cited)
-    new_cited = [i for i in new_cited if i in records]  # (arXiv knows its authors, title)
+    new_cited = [i for i in new_cited  # (arXiv knows its first author and title)
+                 if (record := records.get(i)) is not None and record[0] and record[2]]
     if not (new_papers or new_cited or carried):
         return keys
     from .render.citekeys import assign_citekeys
@@ -78,8 +79,8 @@ def citekeys_for(store: Store, papers: Sequence[PlannedPaper],
 def _key_bases(store: Store, papers: Sequence[PlannedPaper], cited: Sequence[str],
                records: Mapping[str, tuple[str | None, int, str, str]]
                ) -> list[tuple[str, str]]:
-    """(note, key base) of new notes, in order; papers only cited whose authors or title
-    arXiv does not give have none. A paper's first author is its note's (``paper_authors``:
+    """(note, key base) of new notes, in order (papers only cited: those whose first author
+    and title arXiv gives). A paper's first author is its note's (``paper_authors``:
     arXiv's when the post named fewer authors); ``records``: (first author, authors, title,
     published) of the records of their ids (``Store.record_citations``)."""
     from .render.citekeys import citekey_base
@@ -97,9 +98,7 @@ def _key_bases(store: Store, papers: Sequence[PlannedPaper], cited: Sequence[str
             year = _year(record[3]) or year
         wanted.append((f"paper:{paper.key}", citekey_base(author, year, first.title)))
     for arxiv_id in cited:
-        found = records.get(arxiv_id)
-        if found is None or not found[0] or not found[2]:
-            continue
+        found = records[arxiv_id]
         wanted.append((f"cited:{arxiv_id}", citekey_base(found[0], _year(found[3]), found[2])))
     return wanted
 
