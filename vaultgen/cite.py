@@ -19,7 +19,7 @@ from .model import PAPER_TYPES, Note
 from .plan import NoteSpec, PlannedPaper
 from .state import Store
 from .workers import Batches
-from .write import VaultWriter
+from .write import KEPT_CHANGED, VaultWriter
 
 BIB_PATH = "papers.bib"
 BIB_SETTING = "setting:bib"  # (meta) "on" while the vault keeps papers.bib
@@ -174,6 +174,9 @@ class BibKeeper:
                 if store.forget_bib_entries(gone):
                     store.set_meta(_BIB_STALE, "1")
         if store.meta(_BIB_STALE) is None and (writer.vault / BIB_PATH).exists():
+            return
+        if not writer.force and writer.owned_by_user(BIB_PATH):  # (its entries not even read)
+            writer.report.kept.append((BIB_PATH, KEPT_CHANGED))
             return
         from .render.references import bibtex_file
 

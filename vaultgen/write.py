@@ -117,6 +117,23 @@ def note_generated_hash(note: Note) -> str:
     return _generated_hash(properties, body if marker == -1 else body[:marker], properties)
 
 
+KEPT_CHANGED = "changed since vaultgen wrote it (--force replaces it, saving yours in " \
+    ".vaultgen/backup)"
+
+
+def owned_file_action(existing: bytes | None, data: bytes, recorded: str | None,
+                      force: bool) -> str:
+    """What becomes of a file vaultgen keeps whole, to hold ``data`` (``existing``: its bytes
+    now, None when absent; ``recorded``: the hash of what vaultgen last wrote there): "same"
+    (it holds them), "write", "theirs" (the user changed or made it: left as it is), or
+    "replace" (theirs, and ``force``: replaced after a backup)."""
+    if existing == data:
+        return "same"
+    if existing is not None and sha256(existing) != recorded:
+        return "replace" if force else "theirs"
+    return "write"
+
+
 def _same_but_related(existing: str, note: Note) -> bool:
     """Whether the generated part of ``existing`` is the rendered note's but for its related
     papers (computed anew when the state was lost)."""
@@ -388,6 +405,16 @@ class VaultWriter:
             elif merged != existing:
                 self._put_plain(note.path, target, merged)
 
+    def owned_by_user(self, path: str) -> bool:
+        """Whether a file vaultgen keeps whole is the user's now (changed since vaultgen wrote
+        it): what ``write_owned`` leaves as it is, unless ``force``."""
+        recorded = self.store.view_hash(path)
+        try:
+            return recorded is not None and \
+                sha256(safe_target(self.vault, path).read_bytes()) != recorded
+        except (OSError, UnsafePathError):
+            return False
+
     def write_owned(self, path: str, text: str, *, quiet: bool = False) -> bool:
         """A file vaultgen keeps whole at the vault's root (``Papers.base``, ``papers.bib``):
         made when absent, written again while it holds what vaultgen last wrote there (its
@@ -403,18 +430,18 @@ class VaultWriter:
             self.report.kept.append((path, str(err).split(": ", 1)[-1]))
             return False
         recorded = self.store.view_hash(path)
-        if existing == data:
+        action = owned_file_action(existing, data, recorded, self.force)
+        if action == "same":
             if recorded != digest and not self.dry_run:
                 with self.store.transaction():
                     self.store.set_view_hash(path, digest)
             return True
-        if existing is not None and sha256(existing) != recorded:
-            if not self.force:
-                if not quiet:
-                    self.report.kept.append((path, "changed since vaultgen wrote it "
-                                             "(--force replaces it, saving yours in "
-                                             ".vaultgen/backup)"))
-                return False
+        if action == "theirs":
+            if not quiet:
+                self.report.kept.append((path, KEPT_CHANGED))
+            return False
+        if action == "replace":
+            assert existing is not None
             self._backup(path, existing.decode("utf-8", "surrogateescape"))
         if not self.dry_run:
             atomic_write(target, data)

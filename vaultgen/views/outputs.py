@@ -22,7 +22,7 @@ from pathlib import Path
 from ..errors import UnsafePathError, VaultgenError
 from ..parse.inputs import is_vault as holds_vault_folders
 from ..state import Store
-from ..write import BACKUP_DIR, atomic_write, safe_target, sha256
+from ..write import BACKUP_DIR, atomic_write, owned_file_action, safe_target, sha256
 
 OLD_VIEWS = ".vaultgen/views.json"  # where an older vaultgen recorded them
 
@@ -133,19 +133,20 @@ def _write_inside(vault: Path, files: Mapping[str, tuple[Path, bytes]], report: 
             continue
         digest = sha256(data)
         existing = _read(target)
-        if existing is not None:
-            if existing == data:
-                if recorded.get(relative) != digest:
-                    changed[relative] = digest
-                report.unchanged.append(path)
-                continue
-            if recorded.get(relative) != sha256(existing):
-                if not force:
-                    report.kept.append((path, KEPT_EDITED))
-                    continue
-                backup = vault / BACKUP_DIR / stamp / "views" / relative
-                _write(backup, existing, sync=True)
-                report.backups.append(backup)
+        action = owned_file_action(existing, data, recorded.get(relative), force)
+        if action == "same":
+            if recorded.get(relative) != digest:
+                changed[relative] = digest
+            report.unchanged.append(path)
+            continue
+        if action == "theirs":
+            report.kept.append((path, KEPT_EDITED))
+            continue
+        if action == "replace":
+            assert existing is not None
+            backup = vault / BACKUP_DIR / stamp / "views" / relative
+            _write(backup, existing, sync=True)
+            report.backups.append(backup)
         _write(target, data, shown=path)
         changed[relative] = digest
         report.written.append(path)
