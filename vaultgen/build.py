@@ -233,11 +233,12 @@ class _Build:
             if self.bib is not None:
                 store.set_meta(BIB_SETTING, "on" if self.bib else None)
             bib = BibKeeper(store, store.meta(BIB_SETTING) == "on")
-        todo = [spec for spec in plan.notes
-                if self.force or spec.path not in listing or
-                (record := writer.files.get(spec.path)) is None or
-                record.inputs != spec.inputs or bib.wanted(spec)]
-        rendered = self._render_and_write(plan, todo, writer, len(entries), bib)
+        stale = {spec.path for spec in plan.notes
+                 if self.force or spec.path not in listing or
+                 (record := writer.files.get(spec.path)) is None or
+                 record.inputs != spec.inputs}
+        todo = [spec for spec in plan.notes if spec.path in stale or bib.wanted(spec)]
+        rendered = self._render_and_write(plan, todo, stale, writer, bib)
         writer.remove_stale({spec.path for spec in plan.notes})
         writer.write_settings(settings_notes())
         writer.write_owned(BASE_PATH, papers_base(), quiet=True)
@@ -454,8 +455,10 @@ class _Build:
 
     # --- rendering and writing -------------------------------------------------------------
 
-    def _render_and_write(self, plan: VaultPlan, todo: list[NoteSpec], writer: VaultWriter,
-                          entries: int, bib: BibKeeper) -> list[Note]:
+    def _render_and_write(self, plan: VaultPlan, todo: list[NoteSpec], stale: set[str],
+                          writer: VaultWriter, bib: BibKeeper) -> list[Note]:
+        """Render ``todo``; check and write the notes at ``stale`` paths (the others are
+        rendered for their BibTeX entries alone)."""
         checker = LinkChecker([spec.path for spec in plan.notes])
         kept: list[Note] = []
         ticks = Ticks(self.progress, WRITING, len(todo))
@@ -468,8 +471,9 @@ class _Build:
                 bib.add(batch, notes)
                 written = []
                 for spec, note in zip(batch, notes, strict=True):
-                    links = checker.check(note.path, note.text, _front_of(note))
-                    written.append((note, spec.note, spec.inputs, links))
+                    if spec.path in stale:
+                        links = checker.check(note.path, note.text, _front_of(note))
+                        written.append((note, spec.note, spec.inputs, links))
                 if checker.findings:
                     raise BrokenVaultError([str(f) for f in checker.findings])
                 if self.keep_notes:
