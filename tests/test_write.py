@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -420,3 +421,22 @@ def test_a_manifest_that_cannot_be_read_leaves_every_note_of_the_user(
     for path in ("papers/μP.md", "My ideas.md"):
         assert after[path] == before[path]
     assert "status: read" in after["papers/GaLore 2.md"].decode()
+
+
+def test_a_lookup_left_unfinished_by_ctrl_c_says_nothing_once_the_store_closes(
+        posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C in the middle of reading entries' texts leaves the reading unfinished; the
+    store is closed as the build stops, and the unfinished reading is then let go without a
+    traceback on the terminal."""
+    vault = tmp_path / "vault"
+    build(posts, vault)
+    reported: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    store = Store.open(vault)
+    keys = [row[:2] for row in store.entry_rows()]
+    rows = store._texts_at(keys, "authors")
+    next(rows)
+    store.close()
+    del rows
+    gc.collect()
+    assert reported == []

@@ -329,13 +329,15 @@ class Store:
 
     def _texts_at(self, keys: Iterable[tuple[str, int]],
                   columns: str) -> Iterator[tuple[Any, ...]]:
-        """(post, line, ``columns``…) of ``entry_texts`` at ``keys``."""
+        """(post, line, ``columns``…) of ``entry_texts`` at ``keys``. Each chunk's rows are
+        fetched whole: a reading left unfinished (by Ctrl-C) holds no cursor to close after
+        the store is closed."""
         for chunk in _chunks(keys):
             yield from self.db.execute(  # (a join, so that each key is found by the index)
                 f"WITH wanted(post, line) AS (VALUES {', '.join(['(?, ?)'] * len(chunk))}) "
                 f"SELECT t.post, t.line, {columns} FROM wanted JOIN entry_texts AS t "
                 "ON t.post = wanted.post AND t.line = wanted.line",
-                [value for key in chunk for value in key])
+                [value for key in chunk for value in key]).fetchall()
 
     # --- arXiv records -------------------------------------------------------------------
 
