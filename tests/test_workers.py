@@ -3,8 +3,12 @@ process parses and writes, and a build that fails with them fails cleanly."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -127,3 +131,43 @@ def test_a_worker_that_stops_fails_the_build_cleanly(
     fresh = tmp_path / "fresh"
     build_vault([posts], fresh, source=PaperSource(), jobs=1)
     assert tree(vault) == tree(fresh)
+
+
+def _press_ctrl_c_in(pid: int, after: float) -> None:
+    time.sleep(after)
+    os.kill(pid, signal.SIGINT)
+
+
+def test_ctrl_c_while_the_workers_start_stops_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C pressed as the pool starts its workers stops the build once they have started,
+    and no worker is left running."""
+    from concurrent.futures.process import ProcessPoolExecutor
+
+    submit = ProcessPoolExecutor.submit
+    pressed: list[bool] = []
+
+    def submit_then_press(self: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> Any:
+        if not pressed:
+            pressed.append(True)
+            signal.raise_signal(signal.SIGINT)
+        return submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit_then_press)
+    entered = False
+    with pytest.raises(KeyboardInterrupt), worker_pool(2):
+        entered = True
+    assert pressed and not entered
+    assert multiprocessing.active_children() == []
+
+
+def test_ctrl_c_while_the_pool_shuts_down_lets_the_work_under_way_finish() -> None:
+    """Ctrl-C pressed while the pool waits for the work under way lets that work finish and
+    every worker stop, and then stops the build."""
+    with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
+        assert pool is not None
+        under_way = pool.submit(time.sleep, 1.0)
+        pool.submit(_press_ctrl_c_in, os.getpid(), 0.3)
+        while not under_way.running():
+            time.sleep(0.01)
+    assert under_way.done() and under_way.exception() is None
+    assert multiprocessing.active_children() == []

@@ -47,7 +47,10 @@ def worker_pool(jobs: int) -> Iterator[Executor | None]:
     """A pool of ``jobs`` worker processes (None for one job: the work is done in-process),
     shut down when the block ends. Workers are started from a small server process where the
     platform has one, so they never hold a copy of the build's memory. They ignore Ctrl-C:
-    the build's own process stops them (after the few files or posts under way)."""
+    the build's own process stops them (after the few files or posts under way). Ctrl-C
+    waits while the pool starts and while it shuts down, which multiprocessing does not
+    survive being interrupted in (a worker half started prints a traceback, a pool half shut
+    down fails at exit)."""
     if jobs <= 1:
         yield None
         return
@@ -59,40 +62,52 @@ def worker_pool(jobs: int) -> Iterator[Executor | None]:
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                               initializer=_ignore_interrupts)
-    with _interrupts_held():  # every worker started (and whole) before Ctrl-C can stop it
-        started: set[int] = set()
-        for _ in range(5):
-            started.update(f.result() for f in [pool.submit(_ready) for _ in range(jobs)])
-            if len(started) >= jobs:
-                break
+    with interrupts_deferred():
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=_ignore_interrupts)
     try:
+        with interrupts_deferred():  # every worker started (and whole) before Ctrl-C stops it
+            started: set[int] = set()
+            for _ in range(5):
+                started.update(f.result() for f in [pool.submit(_ready) for _ in range(jobs)])
+                if len(started) >= jobs:
+                    break
         yield pool
     except BrokenProcessPool as err:
         raise WorkerError(str(err) or "the pool broke") from err
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        with interrupts_deferred():
+            pool.shutdown(wait=True, cancel_futures=True)  # (and its queues let go)
 
 
 @contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold Ctrl-C (blocked, not lost) while worker processes start: a process interrupted
-    while it starts up stops with a traceback. Started now, the workers (and the server they
-    are forked from) keep it blocked for good; the build's own process gets it when the
-    block ends, and stops them."""
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C held back while the block runs, then delivered as it would have been. SIGINT
+    is also blocked: processes and threads started in the block keep it blocked for good (a
+    worker that is still starting up cannot be stopped halfway), and so it reaches the
+    build's own thread alone."""
     import signal
     import threading
 
-    if not hasattr(signal, "pthread_sigmask") or \
-            threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pressed: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not None:  # (None: a handler set outside Python, left alone)
+        signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    blocks = hasattr(signal, "pthread_sigmask")
+    if blocks:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if blocks:  # a Ctrl-C that came meanwhile arrives now, and is kept for later
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        if pressed:
+            signal.raise_signal(signal.SIGINT)
 
 
 def _ready() -> int:
