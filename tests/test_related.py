@@ -248,3 +248,29 @@ def test_the_commonest_features_give_way_to_the_pairs_budget() -> None:
     df = {g: sum(g in f" {p.text} " for p in papers) for g in everything.terms}
     assert max(df[g] for g in kept) < min(df[g] for g in set(everything.terms) - kept)
     assert sum(df[g] ** 2 for g in kept) <= 300
+
+
+def test_words_counted_by_worker_processes_give_the_same_model_vectors_and_lists(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refresh whose words are counted in batches by worker processes fits what one pass
+    in the build's own process fits: the words numbered alike, Korean and links left out
+    alike."""
+    import vaultgen.related
+    from vaultgen.workers import worker_pool
+
+    rng = np.random.default_rng(3)
+    papers = [paper(f"p{i:02d}", " ".join(rng.choice(WORDS, 12)) + ". " + " ".join(
+                  rng.choice(WORDS, 20)) + (" arXiv:2401.0000" + str(i % 3) if i % 4 else ""),
+                    (TAGS[i % 4],), (AUTHORS[i % 3],),
+                    korean=f"{WORDS[i % 14]}를 다룬다 모델의 GPT-{i % 5}는" if i % 2 else None)
+              for i in range(40)]
+    alone = refresh(papers, 5)
+    monkeypatch.setattr(vaultgen.related, "_WORDS_BATCH", 7)
+    with worker_pool(2) as pool:
+        spread = refresh(papers, 5, pool=pool)
+    assert spread.model.terms == alone.model.terms and spread.model.tags == alone.model.tags
+    assert np.array_equal(spread.model.idf, alone.model.idf)
+    assert np.array_equal(spread.model.mean, alone.model.mean)
+    assert (spread.vectors.matrix != alone.vectors.matrix).nnz == 0
+    assert spread.lists == alone.lists
+    assert " 다룬 " not in alone.model.terms and any("gpt-" in t for t in alone.model.terms)

@@ -228,7 +228,8 @@ class _Build:
                 raise InputError(", ".join(p.as_posix() for p in self.inputs),
                                  f"nothing to build: {found or 'no entries'}",
                                  hint="name digest post files (.txt/.md) or folders holding them")
-            plan = self._plan(with_canonical_tags(entries, aliases), matched, listing, writer)
+            plan = self._plan(with_canonical_tags(entries, aliases), matched, listing, writer,
+                              pool)
             store.set_names(plan.names, self._names)
             if self.bib is not None:
                 store.set_meta(BIB_SETTING, "on" if self.bib else None)
@@ -372,7 +373,7 @@ class _Build:
     # --- planning --------------------------------------------------------------------------
 
     def _plan(self, entries: Sequence[Entry], matched: dict[int, str], listing: set[str],
-              writer: VaultWriter) -> VaultPlan:
+              writer: VaultWriter, pool: Executor | None) -> VaultPlan:
         store = self.store
         names = self._names = store.names()
         moved = locate_notes(self.vault, listing, writer.files)
@@ -387,13 +388,15 @@ class _Build:
         return plan_vault(entries, matched, self._record_digests, names, placed, titles.get,
                           self._title_keys,
                           lambda papers, cited: citekeys_for(store, papers, cited),
-                          self._related)
+                          lambda papers: self._related(papers, pool))
 
-    def _related(self, papers: Sequence[PlannedPaper]) -> dict[str, list[str]]:
+    def _related(self, papers: Sequence[PlannedPaper], pool: Executor | None
+                 ) -> dict[str, list[str]]:
         """The papers most like each paper (by key, most similar first), kept in the store:
-        the model fitted anew on a cold or ``--force`` build (or with another number of
-        papers a list holds, or another vaultgen), else the lists the papers added, changed
-        or removed touch updated under the model as it is."""
+        the model fitted anew (its words counted in ``pool``, where there is one) on a cold
+        or ``--force`` build (or with another number of papers a list holds, or another
+        vaultgen), else the lists the papers added, changed or removed touch updated under
+        the model as it is."""
         store = self.store
         if self.related is not None:
             store.set_meta(RELATED_SETTING, str(self.related))
@@ -415,7 +418,7 @@ class _Build:
         from . import related as similarity
 
         if full:
-            fresh = similarity.refresh(self._related_texts(papers), count)
+            fresh = similarity.refresh(self._related_texts(papers), count, pool=pool)
             store.set_related(
                 ((key, digests[key], _list_json(near)) for key, near in fresh.lists.items()),
                 (), {"model": fresh.model.to_bytes(), "vectors": fresh.vectors.to_bytes()},

@@ -35,10 +35,13 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import chain, count
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 GRAM = 5  # characters in a text feature
 # Words with a Latin letter or a digit are taken by their grams; others whole.
@@ -49,6 +52,8 @@ _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
 # Words that name an arXiv paper (its links, ``arXiv:ID``) are left out: their grams make the
 # papers that cite a paper each other's neighbours, ahead of the paper they cite.
 _LINK_MARK = re.compile("arxiv|huggingface\\.co/papers").search
+# Papers whose words are counted at once (by one worker, where there is a pool).
+_WORDS_BATCH = 2000
 # Rows of the similarity product computed at once: bounds its memory (a row holds one score
 # for each paper that shares a feature with it).
 _CHUNK = 512
@@ -199,10 +204,12 @@ class Update:
     current: Vectors
 
 
-def refresh(papers: Sequence[RelatedText], k: int,
-            settings: RelatedSettings | None = None) -> Refresh:
-    """Fit the model on ``papers``, then compute their vectors and their lists of ``k``."""
-    model, vectors = _Counts.of(papers).fit(settings or RelatedSettings())
+def refresh(papers: Sequence[RelatedText], k: int, settings: RelatedSettings | None = None,
+            pool: Executor | None = None) -> Refresh:
+    """Fit the model on ``papers``, then compute their vectors and their lists of ``k``.
+    ``pool``: worker processes that count the words of the papers' texts (the same counts,
+    in a fraction of the time)."""
+    model, vectors = _Counts.of(papers, pool).fit(settings or RelatedSettings())
     return Refresh(model, vectors, related_lists(vectors, k, model.settings.digits))
 
 
@@ -338,27 +345,33 @@ class _Counts:
         self.authors = authors
 
     @classmethod
-    def of(cls, papers: Sequence[RelatedText]) -> _Counts:
+    def of(cls, papers: Sequence[RelatedText], pool: Executor | None = None) -> _Counts:
+        """The counts of ``papers``; their words counted in ``pool``'s workers, a batch of
+        papers each, when there is one."""
         keys = tuple(paper.key for paper in papers)
         if len(set(keys)) != len(keys):
             twice = sorted(key for key, n in Counter(keys).items() if n > 1)
             raise ValueError(f"papers given twice: {', '.join(twice[:5])}")
+        batches = [[_text_parts(paper) for paper in papers[start:start + _WORDS_BATCH]]
+                   for start in range(0, len(papers), _WORDS_BATCH)]
+        counted = pool.map(_count_words, batches) if pool is not None and len(batches) > 1 \
+            else map(_count_words, batches)
+        # Each batch numbers its words in the order they come; numbered again, in the order
+        # of the batches, they are numbered as one pass over every paper numbers them.
         word_ids: defaultdict[str, int] = defaultdict(count().__next__)
-        indices: list[int] = []
-        values: list[int] = []
-        indptr = [0]
-        for paper in papers:
-            text = _HANGUL.sub(" ", paper.text.lower())
-            words = Counter(text.split())
-            if _LINK_MARK(text):
-                for link in [word for word in words if _LINK_MARK(word)]:
-                    del words[link]
-            indices.extend(map(word_ids.__getitem__, words))
-            values.extend(words.values())
-            indptr.append(len(indices))
+        indices, values, lengths = [], [], []
+        for words, batch_lengths, batch_indices, batch_values in counted:
+            ids = np.fromiter(map(word_ids.__getitem__, words), np.int32, len(words))
+            indices.append(ids[batch_indices])
+            values.append(batch_values)
+            lengths.append(batch_lengths)
+        indptr = np.zeros(len(papers) + 1, np.int64)
+        if papers:
+            np.cumsum(np.concatenate(lengths), out=indptr[1:])
         word_counts = sp.csr_matrix(
-            (np.array(values, np.float32), np.array(indices, np.int32),
-             np.array(indptr, np.int64)), shape=(len(papers), len(word_ids)))
+            (np.concatenate(values or [np.zeros(0, np.float32)]),
+             np.concatenate(indices or [np.zeros(0, np.int32)]), indptr),
+            shape=(len(papers), len(word_ids)))
         return cls(keys, word_counts, list(word_ids), [tuple(p.tags) for p in papers],
                    [tuple(p.authors) for p in papers])
 
@@ -473,6 +486,40 @@ class _Counts:
         matrix = sp.hstack(blocks, format="csr").astype(np.float32)
         matrix.sort_indices()
         return matrix
+
+
+def _text_parts(paper: RelatedText) -> tuple[str, ...]:
+    return tuple(part for part in (paper.title, paper.abstract, paper.commentary_ko,
+                                   paper.commentary_en) if part)
+
+
+def _count_words(texts: Sequence[tuple[str, ...]]
+                 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The words of a batch of papers' texts (each given by its parts), numbered in the
+    order they come: the words, how many distinct words each paper has, and each paper's
+    words' numbers and counts, paper after paper."""
+    word_ids: defaultdict[str, int] = defaultdict(count().__next__)
+    indices = array("i")
+    values = array("f")
+    lengths = array("q")
+    for parts in texts:
+        # (Hangul is looked for in the parts that are not plain ASCII alone: the same text
+        # as the whole joined and searched.)
+        text = " ".join(part if part.isascii() else _HANGUL.sub(" ", part)
+                        for part in parts).lower()
+        words = Counter(text.split())
+        if _LINK_MARK(text):
+            for link in [word for word in words if _is_link(word)]:
+                del words[link]
+        indices.extend(map(word_ids.__getitem__, words))
+        values.extend(words.values())
+        lengths.append(len(words))
+    return (list(word_ids), np.frombuffer(lengths, np.int64),
+            np.frombuffer(indices, np.int32), np.frombuffer(values, np.float32))
+
+
+def _is_link(word: str) -> bool:
+    return "arxiv" in word or "huggingface.co/papers" in word
 
 
 def _terms(word: str) -> list[str]:
