@@ -49,9 +49,6 @@ _HAS_LATIN = re.compile("[0-9a-z]").search
 # Korean is left out: its words (a stem and its particles) match papers less well than the
 # Latin terms the commentary names among them (bench/related.py).
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
-# Words that name an arXiv paper (its links, ``arXiv:ID``) are left out: their grams make the
-# papers that cite a paper each other's neighbours, ahead of the paper they cite.
-_LINK_MARK = re.compile("arxiv|huggingface\\.co/papers").search
 # Papers whose words are counted at once (by one worker, where there is a pool).
 _WORDS_BATCH = 2000
 # Rows of the similarity product computed at once: bounds its memory (a row holds one score
@@ -508,8 +505,8 @@ def _count_words(texts: Sequence[tuple[str, ...]]
         text = " ".join(part if part.isascii() else _HANGUL.sub(" ", part)
                         for part in parts).lower()
         words = Counter(text.split())
-        if _LINK_MARK(text):
-            for link in [word for word in words if _is_link(word)]:
+        if _names_a_paper(text):
+            for link in [word for word in words if _names_a_paper(word)]:
                 del words[link]
         indices.extend(map(word_ids.__getitem__, words))
         values.extend(words.values())
@@ -518,8 +515,11 @@ def _count_words(texts: Sequence[tuple[str, ...]]
             np.frombuffer(indices, np.int32), np.frombuffer(values, np.float32))
 
 
-def _is_link(word: str) -> bool:
-    return "arxiv" in word or "huggingface.co/papers" in word
+def _names_a_paper(text: str) -> bool:
+    """Whether a (lower-cased) text holds a word that names an arXiv paper (a link to it,
+    ``arXiv:ID``). Such words are left out: their grams make the papers that cite a paper
+    each other's neighbours, ahead of the paper they cite."""
+    return "arxiv" in text or "huggingface.co/papers" in text
 
 
 def _terms(word: str) -> list[str]:
