@@ -40,15 +40,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from .words import count_words
+
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
 GRAM = 5  # characters in a text feature
 # Words with a Latin letter or a digit are taken by their grams; others whole.
 _HAS_LATIN = re.compile("[0-9a-z]").search
-# Korean is left out: its words (a stem and its particles) match papers less well than the
-# Latin terms the commentary names among them (bench/related.py).
-_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
 # Papers whose words are counted at once (by one worker, where there is a pool).
 _WORDS_BATCH = 2000
 # Rows of the similarity product computed at once: bounds its memory (a row holds one score
@@ -351,17 +350,17 @@ class _Counts:
             raise ValueError(f"papers given twice: {', '.join(twice[:5])}")
         batches = [[_text_parts(paper) for paper in papers[start:start + _WORDS_BATCH]]
                    for start in range(0, len(papers), _WORDS_BATCH)]
-        counted = pool.map(_count_words, batches) if pool is not None and len(batches) > 1 \
-            else map(_count_words, batches)
+        counted = pool.map(count_words, batches) if pool is not None and len(batches) > 1 \
+            else map(count_words, batches)
         # Each batch numbers its words in the order they come; numbered again, in the order
         # of the batches, they are numbered as one pass over every paper numbers them.
         word_ids: defaultdict[str, int] = defaultdict(count().__next__)
         indices, values, lengths = [], [], []
         for words, batch_lengths, batch_indices, batch_values in counted:
             ids = np.fromiter(map(word_ids.__getitem__, words), np.int32, len(words))
-            indices.append(ids[batch_indices])
-            values.append(batch_values)
-            lengths.append(batch_lengths)
+            indices.append(ids[np.frombuffer(batch_indices, np.int32)])
+            values.append(np.frombuffer(batch_values, np.float32))
+            lengths.append(np.frombuffer(batch_lengths, np.int64))
         indptr = np.zeros(len(papers) + 1, np.int64)
         if papers:
             np.cumsum(np.concatenate(lengths), out=indptr[1:])
@@ -488,38 +487,6 @@ class _Counts:
 def _text_parts(paper: RelatedText) -> tuple[str, ...]:
     return tuple(part for part in (paper.title, paper.abstract, paper.commentary_ko,
                                    paper.commentary_en) if part)
-
-
-def _count_words(texts: Sequence[tuple[str, ...]]
-                 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """The words of a batch of papers' texts (each given by its parts), numbered in the
-    order they come: the words, how many distinct words each paper has, and each paper's
-    words' numbers and counts, paper after paper."""
-    word_ids: defaultdict[str, int] = defaultdict(count().__next__)
-    indices = array("i")
-    values = array("f")
-    lengths = array("q")
-    for parts in texts:
-        # (Hangul is looked for in the parts that are not plain ASCII alone: the same text
-        # as the whole joined and searched.)
-        text = " ".join(part if part.isascii() else _HANGUL.sub(" ", part)
-                        for part in parts).lower()
-        words = Counter(text.split())
-        if _names_a_paper(text):
-            for link in [word for word in words if _names_a_paper(word)]:
-                del words[link]
-        indices.extend(map(word_ids.__getitem__, words))
-        values.extend(words.values())
-        lengths.append(len(words))
-    return (list(word_ids), np.frombuffer(lengths, np.int64),
-            np.frombuffer(indices, np.int32), np.frombuffer(values, np.float32))
-
-
-def _names_a_paper(text: str) -> bool:
-    """Whether a (lower-cased) text holds a word that names an arXiv paper (a link to it,
-    ``arXiv:ID``). Such words are left out: their grams make the papers that cite a paper
-    each other's neighbours, ahead of the paper they cite."""
-    return "arxiv" in text or "huggingface.co/papers" in text
 
 
 def _terms(word: str) -> list[str]:
