@@ -205,7 +205,10 @@ def refresh(papers: Sequence[RelatedText], k: int, settings: RelatedSettings | N
     """Fit the model on ``papers``, then compute their vectors and their lists of ``k``.
     ``pool``: worker processes that count the words of the papers' texts (the same counts,
     in a fraction of the time)."""
-    model, vectors = _Counts.of(papers, pool).fit(settings or RelatedSettings())
+    counts = _Counts.of(papers, pool)
+    del papers  # (their texts, counted, are let go where this held the last reference)
+    model, vectors = counts.fit(settings or RelatedSettings())
+    del counts
     return Refresh(model, vectors, related_lists(vectors, k, model.settings.digits))
 
 
@@ -354,19 +357,19 @@ class _Counts:
             else map(count_words, batches)
         # Each batch numbers its words in the order they come; numbered again, in the order
         # of the batches, they are numbered as one pass over every paper numbers them.
+        # (The batches' numbers and counts are appended to one array each, not gathered and
+        # then joined: a copy of every count fewer at the peak.)
         word_ids: defaultdict[str, int] = defaultdict(count().__next__)
-        indices, values, lengths = [], [], []
+        indices, values, lengths = array("i"), array("f"), array("q")
         for words, batch_lengths, batch_indices, batch_values in counted:
             ids = np.fromiter(map(word_ids.__getitem__, words), np.int32, len(words))
-            indices.append(ids[np.frombuffer(batch_indices, np.int32)])
-            values.append(np.frombuffer(batch_values, np.float32))
-            lengths.append(np.frombuffer(batch_lengths, np.int64))
+            indices.frombytes(ids[np.frombuffer(batch_indices, np.int32)].tobytes())
+            values.extend(batch_values)
+            lengths.extend(batch_lengths)
         indptr = np.zeros(len(papers) + 1, np.int64)
-        if papers:
-            np.cumsum(np.concatenate(lengths), out=indptr[1:])
+        np.cumsum(np.frombuffer(lengths, np.int64), out=indptr[1:])
         word_counts = sp.csr_matrix(
-            (np.concatenate(values or [np.zeros(0, np.float32)]),
-             np.concatenate(indices or [np.zeros(0, np.int32)]), indptr),
+            (np.frombuffer(values, np.float32), np.frombuffer(indices, np.int32), indptr),
             shape=(len(papers), len(word_ids)))
         return cls(keys, word_counts, list(word_ids), [tuple(p.tags) for p in papers],
                    [tuple(p.authors) for p in papers])
@@ -406,8 +409,8 @@ class _Counts:
         # The papers of each gram, a slice of papers at a time: the counts of every gram of
         # every paper would take several times the memory of those kept.
         gram_df = np.zeros(len(grams), np.int64)
-        for start in range(0, papers, 4096):
-            part = (self.word_counts[start:start + 4096] @ grams_of_words).tocsr()
+        for start in range(0, papers, 1024):
+            part = (self.word_counts[start:start + 1024] @ grams_of_words).tocsr()
             gram_df += np.bincount(part.indices, minlength=len(grams))
         word_df = np.bincount(self.word_counts.indices, minlength=len(words))
         tag_df = Counter(chain.from_iterable(set(n) for n in self.tags))
