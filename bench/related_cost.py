@@ -1,13 +1,14 @@
 """The cost of related papers at scale: a full refresh of the entries of a folder of posts, and
 the update that its last posts bring.
 
-    python bench/related_cost.py --posts DIR [--k 5] [--max-pairs N] [--new 10]
+    python bench/related_cost.py --posts DIR [--k 5] [--max-pairs N] [--new 10] [-j N]
 
 The posts are parsed first (not timed); the last posts, up to ``--new`` entries, are held
-back. Then, timed: the full refresh of the other entries (fit, vectors, every list), with the
-peak resident memory of the process before and after it (``VmHWM``); the model and vectors
-through bytes and back (what a store would keep); and the update that adds the held-back
-entries, from the model, vectors and lists read back.
+back. Then, timed: the full refresh of the other entries (fit, vectors, every list; with
+``-j N``, the words counted by N worker processes, as a build with workers counts them), with
+the peak resident memory of the process before and after it (``VmHWM``, the workers' aside);
+the model and vectors through bytes and back (what a store would keep); and the update that
+adds the held-back entries, from the model, vectors and lists read back.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from vaultgen.related import (
     refresh,
     update,
 )
+from vaultgen.workers import worker_pool
 
 
 def peak_mb() -> float:
@@ -54,6 +56,8 @@ def main() -> int:
     parser.add_argument("--posts", type=Path, required=True)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--max-pairs", type=float, default=RelatedSettings().max_pairs)
+    parser.add_argument("-j", "--jobs", type=int, default=1,
+                        help="worker processes that count the words (1: none)")
     parser.add_argument("--new", type=int, default=10,
                         help="hold back the last posts up to this many entries for the update")
     args = parser.parse_args()
@@ -65,11 +69,12 @@ def main() -> int:
     before = [paper for post in posts[:-held] for paper in papers_of(post)]
     print(f"{len(before)} papers, then {len(last)} in the last {held} posts; "
           f"peak before: {peak_mb():.0f} MB")
-    start = clock()
-    full = refresh(before, args.k, RelatedSettings(max_pairs=args.max_pairs))
-    print(f"full refresh: {since(start)}; peak after: {peak_mb():.0f} MB; "
-          f"{len(full.model.terms)} text terms, {len(full.model.tags)} tags, "
-          f"{len(full.model.authors)} authors; {full.vectors.matrix.nnz} nonzeros")
+    with worker_pool(args.jobs) as pool:
+        start = clock()
+        full = refresh(before, args.k, RelatedSettings(max_pairs=args.max_pairs), pool)
+        print(f"full refresh: {since(start)}; peak after: {peak_mb():.0f} MB; "
+              f"{len(full.model.terms)} text terms, {len(full.model.tags)} tags, "
+              f"{len(full.model.authors)} authors; {full.vectors.matrix.nnz} nonzeros")
     start = clock()
     model_bytes, vector_bytes = full.model.to_bytes(), full.vectors.to_bytes()
     print(f"to bytes: {since(start)}; model {len(model_bytes) / 1e6:.1f} MB, "
