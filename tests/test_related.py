@@ -3,6 +3,8 @@ the same lists as a full refresh under the same model."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,6 +27,7 @@ WORDS = ("sparse", "attention", "diffusion", "tokenizer", "reward", "policy", "m
          "scaling", "laws", "mixture", "experts", "image", "retrieval", "transformers")
 TAGS = ("llm", "efficiency", "vision", "rl")
 AUTHORS = ("Ada Park", "Bo Kim", "Cy Lee", "Di Wu")
+HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def paper(key: str, text: str, tags: tuple[str, ...] = (), authors: tuple[str, ...] = (),
@@ -264,6 +267,7 @@ def test_words_counted_by_worker_processes_give_the_same_model_vectors_and_lists
                     (TAGS[i % 4],), (AUTHORS[i % 3],),
                     korean=f"{WORDS[i % 14]}를 다룬다 모델의 GPT-{i % 5}는" if i % 2 else None)
               for i in range(40)]
+    papers += [paper("ko", "", korean="희소 어텐션을 다룬다"), paper("empty", "")]
     alone = refresh(papers, 5)
     monkeypatch.setattr(vaultgen.related, "_WORDS_BATCH", 7)
     with worker_pool(2) as pool:
@@ -273,4 +277,7 @@ def test_words_counted_by_worker_processes_give_the_same_model_vectors_and_lists
     assert np.array_equal(spread.model.mean, alone.model.mean)
     assert (spread.vectors.matrix != alone.vectors.matrix).nnz == 0
     assert spread.lists == alone.lists
-    assert " 다룬 " not in alone.model.terms and any("gpt-" in t for t in alone.model.terms)
+    assert not any(HANGUL.search(term) for term in alone.model.terms)
+    assert any("gpt-" in term for term in alone.model.terms)
+    with worker_pool(2) as pool:
+        assert refresh([], 5, pool=pool).lists == {}

@@ -133,11 +133,11 @@ def test_a_worker_that_stops_fails_the_build_cleanly(
     assert tree(vault) == tree(fresh)
 
 
-def _press_ctrl_c_in(pid: int, after: float) -> None:
-    time.sleep(after)
-    os.kill(pid, signal.SIGINT)
+needs_signal_masks = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"),
+                                        reason="Ctrl-C reaches the workers themselves")
 
 
+@needs_signal_masks
 def test_ctrl_c_while_the_workers_start_stops_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C pressed as the pool starts its workers stops the build once they have started,
     and no worker is left running."""
@@ -160,14 +160,37 @@ def test_ctrl_c_while_the_workers_start_stops_them_all(monkeypatch: pytest.Monke
     assert multiprocessing.active_children() == []
 
 
-def test_ctrl_c_while_the_pool_shuts_down_lets_the_work_under_way_finish() -> None:
+def _press_ctrl_c_then_shut_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures.process import ProcessPoolExecutor
+
+    shutdown = ProcessPoolExecutor.shutdown
+
+    def press_then_shut_down(self: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> None:
+        signal.raise_signal(signal.SIGINT)
+        shutdown(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "shutdown", press_then_shut_down)
+
+
+@needs_signal_masks
+def test_ctrl_c_while_the_pool_shuts_down_lets_the_work_under_way_finish(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C pressed while the pool waits for the work under way lets that work finish and
     every worker stop, and then stops the build."""
+    _press_ctrl_c_then_shut_down(monkeypatch)
     with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
         assert pool is not None
-        under_way = pool.submit(time.sleep, 1.0)
-        pool.submit(_press_ctrl_c_in, os.getpid(), 0.3)
+        under_way = pool.submit(time.sleep, 0.3)
         while not under_way.running():
             time.sleep(0.01)
     assert under_way.done() and under_way.exception() is None
+    assert multiprocessing.active_children() == []
+
+
+@needs_signal_masks
+def test_an_error_that_stops_the_build_is_not_hidden_by_a_ctrl_c_as_the_pool_shuts_down(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _press_ctrl_c_then_shut_down(monkeypatch)
+    with pytest.raises(BrokenVaultError), worker_pool(2):
+        raise BrokenVaultError(["a.md:1: error: broken link [[b]]"])
     assert multiprocessing.active_children() == []

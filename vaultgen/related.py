@@ -68,10 +68,15 @@ class RelatedText:
     authors: tuple[str, ...] = ()
 
     @property
+    def parts(self) -> tuple[str, ...]:
+        """Title, abstract and both commentaries, those that are not empty."""
+        return tuple(part for part in (self.title, self.abstract, self.commentary_ko,
+                                       self.commentary_en) if part)
+
+    @property
     def text(self) -> str:
         """Title, abstract and both commentaries."""
-        return " ".join(part for part in (self.title, self.abstract, self.commentary_ko,
-                                          self.commentary_en) if part)
+        return " ".join(self.parts)
 
 
 class Neighbour(NamedTuple):
@@ -351,7 +356,7 @@ class _Counts:
         if len(set(keys)) != len(keys):
             twice = sorted(key for key, n in Counter(keys).items() if n > 1)
             raise ValueError(f"papers given twice: {', '.join(twice[:5])}")
-        batches = [[_text_parts(paper) for paper in papers[start:start + _WORDS_BATCH]]
+        batches = [[paper.parts for paper in papers[start:start + _WORDS_BATCH]]
                    for start in range(0, len(papers), _WORDS_BATCH)]
         counted = pool.map(count_words, batches) if pool is not None and len(batches) > 1 \
             else map(count_words, batches)
@@ -485,11 +490,6 @@ class _Counts:
         matrix = sp.hstack(blocks, format="csr").astype(np.float32)
         matrix.sort_indices()
         return matrix
-
-
-def _text_parts(paper: RelatedText) -> tuple[str, ...]:
-    return tuple(part for part in (paper.title, paper.abstract, paper.commentary_ko,
-                                   paper.commentary_en) if part)
 
 
 def _terms(word: str) -> list[str]:

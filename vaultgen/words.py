@@ -33,8 +33,8 @@ def count_words(texts: Sequence[tuple[str, ...]]) -> tuple[list[str], array, arr
         text = " ".join(part if part.isascii() else _HANGUL.sub(" ", part)
                         for part in parts).lower()
         words = Counter(text.split())
-        if names_a_paper(text):
-            for link in [word for word in words if names_a_paper(word)]:
+        if _names_a_paper(text):
+            for link in [word for word in words if _names_a_paper(word)]:
                 del words[link]
         indices.extend(map(word_ids.__getitem__, words))
         values.extend(words.values())
@@ -42,7 +42,7 @@ def count_words(texts: Sequence[tuple[str, ...]]) -> tuple[list[str], array, arr
     return list(word_ids), lengths, indices, values
 
 
-def names_a_paper(text: str) -> bool:
+def _names_a_paper(text: str) -> bool:
     """Whether a (lower-cased) text holds a word that names an arXiv paper (a link to it,
     ``arXiv:ID``). Such words are left out: their grams make the papers that cite a paper
     each other's neighbours, ahead of the paper they cite."""

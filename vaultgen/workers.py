@@ -1,4 +1,5 @@
-"""Work spread over processes: parsing posts, and writing the files of notes.
+"""Work spread over processes: parsing posts, counting the words of their texts, and writing
+the files of notes.
 
 A cold build of years of posts spends most of its time in Python (one core) and much of the
 rest in the kernel creating tens of thousands of files. A pool of worker processes parses the
@@ -10,6 +11,7 @@ small; its functions take and return plain data.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -62,11 +64,11 @@ def worker_pool(jobs: int) -> Iterator[Executor | None]:
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with interrupts_deferred():
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=_ignore_interrupts)
+    pool: ProcessPoolExecutor | None = None
     try:
         with interrupts_deferred():  # every worker started (and whole) before Ctrl-C stops it
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                       initializer=_ignore_interrupts)
             started: set[int] = set()
             for _ in range(5):
                 started.update(f.result() for f in [pool.submit(_ready) for _ in range(jobs)])
@@ -76,38 +78,38 @@ def worker_pool(jobs: int) -> Iterator[Executor | None]:
     except BrokenProcessPool as err:
         raise WorkerError(str(err) or "the pool broke") from err
     finally:
-        with interrupts_deferred():
-            pool.shutdown(wait=True, cancel_futures=True)  # (and its queues let go)
+        if pool is not None:  # (an error already under way stops the build, not Ctrl-C)
+            with interrupts_deferred(deliver=sys.exc_info()[1] is None):
+                pool.shutdown(wait=True, cancel_futures=True)  # (and its queues let go)
 
 
 @contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Ctrl-C held back while the block runs, then delivered as it would have been. SIGINT
-    is also blocked: processes and threads started in the block keep it blocked for good (a
+def interrupts_deferred(deliver: bool = True) -> Iterator[None]:
+    """Ctrl-C held back while the block runs, then delivered as it would have been (dropped
+    when ``deliver`` is false). SIGINT is also blocked in this thread: processes and threads
+    started in the block keep it blocked for good (where the platform has signal masks: a
     worker that is still starting up cannot be stopped halfway), and so it reaches the
-    build's own thread alone."""
+    build's own thread alone. Where SIGINT was blocked already, or is ignored, it stays so."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pressed: list[int] = []
+    masks = hasattr(signal, "pthread_sigmask")
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masks else set()
     previous = signal.getsignal(signal.SIGINT)
-    if previous is not None:  # (None: a handler set outside Python, left alone)
+    pressed: list[int] = []
+    holds = (signal.SIGINT not in before and callable(previous)
+             and threading.current_thread() is threading.main_thread())
+    if holds:  # (a handler set outside Python, None here, is left alone too)
         signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    blocks = hasattr(signal, "pthread_sigmask")
-    if blocks:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        if blocks:  # a Ctrl-C that came meanwhile arrives now, and is kept for later
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        if previous is not None:
+        if masks:  # a Ctrl-C that came meanwhile arrives now, and is kept for later
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        if holds:
             signal.signal(signal.SIGINT, previous)
-        if pressed:
-            signal.raise_signal(signal.SIGINT)
+            if pressed and deliver:
+                signal.raise_signal(signal.SIGINT)
 
 
 def _ready() -> int:
