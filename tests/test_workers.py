@@ -6,6 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -194,3 +196,34 @@ def test_an_error_that_stops_the_build_is_not_hidden_by_a_ctrl_c_as_the_pool_shu
     with pytest.raises(BrokenVaultError), worker_pool(2):
         raise BrokenVaultError(["a.md:1: error: broken link [[b]]"])
     assert multiprocessing.active_children() == []
+
+
+_MASKS = """
+import os, signal
+from vaultgen.workers import worker_pool
+
+def blocked(pid):
+    with open(f"/proc/{pid}/status") as status:
+        mask = next(int(line.split()[1], 16) for line in status if line.startswith("SigBlk:"))
+    return bool(mask & 1 << (signal.SIGINT - 1))
+
+def masks():
+    return blocked(os.getppid()), blocked(os.getpid())
+
+if __name__ == "__main__":
+    with worker_pool(2) as pool:
+        print(*pool.submit(masks).result(), blocked(os.getpid()))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_the_workers_and_their_server_start_with_ctrl_c_blocked(tmp_path: Path) -> None:
+    """A worker process and the server it is forked from hold Ctrl-C blocked from their
+    first moment (a Ctrl-C while they start up would stop them halfway, with a traceback),
+    and the build's own process is left as it was."""
+    script = tmp_path / "masks.py"
+    script.write_text(_MASKS, encoding="utf-8")
+    root = str(Path(__file__).resolve().parents[1])
+    shown = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           check=True, timeout=60, env={**os.environ, "PYTHONPATH": root})
+    assert shown.stdout.split() == ["True", "True", "False"], shown.stderr

@@ -66,6 +66,13 @@ def worker_pool(jobs: int) -> Iterator[Executor | None]:
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     pool: ProcessPoolExecutor | None = None
     try:
+        if os.name == "posix":
+            with interrupts_deferred():
+                # Started first, on its own: starting it unblocks SIGINT in this thread, which
+                # the workers and their server must be started with blocked.
+                from multiprocessing import resource_tracker
+
+                resource_tracker.ensure_running()
         with interrupts_deferred():  # every worker started (and whole) before Ctrl-C stops it
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                        initializer=_ignore_interrupts)
