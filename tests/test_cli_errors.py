@@ -464,3 +464,39 @@ def test_check_of_a_folder_without_notes_fails(tmp_path: Path) -> None:
     code, out, err = run("check", str(empty), "--json")
     assert code == 1 and json.loads(out)["summary"]["notes"] == 0
     assert_one_error(err, str(empty), "holds no notes")
+
+
+def test_a_ctrl_c_python_drops_in_a_callback_still_stops_the_command(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C that comes while Python runs a weakref callback or a finalizer is dropped by
+    Python, with a traceback printed, and the command would go on: vaultgen presses it
+    again, silently, and the command stops at its next step."""
+    import weakref
+
+    import vaultgen.cli
+
+    def runs_with_the_hook(**_options: object) -> int:
+        assert sys.unraisablehook is vaultgen.cli.press_ctrl_c_again_when_dropped
+        return 0
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # (put back after)
+    monkeypatch.setattr(vaultgen.cli.cli, "main", runs_with_the_hook)
+    with pytest.raises(SystemExit):
+        vaultgen.cli.main()
+
+    class Thing:
+        pass
+
+    def ctrl_c_in_a_callback(_: object) -> None:
+        raise KeyboardInterrupt
+
+    thing = Thing()
+    ref = weakref.ref(thing, ctrl_c_in_a_callback)
+    stopped = False
+    try:
+        del thing  # the callback runs, and its KeyboardInterrupt is dropped
+        time.sleep(2)
+    except KeyboardInterrupt:
+        stopped = True
+    assert stopped and ref() is None
+    assert "Traceback" not in capsys.readouterr().err

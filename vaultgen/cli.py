@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -533,6 +533,7 @@ def stats(vault: Path, plot: Path | None, top: int, as_json: bool) -> None:
 def main() -> None:
     """The ``vaultgen`` command: as click runs it, but Ctrl-C at any moment exits 130 with a
     line saying so (never a traceback, nor click's "Aborted!")."""
+    sys.unraisablehook = press_ctrl_c_again_when_dropped
     code: object = 130
     try:
         code = cli.main(standalone_mode=False)
@@ -542,6 +543,22 @@ def main() -> None:
         err.show()
         code = err.exit_code
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def press_ctrl_c_again_when_dropped(unraisable: Any) -> None:
+    """``sys.unraisablehook``: a Ctrl-C that came while Python ran a finalizer or a weakref
+    callback (where it must drop exceptions, and prints them) is pressed again a moment
+    later, once the callback is over, to stop the command without a word; anything else is
+    printed as Python does."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        import signal
+        import threading
+
+        again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+        again.daemon = True
+        again.start()
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 if __name__ == "__main__":
