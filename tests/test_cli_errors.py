@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -500,3 +501,32 @@ def test_a_ctrl_c_python_drops_in_a_callback_still_stops_the_command(
         stopped = True
     assert stopped and ref() is None
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_ctrl_c_while_the_command_is_still_importing_ends_it_quietly(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The ``vaultgen`` command pressed Ctrl-C to while Python imports its modules exits 130
+    with a word, as it does later, and no traceback."""
+    import importlib
+    import tomllib
+
+    import vaultgen
+
+    scripts = tomllib.loads((Path(vaultgen.__file__).parents[1] / "pyproject.toml").read_text(
+        encoding="utf-8"))["project"]["scripts"]
+    module, function = scripts["vaultgen"].split(":")
+    command = getattr(importlib.import_module(module), function)
+    import builtins
+
+    imported = builtins.__import__
+
+    def import_pressed(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "vaultgen.cli":
+            raise KeyboardInterrupt
+        return imported(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", import_pressed)
+    with pytest.raises(SystemExit) as stopped:
+        command()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
