@@ -515,8 +515,6 @@ class _Build:
 
 def _similarity_digest(paper: PlannedPaper) -> str:
     """What a paper is compared to others by, in short: its entries' digests and its tags."""
-    if len(paper.entries) == 1:
-        return f"{paper.entries[0].digest} {' '.join(paper.tags)}"
     return f"{','.join(e.digest for e in paper.entries)} {' '.join(paper.tags)}"
 
 

@@ -127,26 +127,21 @@ class BibKeeper:
         return self.on and spec.kind in PAPER_TYPES and spec.note not in self.held
 
     def start(self, pool: Executor | None) -> None:
-        """Make the entries of the notes to come in ``pool``'s workers (None: at once)."""
-        if self.on and pool is not None:
+        """Make the entries of the notes to come in ``pool``'s workers (None: in this
+        process), 500 at a time."""
+        if self.on:
             from .render.references import bibtex_rows
 
             self._batches = Batches(pool, bibtex_rows, self._keep, batch_size=500,
                                     in_flight=8)
 
     def add(self, specs: Sequence[NoteSpec], notes: Sequence[Note]) -> None:
-        """The entries of notes just rendered."""
-        if not self.on:
-            return
-        found = [(spec.note, note.properties or {}) for spec, note in
-                 zip(specs, notes, strict=True) if spec.kind in PAPER_TYPES]
+        """The entries of notes just rendered (after ``start``)."""
         if self._batches is None:
-            from .render.references import bibtex_rows
-
-            self._keep(bibtex_rows(found))
             return
-        for item in found:
-            self._batches.put(item)
+        for spec, note in zip(specs, notes, strict=True):
+            if spec.kind in PAPER_TYPES:
+                self._batches.put((spec.note, note.properties or {}))
 
     def settle(self) -> None:
         """Every entry under way made and held."""

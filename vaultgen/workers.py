@@ -135,8 +135,9 @@ def _ignore_interrupts() -> None:
 
 
 class Batches(Generic[Item, Answer]):
-    """Items sent in batches to ``function`` in a pool's workers (or given to it at once,
-    without a pool); each batch's answers go to ``take``, in the order the items were put.
+    """Items sent in batches to ``function`` in a pool's workers (without a pool, a batch is
+    given to it in this process); each batch's answers go to ``take``, in the order the items
+    were put.
     At most ``in_flight`` batches of about ``batch_size`` (``put``'s sizes summed) wait at a
     time, so memory stays flat when the workers are slower than the build."""
 
@@ -156,7 +157,7 @@ class Batches(Generic[Item, Answer]):
         """Add an item (of ``size``, counted toward ``batch_size``) to the batch under way."""
         self._batch.append(item)
         self._size += size
-        if self.pool is None or self._size >= self.batch_size:
+        if self._size >= self.batch_size:
             self._send()
 
     def finish(self) -> None:
