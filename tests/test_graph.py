@@ -14,7 +14,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from vaultgen.check.links import check_files, check_vault
 from vaultgen.cli import GRAPH_FORMATS, cli
@@ -147,13 +147,18 @@ def test_related_edges_in_graphml_gexf_and_json(tmp_path: Path) -> None:
     assert edge_table(back) == edge_table(graph)
 
 
-def test_graph_command_counts_and_writes_related_links(tmp_path: Path) -> None:
-    for path, text in related_vault().items():
+def graph_of(texts: dict[str, str], tmp_path: Path, fmt: str, out: Path) -> Result:
+    """``vaultgen graph -f FMT -o OUT`` of a vault under ``tmp_path`` holding ``texts``."""
+    for path, text in texts.items():
         (tmp_path / "vault" / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "vault" / path).write_text(text, encoding="utf-8")
+    return CliRunner().invoke(cli, ["graph", str(tmp_path / "vault"), "-f", fmt, "-o",
+                                    str(out)])
+
+
+def test_graph_command_counts_and_writes_related_links(tmp_path: Path) -> None:
     out = tmp_path / "graph.json"
-    result = CliRunner().invoke(cli, ["graph", str(tmp_path / "vault"), "-f", "json", "-o",
-                                      str(out)])
+    result = graph_of(related_vault(), tmp_path, "json", out)
     assert result.exit_code == 0, result.output
     assert "4 papers, 2 citations, 4 related links;" in result.output
     links = json.loads(out.read_text(encoding="utf-8"))["links"]
@@ -339,12 +344,8 @@ def test_the_page_of_a_small_vault_gives_each_community_its_own_colour(tmp_path:
     texts = {f"papers/P{i}.md": paper(f"P{i}", "2024-01-02", [f"t{i % 4}"]) for i in range(8)}
     texts.update({f"tags/t{t} (tag).md": "---\ntype: tag\n---\n" + "".join(
         f"- [[P{i}]]\n" for i in range(t, 8, 4)) for t in range(4)})
-    for path, text in texts.items():
-        (tmp_path / "vault" / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "vault" / path).write_text(text, encoding="utf-8")
     out = tmp_path / "page.html"
-    result = CliRunner().invoke(cli, ["graph", str(tmp_path / "vault"), "-f", "html", "-o",
-                                      str(out)])
+    result = graph_of(texts, tmp_path, "html", out)
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     start = page.index('id="vault-data">') + len('id="vault-data">')
